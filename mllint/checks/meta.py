@@ -1,0 +1,40 @@
+"""ML0xx: problems with the input itself, found by the parsers and reported through these rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mllint.checks.context import Ctx
+from mllint.model import Finding, SourceFile
+from mllint.registry import rule
+
+
+def _diagnostics(file: SourceFile, rule_id: str) -> Iterator[Finding]:
+    for d in file.diagnostics:
+        if d.rule == rule_id:
+            yield Finding.at(d.span, d.message, d.fix)
+
+
+@rule("ML001")
+def unparseable_file(file: SourceFile, ctx: Ctx) -> Iterator[Finding]:
+    yield from _diagnostics(file, "ML001")
+
+
+@rule("ML002")
+def invalid_structure(file: SourceFile, ctx: Ctx) -> Iterator[Finding]:
+    yield from _diagnostics(file, "ML002")
+
+
+@rule("ML003")
+def internal_error(file: SourceFile, ctx: Ctx) -> Iterator[Finding]:
+    yield from _diagnostics(file, "ML003")
+
+
+@rule("ML004")
+def duplicate_key(file: SourceFile, ctx: Ctx) -> Iterator[Finding]:
+    yield from _diagnostics(file, "ML004")
+
+
+@rule("ML005")
+def invalid_quantity(file: SourceFile, ctx: Ctx) -> Iterator[Finding]:
+    yield from _diagnostics(file, "ML005")

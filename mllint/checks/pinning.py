@@ -1,0 +1,60 @@
+"""ML3xx: reproducibility and pinning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mllint.checks.context import Ctx, gpu_names
+from mllint.model import Container, Finding, ImageRef, Stage
+from mllint.registry import rule
+
+
+def _floating(image: ImageRef) -> str | None:
+    """Why `image` floats, or None when it is pinned by tag or digest."""
+    if image.digest:
+        return None
+    if image.tag is None:
+        return "has no tag, so it follows `latest`"
+    if image.tag.lower() == "latest":
+        return "uses the moving tag `latest`"
+    return None
+
+
+def _pin_hint(image: ImageRef) -> str:
+    name = f"{image.registry}/{image.repository}" if image.registry else image.repository
+    return f"pin a version tag, e.g. {name}:<version>, or a digest (@sha256:...)"
+
+
+def _shown(image: ImageRef) -> str:
+    return repr(image.raw) if image.raw == image.resolved else f"{image.raw!r} (resolves to {image.resolved!r})"
+
+
+@rule("ML301")
+def latest_image_tag(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
+    if isinstance(target, Stage):
+        image = target.base
+        if target.base_stage is not None or image.resolved.lower() == "scratch" or image.templated:
+            return
+        if image.resolved.lower() in ctx.params.placeholder_images:
+            return
+        why = _floating(image)
+        if why:
+            yield Finding.at(image.span, f"base image {_shown(image)} {why}",
+                             fix=_pin_hint(image))
+        return
+    image = target.image
+    if image is None or image.templated or image.resolved.lower() in ctx.params.placeholder_images:
+        return
+    workload = ctx.workload
+    if workload is not None and workload.build is not None:
+        return  # Compose builds this image and names it; nothing is pulled
+    name = f"{image.registry}/{image.repository}" if image.registry else image.repository
+    if name in ctx.index.kustomize_images or image.repository in ctx.index.kustomize_images:
+        return
+    why = _floating(image)
+    if why:
+        finding = Finding.at(image.span, f"container {target.name!r} image {_shown(image)} {why}",
+                             fix=_pin_hint(image))
+        if not gpu_names(target, ctx.gpu_resources):
+            finding.severity = "note"  # a floating tag on a GPU container or a base image is what breaks builds
+        yield finding

@@ -1,0 +1,140 @@
+"""Command line: `mllint scan | rules | explain`. Exit codes: 0 clean, 1 findings at or above the
+fail threshold, 2 usage or configuration error, 3 internal error."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from mllint import __version__
+
+EXIT_USAGE, EXIT_INTERNAL = 2, 3
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _severity_overrides(values: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for item in _split(values):
+        key, eq, level = item.partition("=")
+        if not eq:
+            raise click.BadParameter(f"{item!r}: expected RULE=LEVEL, e.g. ML301=error", param_hint="--severity")
+        out[key.strip()] = level.strip().lower()
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="mllint", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Lint Dockerfiles, Compose files and Kubernetes manifests for ML workloads."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
+@click.option("--select", multiple=True, help="Only these rules: ids, names or prefixes (ML1), comma-separated.")
+@click.option("--extend-select", multiple=True, help="Add rules to the default set (opt-in rules).")
+@click.option("--ignore", multiple=True, help="Skip these rules: ids, names or prefixes.")
+@click.option("--severity", multiple=True, help="Override a rule's severity: ML301=error.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note", "never"]), default="warning",
+              show_default=True, help="Exit 1 when a finding is at or above this severity.")
+@click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
+@click.option("--stdin-filename", help="Name (and so format) of the file read from `-`.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="List skipped files and suppressed findings.")
+@click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per CPU).")
+def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
+         extend_select: tuple[str, ...], ignore: tuple[str, ...], severity: tuple[str, ...], fail_on: str,
+         exclude: tuple[str, ...], stdin_filename: str | None, color: str, verbose: bool, jobs: int) -> None:
+    """Scan PATHS (files or directories; `-` for stdin; default `.`)."""
+    from mllint import engine
+    from mllint.report import render
+
+    options = engine.Options(
+        select=_split(select), ignore=_split(ignore), extend_select=_split(extend_select),
+        severity=_severity_overrides(severity), excludes=list(exclude), jobs=jobs,
+    )
+    stdin = None
+    path_list = list(paths) or ["."]
+    if "-" in path_list:
+        path_list.remove("-")
+        if not stdin_filename:
+            raise click.UsageError("reading `-` needs --stdin-filename (e.g. deploy.yaml or Dockerfile)")
+        stdin = (stdin_filename, sys.stdin.buffer.read())
+    try:
+        result = engine.scan(path_list, options, stdin=stdin)
+    except engine.UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    missing = [s for s in result.skipped if s.reason == "no such file or directory"]
+    if missing:
+        raise click.UsageError(f"{missing[0].path}: no such file or directory")
+    use_color = color == "always" or (color == "auto" and output is None and sys.stdout.isatty()
+                                      and "NO_COLOR" not in os.environ)
+    text = render(fmt, result, color=use_color, verbose=verbose)
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {output}: {exc.strerror}") from None
+        if fmt != "text":
+            from mllint.report.text_report import summary
+
+            click.echo(summary(result), err=True)
+    else:
+        click.echo(text, nl=False)
+    code = 0 if fail_on == "never" else engine.exit_code(result.findings, fail_on)
+    raise SystemExit(code)
+
+
+@cli.command("rules")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True)
+def rules_cmd(fmt: str) -> None:
+    """List every rule."""
+    from mllint import docs
+
+    click.echo({"table": docs.table, "json": docs.as_json, "markdown": docs.markdown}[fmt](), nl=False)
+
+
+@cli.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Show a rule's documentation with its bad and good examples (RULE: id or name)."""
+    from mllint import docs
+    from mllint.registry import registry, resolve_selector
+
+    rules = registry()
+    matched = resolve_selector(rule, rules)
+    if len(matched) != 1 or not (rule.upper() in rules or rules[matched[0]].meta.name == rule):
+        raise click.UsageError(f"{rule!r} is not a rule id or name; `mllint rules` lists them")
+    click.echo(docs.explain_text(rules[matched[0]]))
+
+
+def run(argv: Sequence[str]) -> int:
+    try:
+        cli.main(args=list(argv), prog_name="mllint", standalone_mode=False)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except click.exceptions.Abort:
+        click.echo("mllint: aborted", err=True)
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug in mllint: one line, the traceback only on request
+        if os.environ.get("MLLINT_DEBUG"):
+            raise
+        click.echo(f"mllint: internal error: {type(exc).__name__}: {exc} (set MLLINT_DEBUG=1 for the traceback)",
+                   err=True)
+        return EXIT_INTERNAL
+    return 0

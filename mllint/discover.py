@@ -1,0 +1,125 @@
+"""Find the files to scan and say what each one is."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+from mllint.model import Skipped
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
+                       ".pytest_cache", ".ruff_cache", ".venv", "venv", "site-packages", ".terraform",
+                       ".hypothesis", ".eggs"})
+_DOCKERFILE = re.compile(r"^(?:(?:Docker|Container)file(?:[._-].*)?|.*\.(?:[Dd]ockerfile|[Cc]ontainerfile))$")
+_COMPOSE = re.compile(r"^(?:docker-)?compose(?:[._-].*)?\.ya?ml$", re.I)
+_REQUIREMENTS = re.compile(r"^requirements.*\.(?:txt|in)$", re.I)
+_KUSTOMIZATION = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: Path  # what to open
+    display: str  # relative POSIX path for reports
+    kind: str  # dockerfile | compose | yaml | json | requirements
+
+
+def classify(name: str) -> str | None:
+    if _DOCKERFILE.match(name):
+        return "dockerfile"
+    if _COMPOSE.match(name):
+        return "compose"
+    if _REQUIREMENTS.match(name):
+        return "requirements"
+    if name in _KUSTOMIZATION:
+        return "yaml"
+    lower = name.lower()
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    if lower.endswith(".json"):
+        return "json"
+    return None
+
+
+def is_kustomization(name: str) -> bool:
+    return name in _KUSTOMIZATION
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(paths: Iterable[str], excludes: Iterable[str] = (), cwd: Path | None = None
+             ) -> tuple[list[Candidate], list[Skipped]]:
+    cwd = cwd or Path.cwd()
+    patterns = list(excludes)
+    found: dict[str, Candidate] = {}
+    skipped: list[Skipped] = []
+
+    def excluded(display: str, name: str) -> bool:
+        return any(fnmatch(display, p) or fnmatch(name, p) or fnmatch(display, f"{p.rstrip('/')}/*") for p in patterns)
+
+    for raw in paths:
+        root = Path(raw)
+        abs_root = root if root.is_absolute() else cwd / root
+        if not os.path.lexists(abs_root):
+            skipped.append(Skipped(raw, "no such file or directory"))
+            continue
+        if abs_root.is_dir():
+            _walk(abs_root, cwd, excluded, found, skipped)
+            continue
+        display = display_path(abs_root, cwd) if not root.is_absolute() else root.as_posix()
+        kind = classify(abs_root.name)
+        if kind is None:
+            kind = "yaml"  # a file named explicitly is read as YAML (Kubernetes or Compose by content)
+        found.setdefault(display, Candidate(abs_root, display, kind))
+    return sorted(found.values(), key=lambda c: c.display), skipped
+
+
+def _walk(root: Path, cwd: Path, excluded, found: dict[str, Candidate], skipped: list[Skipped]) -> None:  # type: ignore[no-untyped-def]
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            real = os.path.realpath(directory)
+        except OSError:  # pragma: no cover
+            continue
+        if real in seen:
+            skipped.append(Skipped(display_path(directory, cwd), "symlink loop: directory already scanned"))
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(Skipped(display_path(directory, cwd), f"cannot read directory: {exc.strerror}"))
+            continue
+        chart = any(e.name == "Chart.yaml" for e in entries)
+        for entry in entries:
+            path = Path(entry.path)
+            display = display_path(path, cwd)
+            if excluded(display, entry.name):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if entry.name in SKIP_DIRS or (path / "pyvenv.cfg").exists():
+                    continue
+                if chart and entry.name == "templates":
+                    skipped.append(Skipped(display, "Helm chart templates (Go template syntax); "
+                                                    "scan the output of `helm template` instead"))
+                    continue
+                stack.append(path)
+                continue
+            kind = classify(entry.name)
+            if kind is not None:
+                found.setdefault(display, Candidate(path, display, kind))
+        stack.sort(reverse=True)

@@ -1,0 +1,72 @@
+"""Rule documentation, generated from the metadata: `mllint rules`, `mllint explain`, docs/rules.md."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mllint.data import data_root
+from mllint.registry import Rule, registry
+
+
+def _example(path: str) -> str:
+    try:
+        return (data_root() / path).read_text(encoding="utf-8").rstrip()
+    except OSError:
+        return f"({path} is not installed)"
+
+
+def _lang(path: str) -> str:
+    return "dockerfile" if "ockerfile" in path else "yaml"
+
+
+def table() -> str:
+    rows = [(r.meta.id, r.meta.name, r.meta.severity + ("" if r.meta.enabled else " (opt-in)"), r.meta.summary)
+            for r in registry().values()]
+    widths = [max(len(row[i]) for row in rows + [("ID", "NAME", "SEVERITY", "SUMMARY")]) for i in range(3)]
+    lines = []
+    for row in [("ID", "NAME", "SEVERITY", "SUMMARY"), *rows]:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+    return "\n".join(lines) + "\n"
+
+
+def as_json() -> str:
+    data: list[dict[str, Any]] = []
+    for r in registry().values():
+        item = {k: v for k, v in r.meta.raw.items() if not k.startswith("_")}
+        data.append(item)
+    return json.dumps(data, indent=2) + "\n"
+
+
+def rule_markdown(rule: Rule, level: int = 2) -> str:
+    m = rule.meta
+    h = "#" * level
+    parts = [f"{h} {m.id} {m.name}", "", f"**{m.summary}.** Severity: `{m.severity}`"
+             + ("" if m.enabled else " (off by default: enable with `--extend-select " + m.id + "`)")
+             + f". Applies to: {', '.join(m.targets)}. Tags: {', '.join(m.tags)}.", "", m.description, "",
+             f"**How to fix.** {m.remediation}", ""]
+    if m.parameters:
+        parts += ["**Parameters.**", ""]
+        for name, spec in m.parameters.items():
+            parts.append(f"- `{name}` (default `{json.dumps(spec.get('default'))}`): {spec.get('description', '')}")
+        parts.append("")
+    for label, key in (("Bad", "bad"), ("Good", "good")):
+        path = m.examples.get(key)
+        if path:
+            parts += [f"{label} (`{path}`):", "", f"```{_lang(path)}", _example(path), "```", ""]
+    return "\n".join(parts)
+
+
+def markdown() -> str:
+    rules = list(registry().values())
+    head = ["# mllint rules", "", "Generated from `rules/` by `mllint rules --format markdown`; do not edit by hand.",
+            "", "| ID | Name | Severity | Summary |", "|---|---|---|---|"]
+    for r in rules:
+        anchor = f"{r.meta.id.lower()}-{r.meta.name}"
+        sev = r.meta.severity + ("" if r.meta.enabled else " (opt-in)")
+        head.append(f"| [{r.meta.id}](#{anchor}) | `{r.meta.name}` | {sev} | {r.meta.summary} |")
+    return "\n".join(head) + "\n\n" + "\n".join(rule_markdown(r) for r in rules)
+
+
+def explain_text(rule: Rule) -> str:
+    return rule_markdown(rule, level=1)

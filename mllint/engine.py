@@ -1,0 +1,280 @@
+"""discover → parse → model → index → rules → report data. Nothing here prints."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mllint import yamlsrc
+from mllint.checks.context import Ctx, ProjectIndex
+from mllint.discover import Candidate, discover, is_kustomization
+from mllint.loader import MAX_BYTES, parse, read
+from mllint.model import Diagnostic, Finding, SourceFile, Skipped, Span
+from mllint.registry import Params, Rule, registry, resolve_selector
+
+SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
+PARALLEL_MIN_FILES = 48
+
+
+class UsageError(Exception):
+    """A mistake in how mllint was called or configured (exit code 2)."""
+
+
+@dataclass
+class Options:
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    extend_select: Sequence[str] = ()
+    severity: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    excludes: Sequence[str] = ()
+    max_bytes: int = MAX_BYTES
+    jobs: int = 0  # 0: as many as there are CPUs, for large scans
+
+
+@dataclass
+class Result:
+    findings: list[Finding]
+    files: list[tuple[str, str]]  # (path, kind) of every file scanned
+    skipped: list[Skipped]
+    rules: dict[str, Rule]  # the rules that ran
+    texts: dict[str, list[str]] = field(default_factory=dict)  # stdin and files already read
+
+    def source_line(self, path: str, line: int) -> str | None:
+        """Line `line` of `path`, for code frames; None when it cannot be read."""
+        if path not in self.texts:
+            try:
+                with open(path, encoding="utf-8-sig", errors="replace") as handle:
+                    self.texts[path] = handle.read().splitlines()
+            except OSError:
+                self.texts[path] = []
+        lines = self.texts[path]
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The selected rules with their effective severities and parameters; picklable for workers."""
+
+    rule_ids: tuple[str, ...]
+    severity: Mapping[str, str]
+    params: Mapping[str, Mapping[str, Any]]
+    index: ProjectIndex
+
+
+def select_rules(options: Options) -> tuple[dict[str, Rule], dict[str, str]]:
+    rules = registry()
+
+    def expand(selectors: Sequence[str], what: str) -> set[str]:
+        out: set[str] = set()
+        for sel in selectors:
+            matched = resolve_selector(sel, rules)
+            if not matched:
+                raise UsageError(f"{what}: {sel!r} matches no rule (give an id such as ML101, a name, or a prefix such as ML1)")
+            out.update(matched)
+        return out
+
+    if options.select:
+        chosen = expand(options.select, "--select")
+    else:
+        chosen = {rid for rid, r in rules.items() if r.meta.enabled}
+    chosen |= expand(options.extend_select, "--extend-select")
+    chosen -= expand(options.ignore, "--ignore")
+    severity: dict[str, str] = {}
+    for sel, level in options.severity.items():
+        if level not in SEVERITY_RANK:
+            raise UsageError(f"--severity {sel}={level}: the level must be one of error, warning, note")
+        for rid in expand([sel], "--severity"):
+            severity[rid] = level
+    return {rid: rules[rid] for rid in sorted(chosen)}, severity
+
+
+def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str, bytes] | None = None) -> Result:
+    options = options or Options()
+    selected, severity = select_rules(options)
+    candidates, skipped = discover(paths, options.excludes) if paths else ([], [])
+    params = _params(options)
+    index = ProjectIndex(kustomize_images=frozenset(_kustomize_images(candidates)))
+    plan = Plan(tuple(selected), severity, params, index)
+    results: list[tuple[SourceFile | Skipped, list[Finding]]] = []
+    texts: dict[str, list[str]] = {}
+    if stdin is not None:
+        name, data = stdin
+        from mllint.discover import classify
+
+        outcome = _process_data(name, classify(os.path.basename(name)) or "yaml", data, plan)
+        if isinstance(outcome[0], SourceFile):
+            texts[name] = outcome[0].text.splitlines()
+        results.append(outcome)
+    results.extend(_map(candidates, plan, options))
+    findings: list[Finding] = []
+    files: list[tuple[str, str]] = []
+    for outcome, file_findings in results:
+        if isinstance(outcome, Skipped):
+            skipped.append(outcome)
+        else:
+            files.append((outcome.path, outcome.kind))
+            findings.extend(file_findings)
+    findings.sort(key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.message))
+    skipped.sort(key=lambda s: s.path)
+    return Result(findings, files, skipped, selected, texts)
+
+
+def _params(options: Options) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    rules = registry()
+    for rid, rule in rules.items():
+        values = rule.meta.defaults()
+        for key, value in options.params.get(rid, {}).items():
+            if key not in values:
+                raise UsageError(f"rule {rid} has no parameter {key!r} (it has: {', '.join(values) or 'none'})")
+            values[key] = value
+        out[rid] = values
+    return out
+
+
+def _kustomize_images(candidates: list[Candidate]) -> set[str]:
+    """Image names whose tags a kustomization in the scan sets (`images: [{name: ...}]`)."""
+    names: set[str] = set()
+    for cand in candidates:
+        if not is_kustomization(cand.path.name):
+            continue
+        try:
+            text = cand.path.read_text(encoding="utf-8-sig", errors="replace")
+        except OSError:
+            continue
+        for doc in yamlsrc.compose(cand.display, text, []):
+            for entry in (yamlsrc.get(doc.root, "images").value if yamlsrc.is_seq(yamlsrc.get(doc.root, "images")) else []):
+                name = yamlsrc.text(yamlsrc.get(entry, "name"))
+                if name:
+                    names.add(name)
+    return names
+
+
+def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[tuple[SourceFile | Skipped, list[Finding]]]:
+    jobs = options.jobs or os.cpu_count() or 1
+    if jobs > 1 and len(candidates) >= PARALLEL_MIN_FILES:
+        import multiprocessing
+
+        try:
+            ctx = multiprocessing.get_context("fork")
+        except ValueError:  # pragma: no cover - platforms without fork
+            ctx = multiprocessing.get_context()
+        chunk = max(1, min(64, len(candidates) // (jobs * 8)))
+        with ctx.Pool(jobs, initializer=registry) as pool:
+            for outcome, findings in pool.imap(_Worker(plan, options.max_bytes), candidates, chunksize=chunk):
+                yield outcome, findings
+        return
+    for cand in candidates:
+        yield _process(cand, plan, options.max_bytes)
+
+
+class _Worker:
+    def __init__(self, plan: Plan, max_bytes: int) -> None:
+        self.plan, self.max_bytes = plan, max_bytes
+
+    def __call__(self, cand: Candidate) -> tuple[SourceFile | Skipped, list[Finding]]:
+        outcome, findings = _process(cand, self.plan, self.max_bytes)
+        if isinstance(outcome, SourceFile):  # send back only what the report needs
+            outcome = SourceFile(outcome.path, outcome.kind)
+        return outcome, findings
+
+
+def _process(cand: Candidate, plan: Plan, max_bytes: int) -> tuple[SourceFile | Skipped, list[Finding]]:
+    try:
+        outcome = read(cand, max_bytes)
+    except Exception as exc:  # a parser bug must not lose the rest of the report
+        outcome = _crashed_file(cand.display, cand.kind, "the parser", exc)
+    return outcome, _check(outcome, plan)
+
+
+def _process_data(name: str, kind: str, data: bytes, plan: Plan) -> tuple[SourceFile | Skipped, list[Finding]]:
+    try:
+        outcome = parse(name, kind, data)
+    except Exception as exc:
+        outcome = _crashed_file(name, kind, "the parser", exc)
+    return outcome, _check(outcome, plan)
+
+
+def _crashed_file(path: str, kind: str, where: str, exc: BaseException) -> SourceFile:
+    file = SourceFile(path, kind)
+    file.diagnostics.append(Diagnostic("ML003", Span(path, 1, 1, 1, 1), _crash_message(where, exc)))
+    return file
+
+
+def _crash_message(where: str, exc: BaseException) -> str:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" at {os.path.basename(frame.filename)}:{frame.lineno}" if frame else ""
+    return f"internal error in {where}: {type(exc).__name__}: {exc}{at}; please report it with this file"
+
+
+def _targets(file: SourceFile) -> Iterator[tuple[str, Any, Any]]:
+    """(target type, target, workload) for every model object in the file."""
+    yield "File", file, None
+    if file.build is not None:
+        yield "ImageBuild", file.build, None
+        for stage in file.build.stages:
+            yield "Stage", stage, None
+    for workload in file.workloads:
+        yield "Workload", workload, workload
+        yield "PodSpec", workload.pod, workload
+        for container in workload.pod.all_containers:
+            yield "Container", container, workload
+
+
+def _check(outcome: SourceFile | Skipped, plan: Plan) -> list[Finding]:
+    if isinstance(outcome, Skipped):
+        return []
+    rules = registry()
+    by_target: dict[str, list[Rule]] = {}
+    for rid in plan.rule_ids:
+        for target in rules[rid].meta.targets:
+            by_target.setdefault(target, []).append(rules[rid])
+    gpu = tuple(plan.params.get("ML101", {}).get("gpu_resources") or ())
+    findings: list[Finding] = []
+    for target_type, target, workload in _targets(outcome):
+        for rule in by_target.get(target_type, ()):
+            ctx = Ctx(Params(plan.params.get(rule.meta.id, {})), outcome, plan.index, workload, gpu)
+            try:
+                for finding in rule.func(target, ctx):
+                    finding.rule = rule.meta.id
+                    _finish(finding, rule, plan, target, workload)
+                    findings.append(finding)
+            except Exception as exc:
+                span = getattr(target, "span", None) or Span(outcome.path, 1, 1, 1, 1)
+                crash = Finding("ML003", span, _crash_message(f"rule {rule.meta.id} ({rule.meta.name})", exc))
+                _finish(crash, registry()["ML003"], plan, target, workload)
+                findings.append(crash)
+    _fingerprint(findings, outcome.text)
+    return findings
+
+
+def _finish(finding: Finding, rule: Rule, plan: Plan, target: Any, workload: Any) -> None:
+    finding.severity = plan.severity.get(rule.meta.id) or finding.severity or rule.meta.severity
+    if workload is not None:
+        container = getattr(target, "name", None) if hasattr(target, "image") else None
+        finding.logical = workload.identity + (f"/{container}" if container else "")
+    elif hasattr(target, "base"):  # a Dockerfile stage
+        finding.logical = f"stage/{target.alias.text if target.alias else target.index}"
+
+
+def _fingerprint(findings: list[Finding], text: str) -> None:
+    """A key per finding from the rule, the object and the offending text, not the line number."""
+    lines = text.splitlines()
+    counts: dict[str, int] = {}
+    for f in findings:
+        line = lines[f.span.line - 1] if 0 < f.span.line <= len(lines) else ""
+        end = f.span.end_column - 1 if f.span.end_line == f.span.line else len(line)
+        snippet = " ".join(line[f.span.column - 1:end].split()) or " ".join(line.split())
+        base = f"{f.rule}|{f.span.path}|{f.logical or ''}|{snippet}"
+        counts[base] = counts.get(base, 0) + 1
+        f.fingerprint_key = hashlib.sha256(f"{base}|{counts[base]}".encode()).hexdigest()[:32]
+
+
+def exit_code(findings: Sequence[Finding], fail_on: str) -> int:
+    threshold = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK[f.severity] >= threshold and not f.suppressed for f in findings) else 0

@@ -1,0 +1,81 @@
+"""Read one file, decode it, and hand it to the parser its kind calls for."""
+
+from __future__ import annotations
+
+from mllint import yamlsrc
+from mllint.discover import Candidate
+from mllint.model import Diagnostic, SourceFile, Skipped, Span
+
+MAX_BYTES = 8 * 1024 * 1024
+
+
+def decode(path: str, data: bytes) -> tuple[str, Diagnostic | None]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        text = data.decode("utf-8-sig", errors="replace")
+        return text, Diagnostic("ML001", Span(path, line, col, line, col + 1),
+                                f"not valid UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded")
+
+
+def read(candidate: Candidate, max_bytes: int = MAX_BYTES) -> SourceFile | Skipped:
+    try:
+        size = candidate.path.stat().st_size
+        if size > max_bytes:
+            return Skipped(candidate.display, f"larger than {max_bytes // (1024 * 1024)} MiB ({size} bytes)")
+        data = candidate.path.read_bytes()
+    except OSError as exc:
+        file = SourceFile(candidate.display, candidate.kind)
+        file.diagnostics.append(Diagnostic("ML001", Span(candidate.display, 1, 1, 1, 1),
+                                           f"cannot read file: {exc.strerror or exc}"))
+        return file
+    return parse(candidate.display, candidate.kind, data)
+
+
+def parse(display: str, kind: str, data: bytes) -> SourceFile | Skipped:
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Skipped(display, "binary file")
+    text, problem = decode(display, data)
+    file = SourceFile(display, kind, text)
+    if problem is not None:
+        file.diagnostics.append(problem)
+        if kind != "dockerfile":
+            return file
+    if kind == "dockerfile":
+        from mllint.sources import dockerfile
+
+        dockerfile.load(file)
+    elif kind == "requirements":
+        pass  # indexed for `pip install -r`; its checks belong to the pinning rules
+    elif kind == "json" and '"apiVersion"' not in text:
+        file.kind = "other"
+    else:
+        return _parse_yaml(file)
+    return file
+
+
+def _parse_yaml(file: SourceFile) -> SourceFile | Skipped:
+    docs = yamlsrc.compose(file.path, file.text, file.diagnostics)
+    if "{{" in file.text and any(d.rule == "ML001" for d in file.diagnostics):
+        return Skipped(file.path, "template syntax ({{ }}) that is not YAML; scan the rendered output instead")
+    from mllint.sources import compose, k8s
+
+    for doc in docs:
+        yamlsrc.check_document(file.path, doc.root, file.diagnostics)
+    if file.kind == "compose" or any(compose.is_compose(d.root) for d in docs):
+        file.kind = "compose"
+        compose.load(file, docs)
+    elif any(k8s.is_k8s_object(d.root) for d in docs):
+        file.kind = "kubernetes"
+        k8s.load(file, docs)
+    else:
+        file.kind = "yaml"
+        file.diagnostics = [d for d in file.diagnostics if d.rule == "ML001"]  # not ours to judge beyond syntax
+    return file

@@ -1,0 +1,140 @@
+"""Rule metadata (`rules/<family>/MLnnn.yaml`) bound to detection functions (`@rule("ML101")`).
+
+Binding fails loudly: a rule whose metadata has no function, a function whose id has no metadata,
+or a target the engine does not know is a bug that stops mllint before any scan.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
+
+from mllint.data import rules_dir
+
+TARGETS = ("File", "ImageBuild", "Stage", "Workload", "PodSpec", "Container")
+SEVERITIES = ("note", "warning", "error")
+CHECK_MODULES = ("meta", "gpu", "pinning")
+
+RuleFunc = Callable[..., Iterator[Any]]
+_FUNCTIONS: dict[str, RuleFunc] = {}
+
+
+class RegistryError(Exception):
+    """Rule metadata and logic disagree: a bug in mllint itself."""
+
+
+def rule(rule_id: str) -> Callable[[RuleFunc], RuleFunc]:
+    def bind(func: RuleFunc) -> RuleFunc:
+        if rule_id in _FUNCTIONS:
+            raise RegistryError(f"{rule_id} is bound twice: {_FUNCTIONS[rule_id].__name__} and {func.__name__}")
+        _FUNCTIONS[rule_id] = func
+        return func
+
+    return bind
+
+
+class Params:
+    """Read-only rule parameters, by attribute: `params.gpu_resources`."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_values", MappingProxyType(dict(values)))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("rule parameters are read-only")
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    id: str
+    name: str
+    family: str
+    targets: tuple[str, ...]
+    severity: str
+    summary: str
+    description: str
+    remediation: str
+    enabled: bool
+    tags: tuple[str, ...]
+    parameters: Mapping[str, Any]
+    examples: Mapping[str, str]
+    security_severity: str | None
+    source: str
+    raw: Mapping[str, Any] = field(repr=False)
+
+    def defaults(self) -> dict[str, Any]:
+        return {k: v.get("default") for k, v in self.parameters.items()}
+
+
+@dataclass(frozen=True)
+class Rule:
+    meta: RuleMeta
+    func: RuleFunc
+
+
+def load_metadata() -> list[dict[str, Any]]:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=False)
+    out = []
+    for path in sorted(rules_dir().glob("*/ML*.yaml")):
+        data = yaml.load(path.read_text(encoding="utf-8"))
+        data["_source"] = f"{path.parent.name}/{path.name}"
+        out.append(data)
+    return out
+
+
+def _meta(data: dict[str, Any]) -> RuleMeta:
+    target = data["target"]
+    return RuleMeta(
+        id=data["id"], name=data["name"], family=data["family"],
+        targets=tuple(target if isinstance(target, list) else [target]),
+        severity=data["severity"], summary=data["summary"], description=data["description"].strip(),
+        remediation=data["remediation"].strip(), enabled=data.get("enabled", True),
+        tags=tuple(data.get("tags", ())), parameters=MappingProxyType(data.get("parameters") or {}),
+        examples=MappingProxyType(data.get("examples") or {}), security_severity=data.get("security_severity"),
+        source=data["_source"], raw=MappingProxyType(data),
+    )
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Rule]:
+    for module in CHECK_MODULES:
+        importlib.import_module(f"mllint.checks.{module}")
+    rules: dict[str, Rule] = {}
+    for data in load_metadata():
+        meta = _meta(data)
+        func = _FUNCTIONS.get(meta.id)
+        if func is None:
+            raise RegistryError(f"rule {meta.id} ({meta.source}) has metadata but no @rule function")
+        unknown = set(meta.targets) - set(TARGETS)
+        if unknown:
+            raise RegistryError(f"rule {meta.id} has unknown target(s) {sorted(unknown)}")
+        if meta.severity not in SEVERITIES:
+            raise RegistryError(f"rule {meta.id} has unknown severity {meta.severity!r}")
+        rules[meta.id] = Rule(meta, func)
+    orphans = set(_FUNCTIONS) - set(rules)
+    if orphans:
+        raise RegistryError(f"@rule functions without metadata: {sorted(orphans)}")
+    return dict(sorted(rules.items()))
+
+
+def resolve_selector(selector: str, rules: Mapping[str, Rule]) -> list[str]:
+    """Rule ids matched by an id (`ML101`), a name (`gpu-request-without-limit`) or a prefix (`ML1`)."""
+    sel = selector.strip()
+    by_name = {r.meta.name: rid for rid, r in rules.items()}
+    if sel in by_name:
+        return [by_name[sel]]
+    upper = sel.upper()
+    if upper == "ALL":
+        return list(rules)
+    return [rid for rid in rules if rid.startswith(upper)] if upper.startswith("ML") else []

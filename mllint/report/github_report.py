@@ -1,0 +1,28 @@
+"""GitHub Actions workflow commands: one `::error file=...` annotation per finding."""
+
+from __future__ import annotations
+
+from mllint.engine import Result
+
+_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(result: Result, color: bool = False, verbose: bool = False) -> str:
+    out = []
+    for f in result.findings:
+        if f.suppressed is not None:
+            continue
+        name = result.rules[f.rule].meta.name if f.rule in result.rules else f.rule
+        props = (f"file={_prop(f.span.path)},line={f.span.line},col={f.span.column},"
+                 f"endLine={f.span.end_line},endColumn={f.span.end_column},title={_prop(f'{f.rule} {name}')}")
+        message = f.message + (f"\nhelp: {f.fix}" if f.fix else "")
+        out.append(f"::{_LEVEL[f.severity]} {props}::{_data(message)}")
+    return "\n".join(out) + ("\n" if out else "")

@@ -1,0 +1,48 @@
+"""Machine output; its shape is documented by schemas/report.schema.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mllint import __version__
+from mllint.engine import Result
+
+SCHEMA_VERSION = 1
+
+
+def document(result: Result) -> dict[str, Any]:
+    return {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "mllint", "version": __version__},
+        "summary": {
+            "files": len(result.files),
+            "skipped": len(result.skipped),
+            "findings": sum(1 for f in result.findings if f.suppressed is None),
+            "by_severity": {lvl: sum(1 for f in result.findings if f.severity == lvl and f.suppressed is None)
+                            for lvl in ("error", "warning", "note")},
+        },
+        "findings": [
+            {
+                "rule": f.rule,
+                "name": result.rules[f.rule].meta.name if f.rule in result.rules else f.rule,
+                "severity": f.severity,
+                "message": f.message,
+                "fix": f.fix,
+                "path": f.span.path,
+                "line": f.span.line,
+                "column": f.span.column,
+                "end_line": f.span.end_line,
+                "end_column": f.span.end_column,
+                "logical_location": f.logical,
+                "fingerprint": f.fingerprint_key,
+                "suppressed": f.suppressed,
+            }
+            for f in result.findings
+        ],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+    }
+
+
+def render(result: Result, color: bool = False, verbose: bool = False) -> str:
+    return json.dumps(document(result), indent=2, sort_keys=False) + "\n"

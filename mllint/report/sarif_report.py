@@ -1,0 +1,105 @@
+"""SARIF 2.1.0 for code scanning: a full rule table, exact regions, stable fingerprints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from mllint import __version__
+from mllint.engine import Result
+from mllint.registry import Rule, registry
+
+INFORMATION_URI = "https://github.com/mllint/mllint"
+DOCS_URI = f"{INFORMATION_URI}/blob/main/docs/rules.md"
+_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
+    meta = rule.meta
+    props: dict[str, Any] = {"tags": sorted(set(meta.tags) | {meta.family})}
+    if meta.security_severity:
+        props["security-severity"] = meta.security_severity
+    help_md = (f"**{meta.summary}**\n\n{meta.description}\n\n**How to fix:** {meta.remediation}\n\n"
+               f"Run `mllint explain {meta.id}` for examples.")
+    return {
+        "id": meta.id,
+        "name": "".join(part.capitalize() for part in meta.name.split("-")),
+        "shortDescription": {"text": _sentence(meta.summary)},
+        "fullDescription": {"text": _sentence(meta.description)},
+        "help": {"text": _sentence(f"{meta.remediation}"), "markdown": help_md},
+        "helpUri": meta.raw.get("help_uri") or f"{DOCS_URI}#{meta.id.lower()}-{meta.name}",
+        "defaultConfiguration": {"level": _LEVEL[meta.severity], "enabled": meta.enabled},
+        "properties": props,
+    }
+
+
+def document(result: Result) -> dict[str, Any]:
+    rules = registry()
+    ids = sorted(set(result.rules) | {f.rule for f in result.findings})
+    index = {rid: i for i, rid in enumerate(ids)}
+    results = []
+    for f in result.findings:
+        region = {"startLine": f.span.line, "startColumn": f.span.column,
+                  "endLine": f.span.end_line, "endColumn": max(f.span.end_column, f.span.column + 1)
+                  if f.span.end_line == f.span.line else f.span.end_column}
+        physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.span.path), "uriBaseId": "%SRCROOT%"},
+                                    "region": region}
+        _add_snippets(result, f.span.path, f.span.line, physical)
+        location: dict[str, Any] = {"physicalLocation": physical}
+        if f.logical:
+            location["logicalLocations"] = [{"fullyQualifiedName": f.logical, "kind": "object"}]
+        entry: dict[str, Any] = {
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": _LEVEL[f.severity],
+            "message": {"text": _sentence(f.message + (f" Help: {f.fix}" if f.fix else ""))},
+            "locations": [location],
+            "partialFingerprints": {"mllint/v1": f.fingerprint_key},
+        }
+        if f.suppressed is not None:
+            entry["suppressions"] = [{"kind": "inSource", "justification": f.suppressed or "no reason given"}]
+        results.append(entry)
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "mllint",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [rule_descriptor(rules[rid]) for rid in ids],
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+def _add_snippets(result: Result, path: str, line: int, physical: dict[str, Any]) -> None:
+    """The offending line as the region's snippet, and the lines around it as its context."""
+    text = result.source_line(path, line)
+    if not text or not text.strip():
+        return
+    physical["region"]["snippet"] = {"text": text}
+    first = max(1, line - 2)
+    context = [result.source_line(path, n) for n in range(first, line + 3)]
+    lines = [t for t in context if t is not None]
+    physical["contextRegion"] = {"startLine": first, "endLine": first + len(lines) - 1,
+                                 "snippet": {"text": "\n".join(lines)}}
+
+
+def _uri(path: str) -> str:
+    return quote(path, safe="/")
+
+
+def render(result: Result, color: bool = False, verbose: bool = False) -> str:
+    return json.dumps(document(result), indent=2) + "\n"

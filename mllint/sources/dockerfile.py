@@ -1,0 +1,202 @@
+"""Dockerfiles → ImageBuild, with the line and column of every instruction, flag and argument.
+
+Handles what BuildKit accepts: parser directives (`# syntax=`, `# escape=`), continuation lines
+(with comment and blank lines inside them), heredocs (`RUN <<EOF`, `<<-EOF`, several per
+instruction), ARG defaults substituted into FROM, and stage aliases.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mllint.imageref import parse_image
+from mllint.model import Diagnostic, ImageBuild, Instruction, SourceFile, Span, Stage, Value
+
+KEYWORDS = frozenset(
+    "FROM RUN CMD LABEL MAINTAINER EXPOSE ENV ADD COPY ENTRYPOINT VOLUME USER WORKDIR ARG ONBUILD "
+    "STOPSIGNAL HEALTHCHECK SHELL".split()
+)
+_DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
+_INSTRUCTION = re.compile(r"^(\s*)([A-Za-z]+)(?=\s|$)\s*")
+_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
+_FLAG = re.compile(r"--([A-Za-z][A-Za-z0-9-]*)(?:=(\S*))?")
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_ARG_ITEM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?")
+
+
+def load(file: SourceFile) -> None:
+    instructions, directives = lex(file.path, file.text, file.diagnostics)
+    file.build = build(file.path, instructions, directives, file.diagnostics)
+
+
+def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instruction], dict[str, Value]]:
+    lines = text.splitlines()
+    directives: dict[str, Value] = {}
+    i = 0
+    while i < len(lines):
+        match = _DIRECTIVE.match(lines[i].lstrip("\ufeff"))
+        if match is None or match[1].lower() in directives:
+            break
+        col = lines[i].index(match[2]) + 1 if match[2] else len(lines[i]) + 1
+        directives[match[1].lower()] = Value(match[2], Span(path, i + 1, col, i + 1, col + len(match[2])))
+        i += 1
+    escape = directives["escape"].text if "escape" in directives and directives["escape"].text in ("`", "\\") else "\\"
+    out: list[Instruction] = []
+    while i < len(lines):
+        line = lines[i].lstrip("\ufeff") if i == 0 else lines[i]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            i += 1
+            continue
+        match = _INSTRUCTION.match(line)
+        keyword = match[2].upper() if match else ""
+        if keyword not in KEYWORDS:
+            word = stripped.split()[0]
+            col = line.index(word) + 1
+            diagnostics.append(Diagnostic("ML001", Span(path, i + 1, col, i + 1, col + len(word)),
+                                          f"unknown instruction {word!r}; Docker refuses to build this file"))
+            i = _skip_continuation(lines, i, escape)
+            continue
+        assert match is not None
+        kw_col = len(match[1]) + 1
+        start = i
+        pieces = [(0, i + 1, match.end() + 1)]
+        logical = ""
+        current = line[match.end():]
+        while True:
+            body = current.rstrip()
+            if body.endswith(escape):
+                logical += body[:-1]
+                i += 1
+                while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith("#")):
+                    i += 1
+                if i >= len(lines):
+                    break
+                pieces.append((len(logical), i + 1, 1))
+                current = lines[i]
+            else:
+                logical += current
+                i += 1
+                break
+        end_line = min(i, len(lines))
+        inst = Instruction(
+            keyword=keyword,
+            span=Span(path, start + 1, kw_col, end_line, len(lines[end_line - 1]) + 1),
+            keyword_span=Span(path, start + 1, kw_col, start + 1, kw_col + len(keyword)),
+            args=logical,
+            pieces=pieces,
+        )
+        if keyword in ("RUN", "COPY", "ADD") and "<<" in logical:
+            i = _heredocs(path, lines, i, inst, diagnostics)
+        _flags(inst)
+        out.append(inst)
+    return out, directives
+
+
+def _skip_continuation(lines: list[str], i: int, escape: str) -> int:
+    while i < len(lines) and lines[i].rstrip().endswith(escape):
+        i += 1
+    return i + 1
+
+
+def _heredocs(path: str, lines: list[str], i: int, inst: Instruction, diagnostics: list[Diagnostic]) -> int:
+    for match in _HEREDOC.finditer(inst.args):
+        strip_tabs, delimiter = match[1] == "-", match[3]
+        body_start = i
+        while i < len(lines):
+            candidate = lines[i].lstrip("\t") if strip_tabs else lines[i]
+            if candidate == delimiter:
+                break
+            i += 1
+        if i >= len(lines):
+            diagnostics.append(Diagnostic("ML001", inst.span_of(match.start(), match.end()),
+                                          f"heredoc <<{delimiter} is never terminated; Docker reads to the end of the file"))
+            inst.heredocs.append((delimiter, "\n".join(lines[body_start:]), inst.span_of(match.start(), match.end())))
+            return i
+        body = "\n".join(line.lstrip("\t") if strip_tabs else line for line in lines[body_start:i])
+        inst.heredocs.append((delimiter, body, Span(path, body_start + 1, 1, i + 1, len(lines[i]) + 1)))
+        inst.span = inst.span._replace(end_line=i + 1, end_column=len(lines[i]) + 1)
+        i += 1
+    return i
+
+
+def _flags(inst: Instruction) -> None:
+    pos = 0
+    args = inst.args
+    while True:
+        while pos < len(args) and args[pos] in " \t":
+            pos += 1
+        match = _FLAG.match(args, pos)
+        if match is None or (pos < len(args) and not args.startswith("--", pos)):
+            break
+        inst.flags[match[1].lower()] = Value(match[2] or "", inst.span_of(match.start(), match.end()))
+        pos = match.end()
+    inst.args_offset = pos
+
+
+def substitute(text: str, variables: dict[str, str | None]) -> tuple[str, bool]:
+    """Apply Dockerfile variable substitution; the flag says whether every variable resolved."""
+    complete = True
+
+    def repl(match: re.Match[str]) -> str:
+        nonlocal complete
+        name = match[1] or match[4]
+        value = variables.get(name)
+        if match[2] in (":-", "-"):
+            return value if value else match[3]
+        if match[2] in (":+", "+"):
+            return match[3] if value else ""
+        if value is None:
+            complete = False
+            return match[0]
+        return value
+
+    return _VAR.sub(repl, text), complete
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
+
+
+def build(path: str, instructions: list[Instruction], directives: dict[str, Value],
+          diagnostics: list[Diagnostic]) -> ImageBuild:
+    global_args: dict[str, str | None] = {}
+    stages: list[Stage] = []
+    aliases: dict[str, int] = {}
+    for inst in instructions:
+        if inst.keyword == "ARG" and not stages:
+            for match in _ARG_ITEM.finditer(inst.args):
+                global_args[match[1]] = _unquote(match[2]) if match[2] is not None else None
+        elif inst.keyword == "FROM":
+            stage = _stage(inst, len(stages), global_args, aliases, diagnostics)
+            if stage is not None:
+                stages.append(stage)
+                if stage.alias is not None:
+                    aliases.setdefault(stage.alias.text.lower(), stage.index)
+        elif not stages:
+            diagnostics.append(Diagnostic("ML001", inst.keyword_span,
+                                          f"{inst.keyword} before the first FROM; only ARG may come first"))
+        else:
+            stages[-1].instructions.append(inst)
+    return ImageBuild(path=path, stages=stages, global_args=global_args, directives=directives)
+
+
+def _stage(inst: Instruction, index: int, global_args: dict[str, str | None], aliases: dict[str, int],
+           diagnostics: list[Diagnostic]) -> Stage | None:
+    words = [(m.start(), m.end(), m[0]) for m in re.finditer(r"\S+", inst.args[inst.args_offset:])]
+    words = [(s + inst.args_offset, e + inst.args_offset, w) for s, e, w in words]
+    if not words:
+        diagnostics.append(Diagnostic("ML001", inst.keyword_span, "FROM names no image"))
+        return None
+    start, end, raw = words[0]
+    resolved, _complete = substitute(raw, global_args)  # unresolved variables stay, and mark it templated
+    image = parse_image(raw, inst.span_of(start, end), resolved)
+    alias = None
+    if len(words) >= 3 and words[1][2].upper() == "AS":
+        a_start, a_end, a_text = words[2]
+        alias = Value(a_text, inst.span_of(a_start, a_end))
+    elif len(words) >= 2:
+        diagnostics.append(Diagnostic("ML001", inst.span_of(words[1][0], words[-1][1]),
+                                      "FROM takes an image and an optional `AS name`; the rest is not understood"))
+    base_stage = aliases.get(resolved.lower())
+    return Stage(index=index, base=image, alias=alias, instructions=[], span=inst.span, base_stage=base_stage)

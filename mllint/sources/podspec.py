@@ -1,0 +1,238 @@
+"""Build Container and PodSpec from Kubernetes-shaped YAML nodes, keeping every span.
+
+Shapes that break where a rule reads (a string where a mapping belongs) become ML002 diagnostics
+naming the node's path; invalid quantities become ML005. Nothing here raises on user input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mllint import yamlsrc as y
+from mllint.imageref import parse_image
+from mllint.model import Container, Diagnostic, EnvVar, PodSpec, Probe, Quantity, Resources, Span, Value
+from mllint.quantity import is_templated, parse_quantity
+
+_NODE_KIND = {"MappingNode": "a mapping", "SequenceNode": "a list", "ScalarNode": "a scalar"}
+
+
+def describe(node: Any) -> str:
+    if y.is_scalar(node):
+        if node.tag == "tag:yaml.org,2002:null":
+            return "null"
+        return f"the {'string' if node.tag.endswith(':str') else 'value'} {str(node.value)[:60]!r}"
+    return _NODE_KIND.get(type(node).__name__, "a value")
+
+
+class NodeReader:
+    """Reads one file's nodes into model values, collecting diagnostics."""
+
+    def __init__(self, path: str, diagnostics: list[Diagnostic]) -> None:
+        self.path = path
+        self.diagnostics = diagnostics
+
+    # -- primitives ---------------------------------------------------------------------------
+
+    def span(self, node: Any) -> Span:
+        return y.scalar_span(self.path, node) if y.is_scalar(node) else y.span(self.path, node)
+
+    def wrong_shape(self, node: Any, where: str, expected: str) -> None:
+        self.diagnostics.append(
+            Diagnostic("ML002", self.span(node), f"{where}: expected {expected}, found {describe(node)}")
+        )
+
+    def mapping(self, node: Any, where: str, expected: str = "a mapping") -> Any:
+        """`node` if it is a mapping; None (and ML002 unless null/missing) otherwise."""
+        if node is None or y.is_map(node):
+            return node
+        if not (y.is_scalar(node) and node.tag == "tag:yaml.org,2002:null"):
+            self.wrong_shape(node, where, expected)
+        return None
+
+    def sequence(self, node: Any, where: str) -> list[Any]:
+        if node is None:
+            return []
+        if y.is_seq(node):
+            return list(node.value)
+        if not (y.is_scalar(node) and node.tag == "tag:yaml.org,2002:null"):
+            self.wrong_shape(node, where, "a list")
+        return []
+
+    def value(self, parent: Any, key: str) -> Value | None:
+        item = y.get_item(parent, key)
+        if item is None:
+            return None
+        k, v = item
+        text = y.text(v)
+        if text is None:
+            return None
+        return Value(text, self.span(v), self.span(k), is_templated(text))
+
+    def values(self, node: Any, where: str) -> list[Value]:
+        out = []
+        for i, item in enumerate(self.sequence(node, where)):
+            text = y.text(item)
+            if text is not None:
+                out.append(Value(text, self.span(item), None, is_templated(text)))
+            elif not y.is_scalar(item):
+                self.wrong_shape(item, f"{where}[{i}]", "a string")
+        return out
+
+    def string_map(self, node: Any, where: str) -> dict[str, Value]:
+        out: dict[str, Value] = {}
+        for key, k, v in y.items(self.mapping(node, where)):
+            text = y.text(v)
+            if text is not None:
+                out[key] = Value(text, self.span(v), self.span(k), is_templated(text))
+        return out
+
+    def quantity(self, k: Any, v: Any, where: str) -> Quantity | None:
+        text = y.text(v)
+        if text is None:
+            if not y.is_scalar(v):
+                self.wrong_shape(v, where, "a quantity")
+            return None
+        span = self.span(v)
+        if is_templated(text):
+            return Quantity(text, None, span, self.span(k), templated=True)
+        amount = parse_quantity(text)
+        if amount is None:
+            self.diagnostics.append(
+                Diagnostic(
+                    "ML005", span, f"{where}: {text!r} is not a valid Kubernetes quantity",
+                    fix="write a number with an optional suffix: 2, 500m, 8Gi, 1e3",
+                )
+            )
+        return Quantity(text, amount, span, self.span(k))
+
+    def quantities(self, node: Any, where: str) -> dict[str, Quantity]:
+        out: dict[str, Quantity] = {}
+        for key, k, v in y.items(self.mapping(node, where)):
+            q = self.quantity(k, v, f"{where}.{key}")
+            if q is not None:
+                out[key] = q
+        return out
+
+    def integer(self, parent: Any, key: str) -> int | None:
+        text = y.text(y.get(parent, key))
+        try:
+            return int(text) if text is not None else None
+        except ValueError:
+            return None
+
+    def boolean(self, parent: Any, key: str) -> bool:
+        return (y.text(y.get(parent, key)) or "").lower() == "true"
+
+    # -- containers and pods ------------------------------------------------------------------
+
+    def container(self, node: Any, where: str, default_name: str = "", init: bool = False) -> Container | None:
+        node = self.mapping(node, where, "a container mapping")
+        if node is None:
+            return None
+        name_value = self.value(node, "name")
+        container = Container(
+            name=name_value.text if name_value else default_name,
+            span=self.span(node),
+            path=where,
+            init=init,
+            name_span=name_value.span if name_value else None,
+        )
+        image_item = y.get_item(node, "image")
+        if image_item is not None:
+            text = y.text(image_item[1])
+            if text is not None:
+                container.image = parse_image(text, self.span(image_item[1]))
+            elif not y.is_scalar(image_item[1]):
+                self.wrong_shape(image_item[1], f"{where}.image", "a string")
+        container.command = self.values(y.get(node, "command"), f"{where}.command")
+        container.args = self.values(y.get(node, "args"), f"{where}.args")
+        container.env = self.env(y.get(node, "env"), f"{where}.env")
+        container.resources = self.resources(y.get_item(node, "resources"), f"{where}.resources")
+        resources_per_node = y.get_item(node, "resourcesPerNode")  # Kubeflow TrainJob
+        if resources_per_node is not None and container.resources.span is None:
+            container.resources = self.resources(resources_per_node, f"{where}.resourcesPerNode")
+        for kind in ("liveness", "readiness", "startup"):
+            probe = y.get(node, f"{kind}Probe")
+            if probe is not None and self.mapping(probe, f"{where}.{kind}Probe") is not None:
+                container.probes[kind] = Probe(
+                    kind, self.span(probe),
+                    self.integer(probe, "initialDelaySeconds"), self.integer(probe, "periodSeconds"),
+                    self.integer(probe, "failureThreshold"), self.integer(probe, "timeoutSeconds"),
+                )
+        for i, mount in enumerate(self.sequence(y.get(node, "volumeMounts"), f"{where}.volumeMounts")):
+            if self.mapping(mount, f"{where}.volumeMounts[{i}]") is not None:
+                container.volume_mounts.append(
+                    (y.text(y.get(mount, "name")) or "", y.text(y.get(mount, "mountPath")) or "", self.span(mount))
+                )
+        for i, port in enumerate(self.sequence(y.get(node, "ports"), f"{where}.ports")):
+            if self.mapping(port, f"{where}.ports[{i}]") is not None:
+                number = self.value(port, "containerPort")
+                if number is not None:
+                    container.ports.append(number)
+        container.security_context = self.string_map(y.get(node, "securityContext"), f"{where}.securityContext")
+        return container
+
+    def env(self, node: Any, where: str) -> list[EnvVar]:
+        out = []
+        for i, item in enumerate(self.sequence(node, where)):
+            item = self.mapping(item, f"{where}[{i}]", "a mapping with name and value")
+            name = self.value(item, "name") if item is not None else None
+            if name is None:
+                continue
+            value_item = y.get_item(item, "value")
+            value_from = y.get(item, "valueFrom")
+            if value_item is not None:
+                text = y.text(value_item[1])
+                out.append(EnvVar(name.text, text if text is not None else "", self.span(value_item[1]), name.span))
+            else:
+                secret = value_from is not None and y.get(value_from, "secretKeyRef") is not None
+                out.append(EnvVar(name.text, None, self.span(item), name.span, secret, value_from is not None))
+        return out
+
+    def resources(self, item: tuple[Any, Any] | None, where: str) -> Resources:
+        if item is None:
+            return Resources()
+        node = self.mapping(item[1], where)
+        return Resources(
+            requests=self.quantities(y.get(node, "requests"), f"{where}.requests"),
+            limits=self.quantities(y.get(node, "limits"), f"{where}.limits"),
+            span=self.span(item[0]),
+        )
+
+    def pod(self, node: Any, where: str, meta: Any = None, extra: list[Container] | None = None) -> PodSpec | None:
+        node = self.mapping(node, where, "a pod spec mapping")
+        if node is None:
+            return None
+        containers = self.container_list(y.get(node, "containers"), f"{where}.containers")
+        pod = PodSpec(containers=containers + (extra or []), span=self.span(node))
+        pod.init_containers = self.container_list(y.get(node, "initContainers"), f"{where}.initContainers", True)
+        self.pod_fields(node, where, pod)
+        if meta is not None:
+            pod.annotations = {k: v.text for k, v in self.string_map(y.get(meta, "annotations"), "metadata").items()}
+        return pod
+
+    def pod_fields(self, node: Any, where: str, pod: PodSpec) -> None:
+        for i, vol in enumerate(self.sequence(y.get(node, "volumes"), f"{where}.volumes")):
+            vol = self.mapping(vol, f"{where}.volumes[{i}]", "a mapping (a volume with a name and a source)")
+            if vol is not None:
+                source = {key: v for key, _k, v in y.items(vol) if key != "name"}
+                pod.volumes.append((y.text(y.get(vol, "name")) or "", source, self.span(vol)))
+        pod.node_selector = self.string_map(y.get(node, "nodeSelector"), f"{where}.nodeSelector")
+        for i, tol in enumerate(self.sequence(y.get(node, "tolerations"), f"{where}.tolerations")):
+            tol = self.mapping(tol, f"{where}.tolerations[{i}]")
+            if tol is not None:
+                pod.tolerations.append({key: y.text(v) or "" for key, _k, v in y.items(tol)})
+        pod.priority_class_name = self.value(node, "priorityClassName")
+        pod.runtime_class_name = self.value(node, "runtimeClassName")
+        pod.restart_policy = self.value(node, "restartPolicy")
+        pod.host_ipc = self.boolean(node, "hostIPC")
+        pod.host_network = self.boolean(node, "hostNetwork")
+        pod.host_pid = self.boolean(node, "hostPID")
+
+    def container_list(self, node: Any, where: str, init: bool = False) -> list[Container]:
+        out = []
+        for i, item in enumerate(self.sequence(node, where)):
+            c = self.container(item, f"{where}[{i}]", f"#{i}", init)
+            if c is not None:
+                out.append(c)
+        return out

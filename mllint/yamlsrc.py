@@ -1,0 +1,235 @@
+"""Positioned YAML: compose nodes with ruamel.yaml's C parser, safely, and read them with spans.
+
+Composing (not constructing) means no tag ever builds an object, and every node keeps its marks.
+Nesting depth is bounded before libyaml sees the text (the C composer crashes the process on very
+deep input), alias expansion is bounded by a visit budget, and a document that fails to parse does
+not lose the documents after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from mllint.model import Diagnostic, Span
+
+MAX_DEPTH = 1000
+MAX_NODE_VISITS = 2_000_000  # per file; alias bombs stop here
+_DOC_START = re.compile(r"^---", re.M)
+_FLOW_CHARS = re.compile(r"[^\[\]{}]+")
+
+_yaml: Any = None
+
+
+def _loader() -> Any:
+    global _yaml
+    if _yaml is None:
+        from ruamel.yaml import YAML
+
+        try:
+            _yaml = YAML(typ="safe", pure=False)
+        except Exception:  # pragma: no cover - C extension missing
+            _yaml = YAML(typ="safe", pure=True)
+    return _yaml
+
+
+def parser_in_use() -> str:
+    return _loader().Parser.__name__
+
+
+class Node:
+    """Type tags of composed nodes, resolved once."""
+
+    Mapping: type
+    Sequence: type
+    Scalar: type
+
+
+def _node_types() -> None:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    Node.Mapping, Node.Sequence, Node.Scalar = MappingNode, SequenceNode, ScalarNode
+
+
+def span(path: str, node: Any) -> Span:
+    """1-based start, and an exclusive end (SARIF's convention)."""
+    s, e = node.start_mark, node.end_mark
+    return Span(path, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+def scalar_span(path: str, node: Any) -> Span:
+    """The span of a scalar, kept to its first line (block scalars end on a later line)."""
+    s, e = node.start_mark, node.end_mark
+    if e.line == s.line:
+        return Span(path, s.line + 1, s.column + 1, e.line + 1, max(e.column, s.column + 1) + 1)
+    return Span(path, s.line + 1, s.column + 1, s.line + 1, s.column + 2)
+
+
+def is_map(node: Any) -> bool:
+    return isinstance(node, Node.Mapping)
+
+
+def is_seq(node: Any) -> bool:
+    return isinstance(node, Node.Sequence)
+
+
+def is_scalar(node: Any) -> bool:
+    return isinstance(node, Node.Scalar)
+
+
+def get(node: Any, key: str) -> Any:
+    """The value node under `key` in a mapping node (the last one if duplicated), or None.
+    Merge keys (`<<: *defaults`) are followed, as Compose files use them."""
+    item = get_item(node, key)
+    return item[1] if item is not None else None
+
+
+def get_item(node: Any, key: str, _depth: int = 0) -> tuple[Any, Any] | None:
+    """(key node, value node) for `key`, or None."""
+    found = merge = None
+    if isinstance(node, Node.Mapping):
+        for k, v in node.value:
+            if isinstance(k, Node.Scalar):
+                if k.value == key:
+                    found = (k, v)
+                elif k.value == "<<":
+                    merge = v
+    if found is None and merge is not None and _depth < 8:
+        for source in reversed(merge.value) if isinstance(merge, Node.Sequence) else (merge,):
+            found = get_item(source, key, _depth + 1)
+            if found is not None:
+                break
+    return found
+
+
+def text(node: Any) -> str | None:
+    """The scalar's text, or None when the node is missing, null or not a scalar."""
+    if isinstance(node, Node.Scalar) and node.tag != "tag:yaml.org,2002:null":
+        return str(node.value)
+    return None
+
+
+def items(node: Any, _depth: int = 0) -> Iterator[tuple[str, Any, Any]]:
+    """(key, key node, value node) for each entry, merged entries (`<<`) first as YAML orders them."""
+    if isinstance(node, Node.Mapping):
+        own = [(k, v) for k, v in node.value if isinstance(k, Node.Scalar)]
+        own_keys = {k.value for k, _v in own}
+        for k, v in own:
+            if k.value == "<<" and _depth < 8:
+                for source in v.value if isinstance(v, Node.Sequence) else (v,):
+                    for key, kn, vn in items(source, _depth + 1):
+                        if key not in own_keys:
+                            yield key, kn, vn
+        for k, v in own:
+            if k.value != "<<":
+                yield str(k.value), k, v
+
+
+def flow_depth_bound(src: str) -> int:
+    """An upper bound on nesting depth, cheap enough to run on every file."""
+    longest = max((len(line) for line in src.splitlines()), default=0)
+    brackets = src.count("[") + src.count("{")
+    if brackets + longest < MAX_DEPTH:
+        return brackets + longest
+    depth = best = 0
+    for ch in _FLOW_CHARS.sub("", src):
+        depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
+        best = max(best, depth)
+    block = max((len(line) - len(line.lstrip(" -")) + line.count("- ") for line in src.splitlines()), default=0)
+    return best + block
+
+
+class Document:
+    __slots__ = ("root", "index", "line_offset")
+
+    def __init__(self, root: Any, index: int, line_offset: int) -> None:
+        self.root, self.index, self.line_offset = root, index, line_offset
+
+
+def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document]:
+    """Every document of a YAML stream; parse errors become ML001 diagnostics and parsing resumes
+    at the next `---` after the error."""
+    if not hasattr(Node, "Mapping"):
+        _node_types()
+    if flow_depth_bound(src) >= MAX_DEPTH:
+        diagnostics.append(
+            Diagnostic("ML001", Span(path, 1, 1, 1, 1), f"YAML nested deeper than {MAX_DEPTH} levels; not parsed")
+        )
+        return []
+    docs: list[Document] = []
+    offset, rest, index = 0, src, 0
+    yaml = _loader()
+    while True:
+        try:
+            for root in yaml.compose_all(rest):
+                docs.append(Document(root, index, offset))
+                index += 1
+            return docs
+        except Exception as exc:  # ruamel raises MarkedYAMLError subclasses and a few others
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line = mark.line if mark is not None else offset
+            col = (mark.column if mark is not None else 0) + 1
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            context = getattr(exc, "context", None)
+            message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+            diagnostics.append(Diagnostic("ML001", Span(path, line + 1, col, line + 1, col), message))
+            index += 1
+            nxt = _DOC_START.search(src, _line_start(src, line + 1))
+            if nxt is None:
+                return docs
+            offset = src.count("\n", 0, nxt.start())
+            rest = "\n" * offset + src[nxt.start():]  # keeps every mark's line true
+
+
+def _line_start(src: str, line: int) -> int:
+    pos = 0
+    for _ in range(line):
+        pos = src.find("\n", pos) + 1
+        if pos == 0:
+            return len(src)
+    return pos
+
+
+def check_document(path: str, root: Any, diagnostics: list[Diagnostic]) -> None:
+    """Duplicate keys (ML004) and alias bombs, in one walk over the document."""
+    visits = 0
+    stack = [root]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        visits += 1
+        if visits > MAX_NODE_VISITS:
+            diagnostics.append(
+                Diagnostic("ML001", span(path, root), "YAML aliases expand beyond the node budget; not parsed")
+            )
+            return
+        if isinstance(node, Node.Mapping):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            keys: dict[Any, Any] = {}
+            for k, v in node.value:
+                if isinstance(k, Node.Scalar):
+                    if k.value == "<<":
+                        continue
+                    first = keys.get(k.value)
+                    if first is not None:
+                        where = first.start_mark.line + 1
+                        diagnostics.append(
+                            Diagnostic(
+                                "ML004",
+                                scalar_span(path, k),
+                                f"duplicate key {k.value!r} (first defined on line {where}); "
+                                "parsers disagree on which value wins",
+                                fix=f"remove one of the {k.value!r} keys",
+                            )
+                        )
+                    else:
+                        keys[k.value] = k
+                stack.append(v)
+        elif isinstance(node, Node.Sequence):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack += node.value
