@@ -245,6 +245,8 @@ def _check(outcome: SourceFile | Skipped, plan: Plan) -> list[Finding]:
                     _finish(finding, rule, plan, target, workload)
                     findings.append(finding)
             except Exception as exc:
+                if "ML003" not in plan.rule_ids:
+                    continue
                 span = getattr(target, "span", None) or Span(outcome.path, 1, 1, 1, 1)
                 crash = Finding("ML003", span, _crash_message(f"rule {rule.meta.id} ({rule.meta.name})", exc))
                 _finish(crash, registry()["ML003"], plan, target, workload)

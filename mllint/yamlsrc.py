@@ -172,14 +172,35 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
             col = (mark.column if mark is not None else 0) + 1
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             context = getattr(exc, "context", None)
+            context_mark = getattr(exc, "context_mark", None)
+            if context and context_mark is not None and context_mark.line != line:
+                context += f" that starts on line {context_mark.line + 1}"
             message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-            diagnostics.append(Diagnostic("ML001", Span(path, line + 1, col, line + 1, col), message))
+            diagnostics.append(Diagnostic("ML001", Span(path, line + 1, col, line + 1, col + 1), message,
+                                          _missing_colon_hint(src, line)))
             index += 1
-            nxt = _DOC_START.search(src, _line_start(src, line + 1))
+            # resume at the next document start: the error's own line if it is one, else a later one
+            search_from = _line_start(src, line if line > offset else line + 1)
+            nxt = _DOC_START.search(src, search_from)
             if nxt is None:
                 return docs
             offset = src.count("\n", 0, nxt.start())
             rest = "\n" * offset + src[nxt.start():]  # keeps every mark's line true
+
+
+_KEY_SPACE_VALUE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#][^:#]*?)\s*$")
+
+
+def _missing_colon_hint(src: str, line: int) -> str | None:
+    """`- name model-volume` above the error is a key that lost its colon."""
+    lines = src.splitlines()
+    for number in range(min(line, len(lines)) - 1, max(line - 4, -1), -1):
+        match = _KEY_SPACE_VALUE.match(lines[number])
+        if match:
+            return f"line {number + 1} reads `{match[1]} {match[2]}`: did you mean `{match[1]}: {match[2]}`?"
+        if lines[number].strip() and not lines[number].strip().startswith("#"):
+            return None
+    return None
 
 
 def _line_start(src: str, line: int) -> int:

@@ -166,7 +166,8 @@ def build(path: str, instructions: list[Instruction], directives: dict[str, Valu
     for inst in instructions:
         if inst.keyword == "ARG" and not stages:
             for match in _ARG_ITEM.finditer(inst.args):
-                global_args[match[1]] = _unquote(match[2]) if match[2] is not None else None
+                default = _unquote(match[2]) if match[2] is not None else None
+                global_args[match[1]] = substitute(default, global_args)[0] if default is not None else None
         elif inst.keyword == "FROM":
             stage = _stage(inst, len(stages), global_args, aliases, diagnostics)
             if stage is not None:
