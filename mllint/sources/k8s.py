@@ -64,7 +64,7 @@ def _walk(node: Any, segments: list[str], names: list[str], where: str, parent: 
     elif head == "[]":
         if y.is_seq(node):
             for i, item in enumerate(node.value):
-                label = y.text(y.get(item, "name")) or str(i)
+                label = y.text(y.get(item, "name")) or y.text(y.get(item, "groupName")) or str(i)
                 yield from _walk(item, rest, names + [label], f"{where}[{i}]", node, item)
     else:
         child = y.get(node, head)

@@ -2,8 +2,8 @@
 plus a fixture.
 
 `path` walks from the object's root: a plain segment is a mapping key, `*` visits every value of a
-mapping (its key names the role: PyTorchJob's `Worker`), `[]` every item of a list (its `name` names
-the role). `role` is formatted with the names the wildcards met. `replicas` is read relative to the
+mapping (its key names the role: PyTorchJob's `Worker`), `[]` every item of a list (its `name`, or
+Ray's `groupName`, names the role). `role` is formatted with the names the wildcards met. `replicas` is read relative to the
 element the last wildcard visited, or to the object's root when there is none. `target` says what
 the node at the end of `path` is:
 

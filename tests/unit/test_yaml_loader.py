@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from mllint import yamlsrc
+from mllint.loader import parse
+from mllint.model import SourceFile, Skipped
+
+
+def test_c_parser_is_in_use() -> None:
+    """ruamel.yaml[oldlibyaml] must give the C parser; the pure one is about 8x slower."""
+    assert yamlsrc.parser_in_use() == "CParser"
+
+
+def test_deep_nesting_is_refused_not_crashed() -> None:
+    file = parse("deep.yaml", "yaml", ("a: " + "[" * 200_000 + "]" * 200_000).encode())
+    assert isinstance(file, SourceFile)
+    assert [d.rule for d in file.diagnostics] == ["ML001"] and "nested deeper" in file.diagnostics[0].message
+
+
+def test_alias_bomb_is_cheap() -> None:
+    src = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    prev = "a"
+    for name in "bcdefghi":
+        src += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+        prev = name
+    file = parse("bomb.yaml", "yaml", src.encode())
+    assert isinstance(file, SourceFile)
+
+
+def test_python_tags_construct_nothing() -> None:
+    file = parse("evil.yaml", "yaml", b"apiVersion: v1\nkind: Pod\nmetadata: !!python/object/apply:os.system [echo hi]\n")
+    assert isinstance(file, SourceFile) and file.kind == "kubernetes"
+
+
+def test_documents_after_an_error_are_kept() -> None:
+    src = b"apiVersion: v1\nkind: Pod\nmetadata: {name: a\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers: [{name: c, image: x}]\n"
+    file = parse("m.yaml", "yaml", src)
+    assert isinstance(file, SourceFile)
+    assert [d.rule for d in file.diagnostics] == ["ML001"]
+    assert [w.name for w in file.workloads] == ["b"]
+
+
+def test_bom_crlf_and_utf16() -> None:
+    text = "apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: é\r\nspec:\r\n  containers:\r\n  - name: c\r\n    image: x:1\r\n"
+    for data in (b"\xef\xbb\xbf" + text.encode(), text.encode("utf-16")):
+        file = parse("bom.yaml", "yaml", data)
+        assert isinstance(file, SourceFile) and not file.diagnostics
+        assert file.workloads[0].pod.containers[0].image.span.line == 8
+        assert file.workloads[0].pod.containers[0].image.span.column == 12
+
+
+def test_invalid_utf8_and_binary() -> None:
+    file = parse("bad.yaml", "yaml", b"a: 1\nb: \xff\xfe\x00")
+    assert isinstance(file, Skipped)
+    file = parse("bad.yaml", "yaml", b"a: 1\nb: caf\xe9\n")
+    assert isinstance(file, SourceFile) and file.diagnostics[0].span.line == 2 and file.diagnostics[0].span.column == 7
+
+
+def test_helm_template_is_skipped() -> None:
+    out = parse("deploy.yaml", "yaml", b"{{- if .Values.enabled }}\napiVersion: v1\nkind: Pod\n{{- end }}\n")
+    assert isinstance(out, Skipped) and "template" in out.reason
+
+
+def test_merge_keys_are_followed() -> None:
+    src = b"x: &d\n  shm_size: 8gb\n  image: a:1\nservices:\n  s:\n    <<: *d\n    image: b:2\n"
+    file = parse("compose.yaml", "compose", src)
+    container = file.workloads[0].pod.containers[0]
+    assert container.image.raw == "b:2"
+    assert file.workloads[0].pod.shm_size.text == "8gb"
