@@ -13,7 +13,7 @@ from mllint import yamlsrc
 from mllint.checks.context import Ctx, ProjectIndex
 from mllint.discover import Candidate, discover, is_kustomization
 from mllint.loader import MAX_BYTES, parse, read
-from mllint.model import Diagnostic, Finding, SourceFile, Skipped, Span
+from mllint.model import Diagnostic, Finding, SourceFile, Skipped, Span, source_lines
 from mllint.registry import Params, Rule, registry, resolve_selector
 
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
@@ -48,8 +48,8 @@ class Result:
         """Line `line` of `path`, for code frames; None when it cannot be read."""
         if path not in self.texts:
             try:
-                with open(path, encoding="utf-8-sig", errors="replace") as handle:
-                    self.texts[path] = handle.read().splitlines()
+                with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+                    self.texts[path] = source_lines(handle.read())
             except OSError:
                 self.texts[path] = []
         lines = self.texts[path]
@@ -108,7 +108,7 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
 
         outcome = _process_data(name, classify(os.path.basename(name)) or "yaml", data, plan)
         if isinstance(outcome[0], SourceFile):
-            texts[name] = outcome[0].text.splitlines()
+            texts[name] = outcome[0].lines()
         results.append(outcome)
     results.extend(_map(candidates, plan, options))
     findings: list[Finding] = []
@@ -266,7 +266,7 @@ def _finish(finding: Finding, rule: Rule, plan: Plan, target: Any, workload: Any
 
 def _fingerprint(findings: list[Finding], text: str) -> None:
     """A key per finding from the rule, the object and the offending text, not the line number."""
-    lines = text.splitlines()
+    lines = source_lines(text)
     counts: dict[str, int] = {}
     for f in findings:
         line = lines[f.span.line - 1] if 0 < f.span.line <= len(lines) else ""

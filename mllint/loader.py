@@ -18,9 +18,10 @@ def decode(path: str, data: bytes) -> tuple[str, Diagnostic | None]:
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         text = data.decode("utf-8-sig", errors="replace")
+        line = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        col = len(data[line_start:exc.start].decode("utf-8", errors="replace").lstrip("\ufeff")) + 1
         return text, Diagnostic("ML001", Span(path, line, col, line, col + 1),
                                 f"not valid UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded")
 

@@ -11,6 +11,15 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 
+def source_lines(text: str) -> list[str]:
+    """Lines as Docker and YAML count them: split at LF (CRLF's CR dropped), not at every character
+    Python's str.splitlines() treats as a break (form feed, vertical tab, ...)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 class Span(NamedTuple):
     path: str
     line: int
@@ -230,7 +239,7 @@ class SourceFile:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        return source_lines(self.text)
 
 
 @dataclass(slots=True)

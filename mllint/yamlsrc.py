@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from mllint.model import Diagnostic, Span
+from mllint.model import Diagnostic, Span, source_lines
 
 MAX_DEPTH = 1000
 MAX_NODE_VISITS = 2_000_000  # per file; alias bombs stop here
@@ -128,7 +128,7 @@ def items(node: Any, _depth: int = 0) -> Iterator[tuple[str, Any, Any]]:
 
 def flow_depth_bound(src: str) -> int:
     """An upper bound on nesting depth, cheap enough to run on every file."""
-    longest = max((len(line) for line in src.splitlines()), default=0)
+    longest = max((len(line) for line in src.split("\n")), default=0)
     brackets = src.count("[") + src.count("{")
     if brackets + longest < MAX_DEPTH:
         return brackets + longest
@@ -136,7 +136,7 @@ def flow_depth_bound(src: str) -> int:
     for ch in _FLOW_CHARS.sub("", src):
         depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
         best = max(best, depth)
-    block = max((len(line) - len(line.lstrip(" -")) + line.count("- ") for line in src.splitlines()), default=0)
+    block = max((len(line) - len(line.lstrip(" -")) + line.count("- ") for line in src.split("\n")), default=0)
     return best + block
 
 
@@ -176,6 +176,7 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
             if context and context_mark is not None and context_mark.line != line:
                 context += f" that starts on line {context_mark.line + 1}"
             message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+            line, col = _clamp(src, line, col)
             diagnostics.append(Diagnostic("ML001", Span(path, line + 1, col, line + 1, col + 1), message,
                                           _missing_colon_hint(src, line)))
             index += 1
@@ -193,7 +194,7 @@ _KEY_SPACE_VALUE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#][^:#]*?)
 
 def _missing_colon_hint(src: str, line: int) -> str | None:
     """`- name model-volume` above the error is a key that lost its colon."""
-    lines = src.splitlines()
+    lines = source_lines(src)
     for number in range(min(line, len(lines)) - 1, max(line - 4, -1), -1):
         match = _KEY_SPACE_VALUE.match(lines[number])
         if match:
@@ -201,6 +202,14 @@ def _missing_colon_hint(src: str, line: int) -> str | None:
         if lines[number].strip() and not lines[number].strip().startswith("#"):
             return None
     return None
+
+
+def _clamp(src: str, line: int, col: int) -> tuple[int, int]:
+    """libyaml reports end-of-stream errors one line past the text; point at the last character."""
+    lines = source_lines(src) or [""]
+    if line >= len(lines):
+        return len(lines) - 1, len(lines[-1]) + 1
+    return line, min(col, len(lines[line]) + 1)
 
 
 def _line_start(src: str, line: int) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from mllint.imageref import parse_image
-from mllint.model import Diagnostic, ImageBuild, Instruction, SourceFile, Span, Stage, Value
+from mllint.model import Diagnostic, ImageBuild, Instruction, SourceFile, Span, Stage, Value, source_lines
 
 KEYWORDS = frozenset(
     "FROM RUN CMD LABEL MAINTAINER EXPOSE ENV ADD COPY ENTRYPOINT VOLUME USER WORKDIR ARG ONBUILD "
@@ -30,7 +30,7 @@ def load(file: SourceFile) -> None:
 
 
 def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instruction], dict[str, Value]]:
-    lines = text.splitlines()
+    lines = source_lines(text)
     directives: dict[str, Value] = {}
     i = 0
     while i < len(lines):

@@ -1,0 +1,77 @@
+"""Hypothesis properties: no input raises, every span lies inside its file, output is deterministic."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mllint import engine
+from mllint.model import SourceFile
+from mllint.report import render
+
+SETTINGS = settings(max_examples=int(os.environ.get("MLLINT_HYPOTHESIS_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12),
+                    st.sampled_from(["1", "0.5", "500m", "8Gi", "8 Gi", "latest", "{{ x }}", "${X}", "nvidia.com/gpu"]))
+keys = st.sampled_from(["apiVersion", "kind", "metadata", "spec", "template", "containers", "initContainers", "name",
+                        "image", "resources", "limits", "requests", "nvidia.com/gpu", "env", "volumes", "services",
+                        "deploy", "reservations", "devices", "count", "gpus", "pytorchReplicaSpecs", "Worker",
+                        "headGroupSpec", "workerGroupSpecs", "predictor", "templates", "container", "x"])
+trees = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                      st.dictionaries(keys, inner, max_size=5)), max_leaves=30)
+kinds = st.sampled_from(["Pod", "Deployment", "PyTorchJob", "RayCluster", "InferenceService", "Workflow", "TrainJob",
+                         "JobSet", "Job", "MPIJob"])
+
+
+def _scan(name: str, kind: str, data: bytes) -> list:
+    plan = engine.Plan(tuple(engine.registry()), {}, engine._params(engine.Options()), engine.ProjectIndex())
+    outcome, findings = engine._process_data(name, kind, data, plan)
+    return [outcome, findings]
+
+
+def _check_spans(outcome: object, findings: list, data: bytes) -> None:
+    assert not [f for f in findings if f.rule == "ML003"], [f.message for f in findings if f.rule == "ML003"]
+    if not isinstance(outcome, SourceFile):
+        return
+    lines = outcome.lines() or [""]
+    for f in findings:
+        assert 1 <= f.span.line <= len(lines), f
+        assert 1 <= f.span.column <= len(lines[f.span.line - 1]) + 1, f
+        assert f.span.end_line >= f.span.line
+
+
+@SETTINGS
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    for name, kind in (("x.yaml", "yaml"), ("Dockerfile", "dockerfile"), ("compose.yaml", "compose")):
+        outcome, findings = _scan(name, kind, data)
+        _check_spans(outcome, findings, data)
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from(list("FROMRUNCOPYARG=${}<<EOF \\\n\t#-:abc123./@'\"")), max_size=300))
+def test_dockerfile_like_text_never_raises(text: str) -> None:
+    outcome, findings = _scan("Dockerfile", "dockerfile", text.encode())
+    _check_spans(outcome, findings, text.encode())
+
+
+@SETTINGS
+@given(kinds, trees)
+def test_manifest_shapes_never_raise(kind: str, spec: object) -> None:
+    doc = {"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}, "spec": spec}
+    data = json.dumps(doc).encode()  # JSON is YAML: every shape, flow style
+    outcome, findings = _scan("x.yaml", "yaml", data)
+    _check_spans(outcome, findings, data)
+    compose = json.dumps({"services": {"s": spec}}).encode()
+    outcome, findings = _scan("compose.yaml", "compose", compose)
+    _check_spans(outcome, findings, compose)
+
+
+def test_two_runs_are_byte_identical() -> None:
+    a = render("sarif", engine.scan(["fixtures"]))
+    b = render("sarif", engine.scan(["fixtures"]))
+    assert a == b
+    assert render("json", engine.scan(["fixtures"])) == render("json", engine.scan(["fixtures"]))
