@@ -144,3 +144,11 @@ def test_parallel_and_serial_scans_agree() -> None:
     finally:
         engine.PARALLEL_MIN_FILES = old
     assert render("json", serial) == render("json", parallel)
+
+
+def test_rules_and_explain_work_from_any_directory(tmp_path: Path) -> None:
+    """The rules, schemas and example fixtures ship inside the package (mllint/_data in a wheel)."""
+    proc = subprocess.run([sys.executable, "-m", "mllint", "explain", "ML301"], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "FROM pytorch/pytorch:latest" in proc.stdout

@@ -29,3 +29,9 @@ def gpu_names(container: Container, patterns: tuple[str, ...] | list[str]) -> li
     """The container's resource names (requests or limits) that are GPUs by the `patterns` globs."""
     names = dict.fromkeys([*container.resources.requests, *container.resources.limits])
     return [n for n in names if any(fnmatchcase(n, p) for p in patterns)]
+
+
+def who(container: Container, ctx: Ctx) -> str:
+    """How messages name a container: Compose users think in services."""
+    compose = ctx.workload is not None and ctx.workload.format == "compose"
+    return f"{'service' if compose else 'container'} {container.name!r}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mllint.checks.context import Ctx, gpu_names
+from mllint.checks.context import Ctx, gpu_names, who
 from mllint.model import Container, Finding
 from mllint.registry import rule
 
@@ -20,7 +20,7 @@ def gpu_request_without_limit(container: Container, ctx: Ctx) -> Iterator[Findin
         if limit is None:
             yield Finding.at(
                 request.span,
-                f"container {container.name!r} requests {request} {name} without a limit; "
+                f"{who(container, ctx)} requests {request} {name} without a limit; "
                 "the API server rejects the pod",
                 fix=f"set resources.limits[{name!r}]: {request} (a GPU limit alone is enough: it becomes the request)",
             )
@@ -28,14 +28,14 @@ def gpu_request_without_limit(container: Container, ctx: Ctx) -> Iterator[Findin
             if compose:
                 yield Finding.at(
                     request.span,
-                    f"service {container.name!r} reserves {request} GPU(s) in deploy.resources.reservations.devices "
+                    f"{who(container, ctx)} reserves {request} GPU(s) in deploy.resources.reservations.devices "
                     f"but `gpus:` grants {limit}",
                     fix="keep one of the two, or make the counts equal",
                 )
             else:
                 yield Finding.at(
                     request.span,
-                    f"container {container.name!r} requests {request} {name} but limits it to {limit}; "
+                    f"{who(container, ctx)} requests {request} {name} but limits it to {limit}; "
                     "GPUs cannot be overcommitted, so request and limit must be equal",
                     fix=f"set both to the same count, or drop the request and keep limits[{name!r}]: {limit}",
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mllint.checks.context import Ctx, gpu_names
+from mllint.checks.context import Ctx, gpu_names, who
 from mllint.model import Container, Finding, ImageRef, Stage
 from mllint.registry import rule
 
@@ -53,7 +53,7 @@ def latest_image_tag(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
         return
     why = _floating(image)
     if why:
-        finding = Finding.at(image.span, f"container {target.name!r} image {_shown(image)} {why}",
+        finding = Finding.at(image.span, f"{who(target, ctx)} image {_shown(image)} {why}",
                              fix=_pin_hint(image))
         if not gpu_names(target, ctx.gpu_resources):
             finding.severity = "note"  # a floating tag on a GPU container or a base image is what breaks builds
