@@ -85,16 +85,30 @@ def document(result: Result) -> dict[str, Any]:
 
 
 def _add_snippets(result: Result, path: str, line: int, physical: dict[str, Any]) -> None:
-    """The offending line as the region's snippet, and the lines around it as its context."""
+    """The offending line as the region's snippet, and the lines around it as its context (a proper
+    superset of the region, as SARIF requires)."""
     text = result.source_line(path, line)
     if not text or not text.strip():
         return
+    region = physical["region"]
     physical["region"]["snippet"] = {"text": text}
     first = max(1, line - 2)
-    context = [result.source_line(path, n) for n in range(first, line + 3)]
-    lines = [t for t in context if t is not None]
-    physical["contextRegion"] = {"startLine": first, "endLine": first + len(lines) - 1,
-                                 "snippet": {"text": "\n".join(lines)}}
+    lines: list[str] = []
+    number = first
+    while number <= max(line + 2, region["endLine"]):
+        current = result.source_line(path, number)
+        if current is None:
+            break
+        lines.append(current)
+        number += 1
+    last = first + len(lines) - 1
+    if region["endLine"] > last:  # a block that ends with the file: end at its last character
+        region["endLine"], region["endColumn"] = last, len(lines[-1]) + 1
+    if region["startLine"] == region["endLine"] and region["endColumn"] <= region["startColumn"]:
+        region["endColumn"] = region["startColumn"] + 1
+    if len(lines) > 1:
+        physical["contextRegion"] = {"startLine": first, "startColumn": 1, "endLine": last,
+                                     "endColumn": len(lines[-1]) + 1, "snippet": {"text": "\n".join(lines)}}
 
 
 def _uri(path: str) -> str:

@@ -36,9 +36,24 @@ class NodeReader:
     def span(self, node: Any) -> Span:
         return y.scalar_span(self.path, node) if y.is_scalar(node) else y.span(self.path, node)
 
+    def head_span(self, node: Any) -> Span:
+        """Where a node begins, up to the end of its first key or item: a caret, not a whole block."""
+        first = None
+        if y.is_map(node) and node.value:
+            first = node.value[0][0]
+        elif y.is_seq(node) and node.value:
+            first = node.value[0]
+        start = self.span(node)
+        if first is not None and y.is_scalar(first) and first.start_mark.line == node.start_mark.line:
+            end = self.span(first)
+            return start._replace(end_line=end.line, end_column=end.end_column)
+        if y.is_scalar(node):
+            return start
+        return start._replace(end_line=start.line, end_column=start.column + 1)
+
     def wrong_shape(self, node: Any, where: str, expected: str) -> None:
         self.diagnostics.append(
-            Diagnostic("ML002", self.span(node), f"{where}: expected {expected}, found {describe(node)}")
+            Diagnostic("ML002", self.head_span(node), f"{where}: expected {expected}, found {describe(node)}")
         )
 
     def mapping(self, node: Any, where: str, expected: str = "a mapping") -> Any:
