@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,18 +185,19 @@ class _Worker:
 
 
 def _process(cand: Candidate, plan: Plan, max_bytes: int) -> tuple[SourceFile | Skipped, list[Finding]]:
-    try:
-        outcome = read(cand, max_bytes)
-    except Exception as exc:  # a parser bug must not lose the rest of the report
-        outcome = _crashed_file(cand.display, cand.kind, "the parser", exc)
-    return outcome, _check(outcome, plan)
+    return _guarded(cand.display, cand.kind, lambda: read(cand, max_bytes), plan)
 
 
 def _process_data(name: str, kind: str, data: bytes, plan: Plan) -> tuple[SourceFile | Skipped, list[Finding]]:
+    return _guarded(name, kind, lambda: parse(name, kind, data), plan)
+
+
+def _guarded(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: Plan
+             ) -> tuple[SourceFile | Skipped, list[Finding]]:
     try:
-        outcome = parse(name, kind, data)
-    except Exception as exc:
-        outcome = _crashed_file(name, kind, "the parser", exc)
+        outcome = load()
+    except Exception as exc:  # a parser bug must not lose the rest of the report
+        outcome = _crashed_file(path, kind, "the parser", exc)
     return outcome, _check(outcome, plan)
 
 

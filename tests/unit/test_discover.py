@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mllint.discover import classify, discover
+
+
+def test_classify() -> None:
+    assert classify("Dockerfile") == classify("Dockerfile.gpu") == classify("serve.Dockerfile") == "dockerfile"
+    assert classify("Containerfile") == classify("train.dockerfile") == "dockerfile"
+    assert classify("docker-compose.yml") == classify("compose.prod.yaml") == "compose"
+    assert classify("requirements-dev.txt") == "requirements"
+    assert classify("deploy.yaml") == classify("kustomization.yaml") == "yaml"
+    assert classify("obj.json") == "json"
+    assert classify("README.md") is None and classify("notes.txt") is None
+
+
+def test_walk_skips_and_orders(tmp_path: Path) -> None:
+    for rel in ["b/deploy.yaml", "a/Dockerfile", "node_modules/x/pod.yaml", ".git/config.yaml", "env/pyvenv.cfg",
+                "env/lib/pod.yaml", "chart/Chart.yaml", "chart/templates/deploy.yaml", "build/out.yaml",
+                "c d/compose.yaml", "README.md"]:
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x: 1\n")
+    os.symlink(tmp_path / "b", tmp_path / "b" / "loop")
+    found, skipped = discover(["."], excludes=["build"], cwd=tmp_path)
+    assert [c.display for c in found] == ["a/Dockerfile", "b/deploy.yaml", "c d/compose.yaml", "chart/Chart.yaml"]
+    reasons = {s.path: s.reason for s in skipped}
+    assert "Helm" in reasons["chart/templates"]
+    assert "symlink loop" in reasons["b/loop"]
+
+
+def test_missing_path_is_reported(tmp_path: Path) -> None:
+    found, skipped = discover(["nope.yaml"], cwd=tmp_path)
+    assert not found and skipped[0].reason == "no such file or directory"
