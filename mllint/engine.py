@@ -216,6 +216,8 @@ def _crash_message(where: str, exc: BaseException) -> str:
 def _targets(file: SourceFile) -> Iterator[tuple[str, Any, Any]]:
     """(target type, target, workload) for every model object in the file."""
     yield "File", file, None
+    for obj in file.objects:
+        yield "Object", obj, None
     if file.build is not None:
         yield "ImageBuild", file.build, None
         for stage in file.build.stages:

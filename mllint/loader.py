@@ -70,12 +70,15 @@ def _parse_yaml(file: SourceFile) -> SourceFile | Skipped:
 
     for doc in docs:
         yamlsrc.check_document(file.path, doc.root, file.diagnostics)
-    if file.kind == "compose" or any(compose.is_compose(d.root) for d in docs):
-        file.kind = "compose"
-        compose.load(file, docs)
-    elif any(k8s.is_k8s_object(d.root) for d in docs):
-        file.kind = "kubernetes"
-        k8s.load(file, docs)
+    compose_docs = docs if file.kind == "compose" else [d for d in docs if compose.is_compose(d.root)]
+    taken = {id(d) for d in compose_docs}
+    k8s_docs = [d for d in docs if id(d) not in taken and k8s.is_k8s_object(d.root)]
+    if compose_docs:
+        compose.load(file, compose_docs)
+    if k8s_docs:
+        k8s.load(file, k8s_docs)
+    if compose_docs or k8s_docs:
+        file.kind = "kubernetes" if k8s_docs and not compose_docs else "compose" if not k8s_docs else "mixed"
     else:
         file.kind = "yaml"
         file.diagnostics = [d for d in file.diagnostics if d.rule == "ML001"]  # not ours to judge beyond syntax

@@ -15,9 +15,9 @@ from typing import Any
 
 from mllint.data import rules_dir
 
-TARGETS = ("File", "ImageBuild", "Stage", "Workload", "PodSpec", "Container")
+TARGETS = ("File", "Object", "ImageBuild", "Stage", "Workload", "PodSpec", "Container")
 SEVERITIES = ("note", "warning", "error")
-CHECK_MODULES = ("meta", "gpu", "pinning")
+CHECK_MODULES = ("meta", "gpu", "pinning", "tenancy")
 
 RuleFunc = Callable[..., Iterator[Any]]
 _FUNCTIONS: dict[str, RuleFunc] = {}

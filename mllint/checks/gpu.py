@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, gpu_names, who
 from mllint.model import Container, Finding
+from mllint.quantity import is_templated
 from mllint.registry import rule
 
 
@@ -39,3 +40,103 @@ def gpu_request_without_limit(container: Container, ctx: Ctx) -> Iterator[Findin
                     "GPUs cannot be overcommitted, so request and limit must be equal",
                     fix=f"set both to the same count, or drop the request and keep limits[{name!r}]: {limit}",
                 )
+
+
+@rule("ML102")
+def fractional_gpu_quantity(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    for name in gpu_names(container, ctx.gpu_resources):
+        seen = set()
+        for section, quantities in (("requests", container.resources.requests),
+                                    ("limits", container.resources.limits)):
+            q = quantities.get(name)
+            if q is None or q.amount is None or id(q) in seen:
+                continue
+            seen.add(id(q))
+            if q.amount != q.amount.to_integral_value():
+                yield Finding.at(
+                    q.span,
+                    f"{who(container, ctx)} asks for {q} {name} ({section}), which is {q.amount.normalize()} GPUs; "
+                    "extended resources must be whole numbers and GPUs cannot be split this way",
+                    fix="request whole GPUs; to share one, use MIG (nvidia.com/mig-*) or the device plugin's "
+                        "time-slicing (nvidia.com/gpu.shared)",
+                )
+
+
+_VISIBLE = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES")
+
+
+@rule("ML103")
+def gpu_devices_pinned_by_env(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    if not gpu_names(container, ctx.gpu_resources):
+        return
+    for env in container.env:
+        if env.name in _VISIBLE and env.value is not None and not is_templated(env.value):
+            granted = "the device plugin" if ctx.workload is None or ctx.workload.format != "compose" \
+                else "the device reservation"
+            yield Finding.at(
+                env.span,
+                f"{who(container, ctx)} sets {env.name}={env.value!r} although {granted} assigns its GPUs; "
+                "a fixed list points at devices the container may not own, or at none",
+                fix=f"remove {env.name}; the runtime exposes exactly the allocated GPUs",
+            )
+
+
+@rule("ML104")
+def all_gpus_without_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    workload = ctx.workload
+    if workload is None or workload.format != "kubernetes" or gpu_names(container, ctx.gpu_resources):
+        return
+    for env in container.env:
+        if env.name == "NVIDIA_VISIBLE_DEVICES" and (env.value or "").strip().lower() == "all":
+            finding = Finding.at(
+                env.span,
+                f"{who(container, ctx)} sets NVIDIA_VISIBLE_DEVICES=all without a GPU limit: with the NVIDIA runtime "
+                "it sees every GPU of the node, outside the scheduler's accounting",
+                fix="request GPUs with resources.limits['nvidia.com/gpu'] and drop the variable",
+            )
+            if workload.kind == "DaemonSet" and container.security_context.get("privileged", None) is not None \
+                    and container.security_context["privileged"].text.lower() == "true":
+                finding.severity = "note"  # GPU system daemons (DCGM exporter, device plugin) do this on purpose
+            yield finding
+
+
+def _mig_profile(name: str) -> str | None:
+    return name[len("nvidia.com/mig-"):] if name.startswith("nvidia.com/mig-") else None
+
+
+@rule("ML105")
+def mig_mixed_with_whole_gpus(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    names = gpu_names(container, ctx.gpu_resources)
+    mig = [n for n in names if _mig_profile(n)]
+    whole = [n for n in names if n == "nvidia.com/gpu"]
+    if mig and whole:
+        q = container.resources.limits.get(mig[0]) or container.resources.requests[mig[0]]
+        yield Finding.at(
+            q.span,
+            f"{who(container, ctx)} asks for {mig[0]} and nvidia.com/gpu together; a node exposes MIG slices and "
+            "whole GPUs under one strategy, so no node can satisfy both",
+            fix="ask for either MIG slices or whole GPUs",
+        )
+
+
+@rule("ML106")
+def unknown_mig_profile(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    from mllint.knowledge import table
+
+    known = {p for profiles in table("mig_profiles")["gpus"].values() for p in profiles}
+    known |= {p.replace("+me", ".me") for p in known}
+    for section in (container.resources.limits, container.resources.requests):
+        for name, q in section.items():
+            profile = _mig_profile(name)
+            if profile is None:
+                continue
+            base = profile.split(".", 1)[1] if profile.split(".", 1)[0].endswith("c") else profile
+            if base not in known:
+                yield Finding.at(
+                    q.key_span or q.span,
+                    f"{who(container, ctx)} asks for {name}, but {profile!r} is not a MIG profile of any GPU "
+                    "NVIDIA documents; the pod will stay Pending",
+                    fix="use a profile the node's GPU offers, e.g. nvidia.com/mig-1g.10gb or nvidia.com/mig-3g.40gb "
+                        "on an A100/H100 80GB",
+                )
+                break
