@@ -86,8 +86,8 @@ class Resources:
 
 @dataclass(slots=True)
 class Probe:
-    kind: str  # liveness | readiness | startup
-    span: Span
+    kind: str  # liveness | readiness | startup | healthcheck (Compose)
+    span: Span  # the probe's key
     initial_delay_seconds: int | None = None
     period_seconds: int | None = None
     failure_threshold: int | None = None

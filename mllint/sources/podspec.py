@@ -167,10 +167,11 @@ class NodeReader:
         if resources_per_node is not None and container.resources.span is None:
             container.resources = self.resources(resources_per_node, f"{where}.resourcesPerNode")
         for kind in ("liveness", "readiness", "startup"):
-            probe = y.get(node, f"{kind}Probe")
+            item = y.get_item(node, f"{kind}Probe")
+            probe = item[1] if item else None
             if probe is not None and self.mapping(probe, f"{where}.{kind}Probe") is not None:
                 container.probes[kind] = Probe(
-                    kind, self.span(probe),
+                    kind, self.span(item[0]),
                     self.integer(probe, "initialDelaySeconds"), self.integer(probe, "periodSeconds"),
                     self.integer(probe, "failureThreshold"), self.integer(probe, "timeoutSeconds"),
                 )

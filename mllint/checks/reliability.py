@@ -1,0 +1,82 @@
+"""ML5xx: reliability of serving and training."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from mllint.checks.context import Ctx, gpu_names, who
+from mllint.model import Container, Finding, Workload
+from mllint.registry import rule
+from mllint.sources.kinds import PROBE_INJECTING_KINDS
+
+SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "ReplicaSet"})
+_SERVER = re.compile(
+    r"tritonserver|tensorflow_model_server|torchserve|vllm|text-generation-launcher|text-generation-inference|"
+    r"uvicorn|gunicorn|mlflow|bentoml|serve\b|ray\s+serve|sglang|ollama|llama[-_.]?cpp|infinity_emb|fastapi",
+    re.I,
+)
+
+
+def is_model_server(workload: Workload | None, container: Container) -> bool:
+    """A long-running serving container: a serving kind, not an init container, and it listens on a
+    port or runs a known model server."""
+    if workload is None or workload.format != "kubernetes" or workload.kind not in SERVING_KINDS or container.init:
+        return False
+    words = " ".join([container.image.resolved if container.image else "",
+                      *(v.text for v in container.command), *(v.text for v in container.args)])
+    return bool(container.ports) or bool(_SERVER.search(words))
+
+
+def _missing_probe(container: Container, ctx: Ctx, kind: str, why: str, fix: str) -> Iterator[Finding]:
+    if kind in container.probes or not is_model_server(ctx.workload, container):
+        return
+    workload = ctx.workload
+    assert workload is not None  # is_model_server() is False without one
+    yield Finding.at(container.name_span or container.span,
+                     f"model server container {container.name!r} in {workload.kind} {workload.name!r} "
+                     f"has no {kind}Probe: {why}", fix=fix)
+
+
+@rule("ML501")
+def model_server_without_readiness_probe(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    yield from _missing_probe(
+        container, ctx, "readiness",
+        "Services send it traffic before the model has loaded, and requests fail during every rollout",
+        "add a readinessProbe on the server's health endpoint (e.g. httpGet /v2/health/ready for Triton, "
+        "/health for vLLM)",
+    )
+
+
+@rule("ML502")
+def model_server_without_liveness_probe(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    yield from _missing_probe(
+        container, ctx, "liveness",
+        "a server that hangs (a stuck CUDA context, a deadlocked worker) is never restarted",
+        "add a livenessProbe, with a startupProbe in front of it so a slow model load is not killed",
+    )
+
+
+@rule("ML503")
+def liveness_kills_loading_model(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    probe = container.probes.get("liveness")
+    workload = ctx.workload
+    if probe is None or "startup" in container.probes or workload is None or workload.format != "kubernetes":
+        return
+    serving = is_model_server(workload, container) or workload.kind in PROBE_INJECTING_KINDS \
+        or workload.kind == "RayService"
+    if not (serving or gpu_names(container, ctx.gpu_resources)):
+        return
+    delay = probe.initial_delay_seconds or 0
+    period = probe.period_seconds or 10
+    failures = probe.failure_threshold or 3
+    budget = delay + period * failures
+    if budget < ctx.params.model_load_seconds:
+        yield Finding.at(
+            probe.span,
+            f"{who(container, ctx)} has a livenessProbe and no startupProbe: it is restarted after "
+            f"{delay} + {period} x {failures} = {budget} s, before a model that takes "
+            f"{ctx.params.model_load_seconds} s to load is ready, so it can restart forever",
+            fix=f"add a startupProbe with periodSeconds x failureThreshold >= {ctx.params.model_load_seconds} "
+                "(e.g. periodSeconds: 10, failureThreshold: 30), or raise initialDelaySeconds",
+        )
