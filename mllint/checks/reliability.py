@@ -12,7 +12,7 @@ from mllint.sources.kinds import PROBE_INJECTING_KINDS
 
 SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "ReplicaSet"})
 _SERVER = re.compile(
-    r"tritonserver|tensorflow_model_server|torchserve|vllm|text-generation-launcher|text-generation-inference|"
+    r"tritonserver|tensorflow_model_server|tensorflow/serving|model[-_]?serv|torchserve|vllm|text-generation-launcher|text-generation-inference|"
     r"uvicorn|gunicorn|mlflow|bentoml|serve\b|ray\s+serve|sglang|ollama|llama[-_.]?cpp|infinity_emb|fastapi",
     re.I,
 )
