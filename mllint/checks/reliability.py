@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from mllint.checks.context import Ctx, gpu_names, who
 from mllint.model import Container, Finding, Workload
 from mllint.registry import rule
-from mllint.sources.kinds import PROBE_INJECTING_KINDS
+from mllint.sources.kinds import KSERVE_FRAMEWORKS, PROBE_INJECTING_KINDS
 
 SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "ReplicaSet"})
 _SERVER = re.compile(
@@ -80,3 +80,65 @@ def liveness_kills_loading_model(container: Container, ctx: Ctx) -> Iterator[Fin
             fix=f"add a startupProbe with periodSeconds x failureThreshold >= {ctx.params.model_load_seconds} "
                 "(e.g. periodSeconds: 10, failureThreshold: 30), or raise initialDelaySeconds",
         )
+
+
+def _kubernetes_main(container: Container, ctx: Ctx) -> bool:
+    """Containers whose resources the user writes: not Compose, not init, not KServe framework shorthands
+    (KServe gives those default requests and limits)."""
+    workload = ctx.workload
+    return (workload is not None and workload.format == "kubernetes" and not container.init
+            and not (workload.kind == "InferenceService" and container.path.rsplit(".", 1)[-1] in KSERVE_FRAMEWORKS))
+
+
+@rule("ML504")
+def missing_resource_requests(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    if not _kubernetes_main(container, ctx):
+        return
+    res = container.resources
+    missing = [r for r in ("cpu", "memory") if r not in res.requests and r not in res.limits]
+    if not missing:
+        return
+    gpu = bool(gpu_names(container, ctx.gpu_resources))
+    finding = Finding.at(
+        res.span or container.name_span or container.span,
+        f"{who(container, ctx)} sets no {' or '.join(missing)} request"
+        + ("; the scheduler packs it onto a GPU node as if it needed none, and data loading starves"
+           if gpu else "; the scheduler places it as if it needed none"),
+        fix="set resources.requests for " + " and ".join(missing) + " (a limit alone also sets the request)",
+    )
+    if not gpu:
+        finding.severity = "note"
+    yield finding
+
+
+@rule("ML505")
+def missing_memory_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    if not _kubernetes_main(container, ctx) or "memory" in container.resources.limits:
+        return
+    gpu = bool(gpu_names(container, ctx.gpu_resources))
+    finding = Finding.at(
+        container.resources.span or container.name_span or container.span,
+        f"{who(container, ctx)} has no memory limit; "
+        + ("a leak in data loading can take the whole GPU node's memory and evict its neighbours" if gpu
+           else "a leak can take the node's memory and evict its neighbours"),
+        fix="set resources.limits.memory (for training, about the request plus headroom for DataLoader workers)",
+    )
+    if not gpu:
+        finding.severity = "note"
+    yield finding
+
+
+@rule("ML506")
+def request_exceeds_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    res = container.resources
+    for name, request in res.requests.items():
+        limit = res.limits.get(name)
+        if limit is None or request.amount is None or limit.amount is None or request is limit:
+            continue
+        if request.amount > limit.amount:
+            yield Finding.at(
+                request.span,
+                f"{who(container, ctx)} requests {request} {name} but limits it to {limit}; "
+                "the API server rejects a request above its limit",
+                fix=f"lower the {name} request to at most {limit}, or raise the limit",
+            )
