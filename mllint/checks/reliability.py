@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, gpu_names, who
-from mllint.model import Container, Finding, Workload
+from mllint.model import Container, Finding, PodSpec, Workload
 from mllint.registry import rule
 from mllint.sources.kinds import KSERVE_FRAMEWORKS, PROBE_INJECTING_KINDS
 
@@ -142,3 +142,52 @@ def request_exceeds_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
                 "the API server rejects a request above its limit",
                 fix=f"lower the {name} request to at most {limit}, or raise the limit",
             )
+
+
+TRAINING_KINDS = frozenset({"PyTorchJob", "TFJob", "MPIJob", "JAXJob", "PaddleJob", "XGBoostJob", "MXJob", "TrainJob",
+                            "TrainingRuntime", "ClusterTrainingRuntime", "RayCluster", "RayJob", "JobSet"})
+_TRAINING_COMMAND = re.compile(r"torchrun|torch\.distributed|(?<![a-z])train|accelerate\s+launch|deepspeed|horovodrun|"
+                               r"\bfit\b|finetune|fine-tune|lightning", re.I)
+
+
+def _has_shm(pod: PodSpec, container: Container) -> bool:
+    if pod.host_ipc or (pod.ipc is not None and pod.ipc.text == "host") or pod.shm_size is not None:
+        return True
+    return any(path.rstrip("/") == "/dev/shm" for _name, path, _span in container.volume_mounts)
+
+
+def _training(workload: Workload, container: Container) -> bool:
+    if workload.kind in TRAINING_KINDS or (workload.kind == "Job" and workload.api_version.startswith("batch.volcano")):
+        return True
+    words = " ".join([*(v.text for v in container.command), *(v.text for v in container.args)])
+    return workload.kind in ("Job", "CronJob", "service", "Workflow", "WorkflowTemplate") and \
+        bool(_TRAINING_COMMAND.search(words))
+
+
+@rule("ML507")
+def gpu_pod_without_shm(pod: PodSpec, ctx: Ctx) -> Iterator[Finding]:
+    workload = ctx.workload
+    if workload is None:
+        return
+    for container in pod.containers:
+        if not gpu_names(container, ctx.gpu_resources) or _has_shm(pod, container):
+            continue
+        if _training(workload, container):
+            severity = None
+        elif workload.kind in SERVING_KINDS or workload.kind in PROBE_INJECTING_KINDS or workload.kind == "RayService":
+            severity = "note"
+        else:
+            continue
+        if workload.format == "compose":
+            message = (f"GPU service {container.name!r} keeps Docker's 64 MB /dev/shm; PyTorch DataLoader workers "
+                       "and NCCL run out of shared memory (`Bus error`, NCCL errors)")
+            fix = "set shm_size (e.g. 16gb) or ipc: host"
+        else:
+            message = (f"GPU container {container.name!r} in {workload.kind} {workload.name!r} keeps the 64 MB "
+                       "default /dev/shm; PyTorch DataLoader workers and NCCL run out of shared memory "
+                       "(`Bus error`, NCCL errors)")
+            fix = "mount an emptyDir with medium: Memory (and a sizeLimit) at /dev/shm"
+        finding = Finding.at(container.name_span or container.span, message, fix=fix)
+        if severity:
+            finding.severity = severity
+        yield finding
