@@ -238,10 +238,11 @@ def _check(outcome: SourceFile | Skipped, plan: Plan) -> list[Finding]:
         for target in rules[rid].meta.targets:
             by_target.setdefault(target, []).append(rules[rid])
     gpu = tuple(plan.params.get("ML101", {}).get("gpu_resources") or ())
+    params = {rid: Params(plan.params.get(rid, {})) for rid in plan.rule_ids}
     findings: list[Finding] = []
     for target_type, target, workload in _targets(outcome):
         for rule in by_target.get(target_type, ()):
-            ctx = Ctx(Params(plan.params.get(rule.meta.id, {})), outcome, plan.index, workload, gpu)
+            ctx = Ctx(params[rule.meta.id], outcome, plan.index, workload, gpu)
             try:
                 for finding in rule.func(target, ctx):
                     finding.rule = rule.meta.id

@@ -141,10 +141,10 @@ def flow_depth_bound(src: str) -> int:
 
 
 class Document:
-    __slots__ = ("root", "index", "line_offset")
+    __slots__ = ("root", "index")
 
-    def __init__(self, root: Any, index: int, line_offset: int) -> None:
-        self.root, self.index, self.line_offset = root, index, line_offset
+    def __init__(self, root: Any, index: int) -> None:
+        self.root, self.index = root, index
 
 
 def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document]:
@@ -163,7 +163,7 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
     while True:
         try:
             for root in yaml.compose_all(rest):
-                docs.append(Document(root, index, offset))
+                docs.append(Document(root, index))
                 index += 1
             return docs
         except Exception as exc:  # ruamel raises MarkedYAMLError subclasses and a few others

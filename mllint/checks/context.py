@@ -24,6 +24,10 @@ class Ctx:
     workload: Workload | None = None
     gpu_resources: tuple[str, ...] = ()  # ML101's `gpu_resources` parameter: what counts as a GPU everywhere
 
+    @property
+    def compose(self) -> bool:
+        return self.workload is not None and self.workload.format == "compose"
+
 
 def gpu_names(container: Container, patterns: tuple[str, ...] | list[str]) -> list[str]:
     """The container's resource names (requests or limits) that are GPUs by the `patterns` globs."""
@@ -33,5 +37,4 @@ def gpu_names(container: Container, patterns: tuple[str, ...] | list[str]) -> li
 
 def who(container: Container, ctx: Ctx) -> str:
     """How messages name a container: Compose users think in services."""
-    compose = ctx.workload is not None and ctx.workload.format == "compose"
-    return f"{'service' if compose else 'container'} {container.name!r}"
+    return f"{'service' if ctx.compose else 'container'} {container.name!r}"

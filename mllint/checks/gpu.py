@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from mllint.checks.context import Ctx, gpu_names, who
 from mllint.model import Container, Finding
@@ -12,7 +13,6 @@ from mllint.registry import rule
 
 @rule("ML101")
 def gpu_request_without_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
-    compose = ctx.workload is not None and ctx.workload.format == "compose"
     for name in gpu_names(container, ctx.params.gpu_resources):
         request = container.resources.requests.get(name)
         limit = container.resources.limits.get(name)
@@ -26,7 +26,7 @@ def gpu_request_without_limit(container: Container, ctx: Ctx) -> Iterator[Findin
                 fix=f"set resources.limits[{name!r}]: {request} (a GPU limit alone is enough: it becomes the request)",
             )
         elif request.amount is not None and limit.amount is not None and request.amount != limit.amount:
-            if compose:
+            if ctx.compose:
                 yield Finding.at(
                     request.span,
                     f"{who(container, ctx)} reserves {request} GPU(s) in deploy.resources.reservations.devices "
@@ -71,8 +71,7 @@ def gpu_devices_pinned_by_env(container: Container, ctx: Ctx) -> Iterator[Findin
         return
     for env in container.env:
         if env.name in _VISIBLE and env.value is not None and not is_templated(env.value):
-            granted = "the device plugin" if ctx.workload is None or ctx.workload.format != "compose" \
-                else "the device reservation"
+            granted = "the device reservation" if ctx.compose else "the device plugin"
             yield Finding.at(
                 env.span,
                 f"{who(container, ctx)} sets {env.name}={env.value!r} although {granted} assigns its GPUs; "
@@ -100,6 +99,14 @@ def all_gpus_without_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
             yield finding
 
 
+@lru_cache(maxsize=1)
+def _known_mig_profiles() -> frozenset[str]:
+    from mllint.knowledge import table
+
+    known = {p for profiles in table("mig_profiles")["gpus"].values() for p in profiles}
+    return frozenset(known | {p.replace("+me", ".me") for p in known})
+
+
 def _mig_profile(name: str) -> str | None:
     return name[len("nvidia.com/mig-"):] if name.startswith("nvidia.com/mig-") else None
 
@@ -121,10 +128,7 @@ def mig_mixed_with_whole_gpus(container: Container, ctx: Ctx) -> Iterator[Findin
 
 @rule("ML106")
 def unknown_mig_profile(container: Container, ctx: Ctx) -> Iterator[Finding]:
-    from mllint.knowledge import table
-
-    known = {p for profiles in table("mig_profiles")["gpus"].values() for p in profiles}
-    known |= {p.replace("+me", ".me") for p in known}
+    known = _known_mig_profiles()
     for section in (container.resources.limits, container.resources.requests):
         for name, q in section.items():
             profile = _mig_profile(name)
