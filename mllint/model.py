@@ -148,6 +148,11 @@ class Workload:
     api_version: str = ""
     annotations: dict[str, str] = field(default_factory=dict)
     build: Value | None = None  # Compose build context / dockerfile
+    labels: dict[str, str] = field(default_factory=dict)  # the pod template's labels, for PDB selectors
+    # The composed YAML nodes, for rules that read operator fields outside the pod template: the object
+    # (or Compose service) and the element its role came from (a replica spec, a Ray worker group).
+    node: Any = field(default=None, repr=False, compare=False)
+    group: Any = field(default=None, repr=False, compare=False)
 
     @property
     def identity(self) -> str:

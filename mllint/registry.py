@@ -17,7 +17,7 @@ from mllint.data import rules_dir
 
 TARGETS = ("File", "Object", "ImageBuild", "Stage", "Workload", "PodSpec", "Container")
 SEVERITIES = ("note", "warning", "error")
-CHECK_MODULES = ("meta", "gpu", "pinning", "reliability", "tenancy")
+CHECK_MODULES = ("meta", "gpu", "launchers", "pinning", "reliability", "jobs", "ray", "tenancy")
 
 RuleFunc = Callable[..., Iterator[Any]]
 _FUNCTIONS: dict[str, RuleFunc] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from mllint.model import Container, SourceFile, Workload
+from mllint.model import Container, SourceFile, Span, Value, Workload
 from mllint.registry import Params
 
 
@@ -38,3 +38,17 @@ def gpu_names(container: Container, patterns: tuple[str, ...] | list[str]) -> li
 def who(container: Container, ctx: Ctx) -> str:
     """How messages name a container: Compose users think in services."""
     return f"{'service' if ctx.compose else 'container'} {container.name!r}"
+
+
+def span_in_value(value: Value, start: int, end: int, lines: list[str]) -> Span:
+    """The span of value.text[start:end] in the source: exact for plain and quoted one-line scalars and
+    for block scalars (found on the lines the value spans); the value's own span when it cannot be
+    placed (escapes, folded lines)."""
+    needle = value.text[start:end]
+    first = value.span.line
+    for number in range(first, min(len(lines), first + value.text.count("\n") + 2) + 1):
+        line = lines[number - 1]
+        column = line.find(needle, value.span.column - 1 if number == first else 0)
+        if column >= 0 and needle:
+            return Span(value.span.path, number, column + 1, number, column + 1 + len(needle))
+    return value.span

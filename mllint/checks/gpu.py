@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
+from mllint import yamlsrc as y
 from mllint.checks.context import Ctx, gpu_names, who
-from mllint.model import Container, Finding
+from mllint.model import Container, Finding, Workload
 from mllint.quantity import is_templated
 from mllint.registry import rule
 
@@ -144,3 +146,81 @@ def unknown_mig_profile(container: Container, ctx: Ctx) -> Iterator[Finding]:
                         "on an A100/H100 80GB",
                 )
                 break
+
+
+def _devices(workload: Workload) -> list[Any]:
+    """A Compose service's `deploy.resources.reservations.devices` entries (mappings only)."""
+    node = workload.node
+    for key in ("deploy", "resources", "reservations", "devices"):
+        node = y.get(node, key)
+    return [d for d in node.value if y.is_map(d)] if y.is_seq(node) else []
+
+
+@rule("ML108")
+def compose_gpu_reservation_shape(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
+    if workload.format != "compose":
+        return
+    for device in _devices(workload):
+        count, ids = y.get_item(device, "count"), y.get_item(device, "device_ids")
+        driver = y.text(y.get(device, "driver"))
+        if y.get(device, "capabilities") is None and (driver or count or ids):
+            first = device.value[0][0]
+            yield Finding.at(
+                y.scalar_span(ctx.file.path, first),
+                f"service {workload.name!r} reserves a device{f' with driver {driver}' if driver else ''} but no "
+                "capabilities; the Compose specification makes capabilities the one required field, and "
+                "Docker Compose refuses the file",
+                fix="add `capabilities: [gpu]`",
+            )
+        if count is not None and ids is not None:
+            yield Finding.at(
+                y.scalar_span(ctx.file.path, ids[0]),
+                f"service {workload.name!r} reserves GPUs by count ({y.text(count[1])}) and by device_ids at once; "
+                "the two are exclusive and Docker rejects the request (\"cannot set both Count and DeviceIDs\")",
+                fix="keep count to take any N GPUs, or device_ids to take specific ones",
+            )
+
+
+@rule("ML109")
+def compose_runtime_nvidia(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
+    runtime = workload.pod.runtime_class_name
+    if workload.format != "compose" or runtime is None or runtime.text != "nvidia":
+        return
+    yield Finding.at(
+        runtime.span,
+        f"service {workload.name!r} selects GPUs with `runtime: nvidia`, the nvidia-docker2 mechanism: it needs "
+        "the runtime registered in every host's daemon.json and, unless NVIDIA_VISIBLE_DEVICES says otherwise, "
+        "hands the container every GPU of the host",
+        fix="remove `runtime: nvidia` and reserve GPUs with deploy.resources.reservations.devices "
+            "(`- driver: nvidia`, `count: 1`, `capabilities: [gpu]`) or `gpus:`",
+    )
+
+
+def _tolerates(toleration: dict[str, str], key: str, value: str, effect: str) -> bool:
+    """Kubernetes' matching: an empty effect tolerates every effect; Exists with no key tolerates every taint."""
+    if toleration.get("effect") and toleration["effect"] != effect:
+        return False
+    if toleration.get("operator", "Equal") == "Exists":
+        return not toleration.get("key") or toleration["key"] == key
+    return toleration.get("key") == key and (not value or toleration.get("value", "") == value)
+
+
+@rule("ML110")
+def gpu_taint_not_tolerated(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
+    if workload.format != "kubernetes":
+        return
+    key, value, effect = ctx.params.key, ctx.params.value or "", ctx.params.effect
+    if any(_tolerates(t, key, value, effect) for t in workload.pod.tolerations):
+        return
+    for container in workload.pod.all_containers:
+        names = gpu_names(container, ctx.gpu_resources)
+        if names:
+            q = container.resources.limits.get(names[0]) or container.resources.requests[names[0]]
+            taint = f"{key}{'=' + value if value else ''}:{effect}"
+            yield Finding.at(
+                q.span,
+                f"{who(container, ctx)} asks for {names[0]}, but its pod does not tolerate the GPU nodes' taint "
+                f"{taint}: it stays Pending",
+                fix=f"add to the pod spec: tolerations: [{{key: {key}, operator: Exists, effect: {effect}}}]",
+            )
+            return

@@ -86,7 +86,7 @@ def _service(reader: NodeReader, name: str, key: Any, node: Any) -> Workload | N
         build_value = reader.value(build, "context")
     return Workload(
         format="compose", kind="service", name=name, namespace=None, role=None, replicas=replicas,
-        pod=pod, span=reader.span(node), build=build_value,
+        pod=pod, span=reader.span(node), build=build_value, node=node,
     )
 
 

@@ -102,7 +102,24 @@ def _workloads(reader: NodeReader, obj: K8sObject, extract: Extract) -> Iterator
             span=obj.span,
             api_version=obj.api_version,
             annotations=annotations,
+            labels=_template_labels(reader, node, where, parent),
+            node=obj.node,
+            group=anchor if anchor is not obj.node else _group(obj.node, extract.path),
         )
+
+
+def _group(root: Any, path: str) -> Any:
+    """The node that holds a single pod template (Ray's headGroupSpec): the path before `.template.`."""
+    head, sep, _ = path.partition(".template.")
+    return _get_path(root, head) if sep and head else None
+
+
+def _template_labels(reader: NodeReader, node: Any, where: str, parent: Any) -> dict[str, str]:
+    """The labels of the pod template that `node` (a pod spec) belongs to."""
+    if not where.endswith("spec") or parent is None:
+        return {}
+    labels = y.get(y.get(parent, "metadata"), "labels")
+    return {k: v.text for k, v in reader.string_map(labels, f"{where[:-len('spec')]}metadata.labels").items()}
 
 
 def _pod(reader: NodeReader, node: Any, where: str, parent: Any, extract: Extract) -> PodSpec | None:

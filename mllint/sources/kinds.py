@@ -107,3 +107,41 @@ PROBE_INJECTING_KINDS = frozenset({"InferenceService", "ServingRuntime", "Cluste
 def extraction_for(api_version: str, kind: str) -> tuple[Extract, ...] | None:
     group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
     return KINDS.get(f"{group}/{kind}") or KINDS.get(kind)
+
+
+class RetryPolicy(NamedTuple):
+    """Where a batch kind keeps its retry limit and deadline, each relative to `holder` (a dotted path
+    from the object's root; the first holder that exists is where a finding points)."""
+
+    holders: tuple[str, ...]
+    backoff: tuple[str, ...]  # keys that bound retries; empty: the kind's default is already bounded
+    deadline: tuple[str, ...]
+    unbounded: str  # what happens without a retry limit, for the message
+    per_replica: bool = False  # Kubeflow: each replica spec's restartPolicy decides whether pods restart
+
+    def field(self, key: str) -> str:
+        """How users name the field: `spec.backoffLimit`, `jobTemplate.spec.backoffLimit`, `runPolicy.backoffLimit`."""
+        holder = self.holders[0]
+        return f"{holder[len('spec.'):] if holder.startswith('spec.') else holder}.{key}"
+
+
+_KUBEFLOW_RETRIES = RetryPolicy(
+    ("spec.runPolicy", "spec"), ("backoffLimit",), ("activeDeadlineSeconds",),
+    "the training operator restarts failed replicas without limit", per_replica=True,
+)
+
+# Batch kinds whose pods run to completion. RayJob (backoffLimit defaults to 0), JobSet
+# (failurePolicy.maxRestarts defaults to 0) and Volcano (maxRetry defaults to 3) already stop.
+RETRY_POLICIES: dict[str, RetryPolicy] = {
+    "Job": RetryPolicy(("spec",), ("backoffLimit", "backoffLimitPerIndex"), ("activeDeadlineSeconds",),
+                       "Kubernetes retries failed pods 6 times"),
+    "CronJob": RetryPolicy(("spec.jobTemplate.spec",), ("backoffLimit", "backoffLimitPerIndex"),
+                           ("activeDeadlineSeconds",), "Kubernetes retries failed pods 6 times"),
+    **{kind: _KUBEFLOW_RETRIES for kind in ("PyTorchJob", "TFJob", "MPIJob", "XGBoostJob", "PaddleJob", "JAXJob",
+                                            "MXJob")},
+    "RayJob": RetryPolicy(("spec",), (), ("activeDeadlineSeconds",), ""),
+}
+
+# Pod templates that Kubernetes runs as batch/v1 Jobs, where restartPolicy must be OnFailure or Never.
+JOB_TEMPLATE_ROLES = frozenset({"Job", "CronJob", "JobSet", "TrainingRuntime", "ClusterTrainingRuntime",
+                                "RayJob/submitter"})

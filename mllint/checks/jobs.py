@@ -1,0 +1,105 @@
+"""ML508-ML510: batch and training jobs: restart policy, retry limit, deadline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from mllint import yamlsrc as y
+from mllint.checks.context import Ctx, gpu_names
+from mllint.model import Finding, K8sObject, Span, Workload
+from mllint.registry import rule
+from mllint.sources.kinds import JOB_TEMPLATE_ROLES, RETRY_POLICIES, RetryPolicy
+
+
+@rule("ML508")
+def job_restart_policy_always(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
+    policy = workload.pod.restart_policy
+    if workload.format != "kubernetes" or policy is None or policy.text != "Always":
+        return
+    if workload.kind not in JOB_TEMPLATE_ROLES and (workload.role or "") not in JOB_TEMPLATE_ROLES:
+        return
+    what = f"the {workload.role.split('/', 1)[1]} pod of " if workload.role else ""
+    yield Finding.at(
+        policy.span,
+        f"{what}{workload.kind} {workload.name!r} sets restartPolicy: Always, which Kubernetes rejects for pods "
+        "that run to completion (a Job's pods allow only OnFailure or Never)",
+        fix="use restartPolicy: OnFailure to retry in place, or Never to let the Job create a new pod",
+    )
+
+
+def _gpu_workloads(obj: K8sObject, ctx: Ctx) -> list[Workload]:
+    """The workloads of `obj` whose containers ask for GPUs."""
+    return [w for w in ctx.file.workloads if w.node is obj.node
+            and any(gpu_names(c, ctx.gpu_resources) for c in w.pod.all_containers)]
+
+
+def _holder(obj: K8sObject, policy: RetryPolicy, ctx: Ctx) -> tuple[Any, Span]:
+    """The mapping where the policy's fields belong (the first holder that exists) and where to point."""
+    for dotted in policy.holders:
+        parent, node, key = None, obj.node, None
+        for part in dotted.split("."):
+            item = y.get_item(node, part)
+            if item is None:
+                node = None
+                break
+            parent, (key, node) = node, item
+        if y.is_map(node) and key is not None and parent is not None:
+            return node, y.scalar_span(ctx.file.path, key)
+    kind = y.get_item(obj.node, "kind")
+    return None, y.scalar_span(ctx.file.path, kind[1]) if kind else obj.span
+
+
+def _has_any(node: Any, keys: tuple[str, ...]) -> bool:
+    return any(y.get(node, k) is not None for k in keys)
+
+
+def _restarting_roles(obj: K8sObject, ctx: Ctx) -> list[str]:
+    """Kubeflow replica specs whose restartPolicy restarts failed pods (OnFailure, Always, ExitCode)."""
+    roles = []
+    for w in ctx.file.workloads:
+        if w.node is obj.node and w.group is not None and w.role:
+            policy = y.text(y.get(w.group, "restartPolicy"))
+            if policy in ("OnFailure", "Always", "ExitCode"):
+                roles.append(f"{w.role.split('/', 1)[1]} ({policy})")
+    return roles
+
+
+@rule("ML509")
+def job_without_backoff_limit(obj: K8sObject, ctx: Ctx) -> Iterator[Finding]:
+    policy = RETRY_POLICIES.get(obj.kind)
+    if policy is None or not policy.backoff or not _gpu_workloads(obj, ctx):
+        return
+    holder, span = _holder(obj, policy, ctx)
+    if holder is not None and _has_any(holder, policy.backoff):
+        return
+    field = policy.field(policy.backoff[0])
+    if policy.per_replica:
+        roles = _restarting_roles(obj, ctx)
+        if not roles:
+            return  # restartPolicy Never (the default of most kinds): a failed replica fails the job
+        why = f"{', '.join(roles)} restart failed pods and {policy.unbounded}"
+    else:
+        why = policy.unbounded
+    yield Finding.at(
+        span,
+        f"GPU {obj.kind} {obj.name!r} has no {field}: {why}, holding the GPUs while a failing run repeats",
+        fix=f"set {field} to the number of retries a failure deserves (e.g. 3)",
+    )
+
+
+@rule("ML510")
+def job_without_deadline(obj: K8sObject, ctx: Ctx) -> Iterator[Finding]:
+    policy = RETRY_POLICIES.get(obj.kind)
+    if policy is None or not _gpu_workloads(obj, ctx):
+        return
+    holder, span = _holder(obj, policy, ctx)
+    if holder is not None and _has_any(holder, policy.deadline):
+        return
+    field = policy.field(policy.deadline[0])
+    yield Finding.at(
+        span,
+        f"GPU {obj.kind} {obj.name!r} has no {field}: a hung run (a stuck NCCL collective, a deadlocked "
+        "data loader) keeps its GPUs until someone notices",
+        fix=f"set {field} to a generous bound on the run's wall time",
+    )
