@@ -10,8 +10,14 @@ from mllint.registry import Rule, registry
 
 
 def _example(path: str) -> str:
+    """The example's text; a directory example (a cross-file case) shows each file under its name."""
+    root = data_root() / path
     try:
-        return (data_root() / path).read_text(encoding="utf-8").rstrip()
+        if root.is_dir():
+            files = sorted(p for p in root.rglob("*") if p.is_file())
+            return "\n\n".join(f"# {p.relative_to(root).as_posix()}\n" + p.read_text(encoding="utf-8").rstrip()
+                                for p in files)
+        return root.read_text(encoding="utf-8").rstrip()
     except OSError:
         return f"({path} is not installed)"
 

@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mllint import yamlsrc
-from mllint.checks.context import Ctx, ProjectIndex
+from mllint.checks.context import Ctx, ProjectCtx, ProjectIndex
 from mllint.discover import Candidate, discover, is_kustomization
 from mllint.loader import MAX_BYTES, parse, read
 from mllint.model import Diagnostic, Finding, SourceFile, Skipped, Span, source_lines
+from mllint.project import FileFacts, ProjectFacts, file_facts
 from mllint.registry import Params, Rule, registry, resolve_selector
 
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 PARALLEL_MIN_FILES = 48
+Outcome = tuple[SourceFile | Skipped, list[Finding], FileFacts | None]  # one file's result
 
 
 class UsageError(Exception):
@@ -65,6 +67,11 @@ class Plan:
     params: Mapping[str, Mapping[str, Any]]
     index: ProjectIndex
 
+    @property
+    def project_rules(self) -> list[Rule]:
+        rules = registry()
+        return [rules[rid] for rid in self.rule_ids if "Project" in rules[rid].meta.targets]
+
 
 def select_rules(options: Options) -> tuple[dict[str, Rule], dict[str, str]]:
     rules = registry()
@@ -100,7 +107,7 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
     params = _params(options)
     index = ProjectIndex(kustomize_images=frozenset(_kustomize_images(candidates)))
     plan = Plan(tuple(selected), severity, params, index)
-    results: list[tuple[SourceFile | Skipped, list[Finding]]] = []
+    results: list[Outcome] = []
     texts: dict[str, list[str]] = {}
     if stdin is not None:
         name, data = stdin
@@ -113,12 +120,16 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
     results.extend(_map(candidates, plan, options))
     findings: list[Finding] = []
     files: list[tuple[str, str]] = []
-    for outcome, file_findings in results:
+    facts: list[FileFacts] = []
+    for outcome, file_findings, file_facts_ in results:
         if isinstance(outcome, Skipped):
             skipped.append(outcome)
         else:
             files.append((outcome.path, outcome.kind))
             findings.extend(file_findings)
+        if file_facts_ is not None:
+            facts.append(file_facts_)
+    findings.extend(_check_project(ProjectFacts(facts), plan, texts))
     findings.sort(key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.message))
     skipped.sort(key=lambda s: s.path)
     return Result(findings, files, skipped, selected, texts)
@@ -155,7 +166,7 @@ def _kustomize_images(candidates: list[Candidate]) -> set[str]:
     return names
 
 
-def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[tuple[SourceFile | Skipped, list[Finding]]]:
+def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[Outcome]:
     jobs = options.jobs or os.cpu_count() or 1
     if jobs > 1 and len(candidates) >= PARALLEL_MIN_FILES:
         import multiprocessing
@@ -166,8 +177,7 @@ def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[
             ctx = multiprocessing.get_context()
         chunk = max(1, min(64, len(candidates) // (jobs * 8)))
         with ctx.Pool(jobs, initializer=registry) as pool:
-            for outcome, findings in pool.imap(_Worker(plan, options.max_bytes), candidates, chunksize=chunk):
-                yield outcome, findings
+            yield from pool.imap(_Worker(plan, options.max_bytes), candidates, chunksize=chunk)
         return
     for cand in candidates:
         yield _process(cand, plan, options.max_bytes)
@@ -177,28 +187,35 @@ class _Worker:
     def __init__(self, plan: Plan, max_bytes: int) -> None:
         self.plan, self.max_bytes = plan, max_bytes
 
-    def __call__(self, cand: Candidate) -> tuple[SourceFile | Skipped, list[Finding]]:
-        outcome, findings = _process(cand, self.plan, self.max_bytes)
+    def __call__(self, cand: Candidate) -> Outcome:
+        outcome, findings, facts = _process(cand, self.plan, self.max_bytes)
         if isinstance(outcome, SourceFile):  # send back only what the report needs
             outcome = SourceFile(outcome.path, outcome.kind)
-        return outcome, findings
+        return outcome, findings, facts
 
 
-def _process(cand: Candidate, plan: Plan, max_bytes: int) -> tuple[SourceFile | Skipped, list[Finding]]:
+def _process(cand: Candidate, plan: Plan, max_bytes: int) -> Outcome:
     return _guarded(cand.display, cand.kind, lambda: read(cand, max_bytes), plan)
 
 
-def _process_data(name: str, kind: str, data: bytes, plan: Plan) -> tuple[SourceFile | Skipped, list[Finding]]:
+def _process_data(name: str, kind: str, data: bytes, plan: Plan) -> Outcome:
     return _guarded(name, kind, lambda: parse(name, kind, data), plan)
 
 
-def _guarded(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: Plan
-             ) -> tuple[SourceFile | Skipped, list[Finding]]:
+def _guarded(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: Plan) -> Outcome:
     try:
         outcome = load()
     except Exception as exc:  # a parser bug must not lose the rest of the report
         outcome = _crashed_file(path, kind, "the parser", exc)
-    return outcome, _check(outcome, plan)
+    findings = _check(outcome, plan)
+    facts = None
+    if isinstance(outcome, SourceFile) and plan.project_rules:
+        try:
+            facts = file_facts(outcome, _gpu_patterns(plan))
+        except Exception as exc:
+            if "ML003" in plan.rule_ids:
+                findings.append(_crash_finding(Span(path, 1, 1, 1, 1), "the project index", exc, plan))
+    return outcome, findings, facts
 
 
 def _crashed_file(path: str, kind: str, where: str, exc: BaseException) -> SourceFile:
@@ -237,7 +254,7 @@ def _check(outcome: SourceFile | Skipped, plan: Plan) -> list[Finding]:
     for rid in plan.rule_ids:
         for target in rules[rid].meta.targets:
             by_target.setdefault(target, []).append(rules[rid])
-    gpu = tuple(plan.params.get("ML101", {}).get("gpu_resources") or ())
+    gpu = _gpu_patterns(plan)
     params = {rid: Params(plan.params.get(rid, {})) for rid in plan.rule_ids}
     findings: list[Finding] = []
     for target_type, target, workload in _targets(outcome):
@@ -252,10 +269,51 @@ def _check(outcome: SourceFile | Skipped, plan: Plan) -> list[Finding]:
                 if "ML003" not in plan.rule_ids:
                     continue
                 span = getattr(target, "span", None) or Span(outcome.path, 1, 1, 1, 1)
-                crash = Finding("ML003", span, _crash_message(f"rule {rule.meta.id} ({rule.meta.name})", exc))
+                crash = _crash_finding(span, f"rule {rule.meta.id} ({rule.meta.name})", exc, plan)
                 _finish(crash, registry()["ML003"], plan, target, workload)
                 findings.append(crash)
     _fingerprint(findings, outcome.text)
+    return findings
+
+
+def _gpu_patterns(plan: Plan) -> tuple[str, ...]:
+    """ML101's `gpu_resources` parameter: what counts as a GPU for every rule."""
+    return tuple(plan.params.get("ML101", {}).get("gpu_resources") or ())
+
+
+def _crash_finding(span: Span, where: str, exc: BaseException, plan: Plan) -> Finding:
+    crash = Finding("ML003", span, _crash_message(where, exc))
+    crash.severity = plan.severity.get("ML003") or registry()["ML003"].meta.severity
+    return crash
+
+
+def _check_project(project: ProjectFacts, plan: Plan, texts: dict[str, list[str]]) -> list[Finding]:
+    """Run the Project rules once over the facts of every file."""
+    findings: list[Finding] = []
+    for rule in plan.project_rules:
+        ctx = ProjectCtx(Params(plan.params.get(rule.meta.id, {})), _gpu_patterns(plan))
+        try:
+            for finding in rule.func(project, ctx):
+                finding.rule = rule.meta.id
+                _finish(finding, rule, plan, project, None)
+                findings.append(finding)
+        except Exception as exc:
+            if "ML003" in plan.rule_ids and project.files:
+                where = Span(project.files[0].path, 1, 1, 1, 1)
+                findings.append(_crash_finding(where, f"rule {rule.meta.id} ({rule.meta.name})", exc, plan))
+    by_path: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_path.setdefault(f.span.path, []).append(f)
+    for path, group in by_path.items():
+        if path in texts:
+            text = "\n".join(texts[path])
+        else:
+            try:
+                with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+                    text = handle.read()
+            except OSError:
+                text = ""
+        _fingerprint(group, text)
     return findings
 
 

@@ -254,17 +254,6 @@ class Skipped:
 
 
 @dataclass(slots=True)
-class Project:
-    files: list[SourceFile]
-    skipped: list[Skipped] = field(default_factory=list)
-    kustomize_images: dict[str, Span] = field(default_factory=dict)  # image name -> `images:` entry
-
-    @property
-    def workloads(self) -> list[Workload]:
-        return [w for f in self.files for w in f.workloads]
-
-
-@dataclass(slots=True)
 class Finding:
     rule: str
     span: Span

@@ -15,9 +15,9 @@ from typing import Any
 
 from mllint.data import rules_dir
 
-TARGETS = ("File", "Object", "ImageBuild", "Stage", "Workload", "PodSpec", "Container")
+TARGETS = ("File", "Object", "ImageBuild", "Stage", "Workload", "PodSpec", "Container", "Project")
 SEVERITIES = ("note", "warning", "error")
-CHECK_MODULES = ("meta", "gpu", "launchers", "pinning", "reliability", "jobs", "ray", "tenancy")
+CHECK_MODULES = ("meta", "gpu", "launchers", "pinning", "reliability", "jobs", "ray", "scaling", "tenancy")
 
 RuleFunc = Callable[..., Iterator[Any]]
 _FUNCTIONS: dict[str, RuleFunc] = {}

@@ -19,16 +19,24 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12
 keys = st.sampled_from(["apiVersion", "kind", "metadata", "spec", "template", "containers", "initContainers", "name",
                         "image", "resources", "limits", "requests", "nvidia.com/gpu", "env", "volumes", "services",
                         "deploy", "reservations", "devices", "count", "gpus", "pytorchReplicaSpecs", "Worker",
-                        "headGroupSpec", "workerGroupSpecs", "predictor", "templates", "container", "x"])
+                        "headGroupSpec", "workerGroupSpecs", "predictor", "templates", "container", "x",
+                        "scaleTargetRef", "metrics", "resource", "type", "hard", "requests.nvidia.com/gpu", "runPolicy",
+                        "rayStartParams", "num-gpus", "nprocPerNode", "slotsPerWorker", "minReplicas", "maxReplicas",
+                        "replicas", "restartPolicy", "priorityClassName", "tolerations", "selector", "matchLabels",
+                        "command", "args", "capabilities", "device_ids", "runtime", "jobTemplate"])
 trees = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                       st.dictionaries(keys, inner, max_size=5)), max_leaves=30)
 kinds = st.sampled_from(["Pod", "Deployment", "PyTorchJob", "RayCluster", "InferenceService", "Workflow", "TrainJob",
-                         "JobSet", "Job", "MPIJob"])
+                         "JobSet", "Job", "MPIJob", "RayJob", "CronJob", "HorizontalPodAutoscaler", "ResourceQuota",
+                         "PodDisruptionBudget", "PriorityClass"])
 
 
 def _scan(name: str, kind: str, data: bytes) -> list:
     plan = engine.Plan(tuple(engine.registry()), {}, engine._params(engine.Options()), engine.ProjectIndex())
-    outcome, findings = engine._process_data(name, kind, data, plan)
+    outcome, findings, facts = engine._process_data(name, kind, data, plan)
+    if facts is not None:  # the cross-file rules, over this one file
+        texts = {name: outcome.lines()} if isinstance(outcome, SourceFile) else {}
+        findings = findings + engine._check_project(engine.ProjectFacts([facts]), plan, texts)
     return [outcome, findings]
 
 

@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT
 from mllint import engine
 from mllint.__main__ import main
+from mllint.registry import registry
 from mllint.report import render
 
 SARIF_SCHEMA = json.loads((ROOT / "schemas" / "sarif-2.1.0.json").read_text())
@@ -154,3 +155,25 @@ def test_rules_and_explain_work_from_any_directory(tmp_path: Path) -> None:
                           cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "FROM pytorch/pytorch:latest" in proc.stdout
+
+
+def test_cross_file_findings_survive_a_crashing_project_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    case = ["fixtures/ML603/bad-over-quota", "fixtures/ML604"]
+    broken = registry()["ML603"]
+
+    def explode(*_args: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(registry(), "ML603", type(broken)(broken.meta, explode))
+    result = engine.scan(case, engine.Options(select=["ML003", "ML603", "ML604"], jobs=1))
+    crashes = [f for f in result.findings if f.rule == "ML003"]
+    assert len(crashes) == 1 and "rule ML603 (gpu-quota-exceeded)" in crashes[0].message
+    assert {f.rule for f in result.findings} == {"ML003", "ML604"}  # the other cross-file rule still ran
+
+
+def test_project_findings_get_logical_locations_and_fingerprints() -> None:
+    result = engine.scan(["fixtures/ML603/bad-over-quota"], engine.Options(select=["ML603"], jobs=1))
+    [finding] = result.findings
+    assert finding.logical == "ResourceQuota/ml-team/ml-team-quota"
+    assert finding.fingerprint_key and finding.severity == "warning"
+    assert "PyTorchJob 'bert-ddp' Worker 3 × 2" in finding.message and "= 12;" in finding.message

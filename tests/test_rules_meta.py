@@ -56,7 +56,7 @@ def test_rule_has_fixtures_and_examples(rule_id: str) -> None:
     assert any(n.startswith("bad-") for n in names), f"{rule_id} needs a bad-* fixture"
     assert any(n.startswith("ok-") for n in names), f"{rule_id} needs an ok-* fixture"
     for path in registry()[rule_id].meta.examples.values():
-        assert (ROOT / path).is_file(), f"{rule_id} example {path} does not exist"
+        assert (ROOT / path).exists(), f"{rule_id} example {path} does not exist"
 
 
 def test_docs_are_current() -> None:

@@ -29,6 +29,14 @@ class Ctx:
         return self.workload is not None and self.workload.format == "compose"
 
 
+@dataclass(slots=True)
+class ProjectCtx:
+    """What a Project rule receives besides the project's facts."""
+
+    params: Params
+    gpu_resources: tuple[str, ...] = ()
+
+
 def gpu_names(container: Container, patterns: tuple[str, ...] | list[str]) -> list[str]:
     """The container's resource names (requests or limits) that are GPUs by the `patterns` globs."""
     names = dict.fromkeys([*container.resources.requests, *container.resources.limits])

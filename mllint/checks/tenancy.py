@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
+from fnmatch import fnmatchcase
 
 from mllint import yamlsrc as y
-from mllint.checks.context import Ctx
+from mllint.checks.context import Ctx, ProjectCtx
 from mllint.model import Finding, K8sObject
+from mllint.project import ProjectFacts, QuotaFacts, WorkloadFacts
 from mllint.registry import rule
 
 _NATIVE = ("cpu", "memory", "ephemeral-storage", "storage")
@@ -34,3 +37,104 @@ def quota_limit_on_extended_resource(obj: K8sObject, ctx: Ctx) -> Iterator[Findi
                 "items with the requests. prefix, so this line does not cap GPU use",
                 fix=f"use 'requests.{resource}' (extended resources cannot be overcommitted, so requests equal limits)",
             )
+
+
+def _gpu_quota_keys(quota: QuotaFacts, patterns: tuple[str, ...]) -> dict[str, str]:
+    """GPU resource -> the quota key that caps it (`requests.nvidia.com/gpu`)."""
+    out = {}
+    for key in quota.hard:
+        if key.startswith("requests.") and any(fnmatchcase(key[len("requests."):], p) for p in patterns):
+            out[key[len("requests."):]] = key
+    return out
+
+
+def _label(ns: str | None) -> str:
+    return f"namespace {ns!r}" if ns else "the default namespace (no metadata.namespace)"
+
+
+@rule("ML602")
+def namespace_gpu_without_quota(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
+    quotas = project.quotas
+    if not quotas and not ctx.params.require_gpu_quota:
+        return
+    capped: dict[str | None, set[str]] = {}
+    for quota in quotas:
+        capped.setdefault(quota.namespace, set()).update(_gpu_quota_keys(quota, ctx.gpu_resources))
+    quota_namespaces = sorted(ns or "(unset)" for ns in capped)
+    uncovered: dict[tuple[str | None, str], list[WorkloadFacts]] = {}
+    for w in project.workloads:
+        if w.namespace is None and None not in capped and not ctx.params.require_gpu_quota:
+            continue  # where it lands is decided at apply time
+        for resource, amount in w.gpus.items():
+            if amount > 0 and resource not in capped.get(w.namespace, set()):
+                uncovered.setdefault((w.namespace, resource), []).append(w)
+    for (ns, resource), workloads in uncovered.items():
+        first = workloads[0]
+        assert first.gpu_span is not None  # a workload with GPUs has a GPU quantity
+        named = list(dict.fromkeys(f"{w.kind} {w.name!r}" for w in workloads))
+        names = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+        where = f"quotas exist for {', '.join(quota_namespaces)}" if quota_namespaces else "the configuration asks for one"
+        finding = Finding.at(
+            first.gpu_span,
+            f"{_label(ns)} runs GPU workloads ({names}) but no ResourceQuota in the scan caps "
+            f"requests.{resource} there ({where}): one team can take every GPU of the cluster",
+            fix=f"add a ResourceQuota to {_label(ns)} with spec.hard['requests.{resource}']",
+        )
+        finding.logical = first.identity
+        yield finding
+
+
+@rule("ML603")
+def gpu_quota_exceeded(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
+    for quota in project.quotas:
+        if quota.scoped:
+            continue  # a scoped quota counts only some pods; mllint cannot tell which
+        for resource, key in _gpu_quota_keys(quota, ctx.gpu_resources).items():
+            allowed = quota.hard[key]
+            if allowed.amount is None:
+                continue
+            terms = [(w, w.replicas, w.gpus[resource]) for w in project.workloads
+                     if w.namespace == quota.namespace and w.gpus.get(resource, 0) > 0]
+            total = sum((n * g for _w, n, g in terms), start=Decimal(0))
+            if total <= allowed.amount:
+                continue
+            arithmetic = " + ".join(
+                f"{w.kind} {w.name!r}{' ' + w.role.split('/', 1)[1] if w.role else ''} {n} × {g.normalize()}"
+                for w, n, g in terms
+            )
+            finding = Finding.at(
+                allowed.span,
+                f"ResourceQuota {quota.name!r} allows {allowed} {resource} in {_label(quota.namespace)}, but its "
+                f"workloads ask for {total.normalize()} when all run: {arithmetic} = {total.normalize()}; pods beyond "
+                "the quota are refused at creation",
+                fix=f"raise {key} to {total.normalize()}, or lower replicas or GPUs per pod",
+            )
+            finding.logical = f"ResourceQuota/{quota.namespace or ''}/{quota.name}"
+            yield finding
+
+
+BUILTIN_PRIORITY_CLASSES = frozenset({"system-cluster-critical", "system-node-critical"})
+
+
+@rule("ML604")
+def unknown_priority_class(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
+    defined = project.priority_classes
+    configured = set(ctx.params.known_classes or ())
+    if not defined and not configured:
+        return
+    known = defined | configured | BUILTIN_PRIORITY_CLASSES
+    seen = set()
+    for w in project.workloads:
+        value = w.priority_class
+        if value is None or value.templated or value.text in known or value.span in seen:
+            continue
+        seen.add(value.span)
+        listed = ", ".join(sorted(defined | configured))
+        finding = Finding.at(
+            value.span,
+            f"{w.kind} {w.name!r} uses PriorityClass {value.text!r}, which is not among the known classes "
+            f"({listed}); the API server rejects pods that name a class that does not exist",
+            fix="use one of the defined classes, or add the PriorityClass (or list it in known_classes)",
+        )
+        finding.logical = w.identity
+        yield finding

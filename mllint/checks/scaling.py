@@ -1,0 +1,89 @@
+"""ML514-ML516: autoscaling and disruption budgets, across files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mllint.checks.context import ProjectCtx
+from mllint.model import Finding
+from mllint.project import HpaFacts, ProjectFacts, WorkloadFacts
+from mllint.registry import rule
+
+
+def same_namespace(a: str | None, b: str | None) -> bool:
+    """Objects applied together often leave the namespace to `kubectl -n`: unset matches any."""
+    return a is None or b is None or a == b
+
+
+def hpa_targets(hpa: HpaFacts, project: ProjectFacts) -> list[WorkloadFacts]:
+    return [w for w in project.workloads if w.kind == hpa.target_kind and w.name == hpa.target_name
+            and same_namespace(w.namespace, hpa.namespace)]
+
+
+def _located(finding: Finding, kind: str, namespace: str | None, name: str) -> Finding:
+    finding.logical = f"{kind}/{namespace or ''}/{name}"
+    return finding
+
+
+@rule("ML514")
+def hpa_target_without_requests(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
+    for hpa in project.hpas:
+        for workload in hpa_targets(hpa, project):
+            for metric in hpa.utilization:
+                lacking = workload.containers_without.get(metric.resource, [])
+                if metric.container is not None:
+                    lacking = [c for c in lacking if c == metric.container]
+                if not lacking:
+                    continue
+                names = ", ".join(repr(c) for c in lacking)
+                yield _located(Finding.at(
+                    metric.span,
+                    f"HorizontalPodAutoscaler {hpa.name!r} scales {workload.kind} {workload.name!r} on "
+                    f"{metric.resource} utilization, but container{'s' if len(lacking) > 1 else ''} {names} "
+                    f"set{'' if len(lacking) > 1 else 's'} no {metric.resource} request: utilization is a share of "
+                    "the request, so the HPA reports FailedGetResourceMetric and never scales",
+                    fix=f"set resources.requests.{metric.resource} on every container of {workload.name!r} "
+                        f"({workload.path})",
+                ), "HorizontalPodAutoscaler", hpa.namespace, hpa.name)
+
+
+@rule("ML515")
+def hpa_target_not_scanned(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
+    objects = project.objects
+    for hpa in project.hpas:
+        if not any(kind == hpa.target_kind and name == hpa.target_name and same_namespace(ns, hpa.namespace)
+                   for kind, name, ns in objects):
+            yield _located(Finding.at(
+                hpa.target_span,
+                f"HorizontalPodAutoscaler {hpa.name!r} scales {hpa.target_kind} {hpa.target_name!r}, which is not "
+                "among the scanned files; mllint cannot check that its containers set the requests the HPA needs",
+                fix="scan the target's manifest together with the HPA, or check the name for a typo",
+            ), "HorizontalPodAutoscaler", hpa.namespace, hpa.name)
+
+
+@rule("ML516")
+def serving_without_pdb(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
+    pdbs = project.pdbs
+    hpas = project.hpas
+    for workload in project.workloads:
+        if not workload.serving:
+            continue
+        replicas = max([workload.replicas] + [h.min_replicas or 1 for h in hpas if workload in hpa_targets(h, project)])
+        if replicas < 2:
+            continue
+        covered = any(
+            same_namespace(p.namespace, workload.namespace)
+            and (p.has_expressions or (p.match_labels and p.match_labels.items() <= workload.labels.items()))
+            for p in pdbs
+        )
+        if covered:
+            continue
+        finding = Finding.at(
+            workload.replicas_span or workload.name_span,
+            f"model server {workload.kind} {workload.name!r} runs {replicas} replicas and no PodDisruptionBudget "
+            "selects its pods: a node drain or cluster upgrade can evict them all at once, and reloading the "
+            "models takes minutes",
+            fix="add a PodDisruptionBudget (e.g. maxUnavailable: 1) whose selector matches the pod template's labels",
+        )
+        finding.logical = workload.identity
+        yield finding

@@ -1,0 +1,227 @@
+"""The project index: what each file contributes to cross-file rules, and the whole-scan view.
+
+Each file is reduced to small, picklable facts where it is parsed (in a worker process for large
+scans); the main process joins them into a `ProjectFacts` that Project rules (quotas, HPAs, PDBs,
+PriorityClasses) read. Facts keep the spans rules point at, so a cross-file finding still lands on
+the exact key or value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fnmatch import fnmatchcase
+from typing import Any
+
+from mllint import yamlsrc as y
+from mllint.model import Quantity, SourceFile, Span, Value, Workload
+from mllint.sources.podspec import NodeReader
+
+HPA_TARGET_RESOURCES = ("cpu", "memory")
+
+
+@dataclass(slots=True)
+class WorkloadFacts:
+    kind: str
+    name: str
+    namespace: str | None
+    role: str | None
+    identity: str
+    path: str
+    name_span: Span  # metadata.name's value (the object when it has none)
+    replicas: int  # pods of this role: replicas, parallelism or minReplicas; 1 when unset
+    replicas_span: Span | None
+    gpus: dict[str, Decimal]  # GPUs per pod by resource name (what the scheduler reserves)
+    gpu_span: Span | None  # the first GPU quantity, where GPU findings point
+    priority_class: Value | None
+    labels: dict[str, str]
+    containers_without: dict[str, list[str]]  # cpu / memory -> containers with neither request nor limit
+    serving: bool  # a model server by ML501's detection
+
+
+@dataclass(slots=True)
+class QuotaFacts:
+    name: str
+    namespace: str | None
+    path: str
+    hard: dict[str, Quantity]
+    scoped: bool  # scopes or scopeSelector: applies to some pods only
+
+
+@dataclass(slots=True)
+class HpaMetric:
+    resource: str
+    span: Span  # the metric's resource name (or v1's targetCPUUtilizationPercentage key)
+    container: str | None = None  # ContainerResource metrics name one container
+
+
+@dataclass(slots=True)
+class HpaFacts:
+    name: str
+    namespace: str | None
+    path: str
+    target_kind: str
+    target_name: str
+    target_span: Span
+    min_replicas: int | None
+    utilization: list[HpaMetric]  # resource metrics whose target is a utilization of the request
+
+
+@dataclass(slots=True)
+class PdbFacts:
+    name: str
+    namespace: str | None
+    match_labels: dict[str, str]
+    has_expressions: bool
+
+
+@dataclass(slots=True)
+class FileFacts:
+    path: str
+    objects: list[tuple[str, str, str | None]] = field(default_factory=list)  # (kind, name, namespace)
+    workloads: list[WorkloadFacts] = field(default_factory=list)
+    quotas: list[QuotaFacts] = field(default_factory=list)
+    hpas: list[HpaFacts] = field(default_factory=list)
+    pdbs: list[PdbFacts] = field(default_factory=list)
+    priority_classes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ProjectFacts:
+    files: list[FileFacts]
+
+    def _all(self, attr: str) -> Iterator[Any]:
+        for f in self.files:
+            yield from getattr(f, attr)
+
+    @property
+    def workloads(self) -> list[WorkloadFacts]:
+        return list(self._all("workloads"))
+
+    @property
+    def quotas(self) -> list[QuotaFacts]:
+        return list(self._all("quotas"))
+
+    @property
+    def hpas(self) -> list[HpaFacts]:
+        return list(self._all("hpas"))
+
+    @property
+    def pdbs(self) -> list[PdbFacts]:
+        return list(self._all("pdbs"))
+
+    @property
+    def priority_classes(self) -> set[str]:
+        return set(self._all("priority_classes"))
+
+    @property
+    def objects(self) -> set[tuple[str, str, str | None]]:
+        return set(self._all("objects"))
+
+
+def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...]) -> FileFacts | None:
+    """The facts of one parsed file; None when it holds nothing cross-file rules read."""
+    if not file.objects:
+        return None
+    from mllint.checks.reliability import is_model_server
+
+    reader = NodeReader(file.path, [])  # diagnostics were reported when the file was checked
+    facts = FileFacts(file.path)
+    for obj in file.objects:
+        facts.objects.append((obj.kind, obj.name, obj.namespace))
+        spec = y.get(obj.node, "spec")
+        if obj.kind == "ResourceQuota":
+            facts.quotas.append(QuotaFacts(
+                obj.name, obj.namespace, file.path, reader.quantities(y.get(spec, "hard"), "spec.hard"),
+                y.get(spec, "scopes") is not None or y.get(spec, "scopeSelector") is not None,
+            ))
+        elif obj.kind == "HorizontalPodAutoscaler":
+            hpa = _hpa(reader, obj.name, obj.namespace, spec, file.path)
+            if hpa is not None:
+                facts.hpas.append(hpa)
+        elif obj.kind == "PodDisruptionBudget":
+            selector = y.get(spec, "selector")
+            facts.pdbs.append(PdbFacts(
+                obj.name, obj.namespace,
+                {k: v.text for k, v in reader.string_map(y.get(selector, "matchLabels"), "").items()},
+                y.get(selector, "matchExpressions") is not None,
+            ))
+        elif obj.kind == "PriorityClass":
+            facts.priority_classes.append(obj.name)
+    for workload in file.workloads:
+        if workload.format == "kubernetes":
+            facts.workloads.append(_workload(reader, workload, gpu_patterns, is_model_server))
+    return facts
+
+
+def _workload(reader: NodeReader, w: Workload, gpu_patterns: tuple[str, ...], is_server: Any) -> WorkloadFacts:
+    meta_name = y.get(y.get(w.node, "metadata"), "name")
+    replicas_item = _replicas_item(w)
+    replicas = w.replicas
+    if replicas is None and w.group is not None:
+        replicas = reader.integer(w.group, "minReplicas")
+    gpus: dict[str, Decimal] = {}
+    gpu_span = None
+    for containers, combine in ((w.pod.containers, "sum"), (w.pod.init_containers, "max")):
+        for c in containers:
+            for name, q in {**c.resources.requests, **c.resources.limits}.items():
+                if q.amount is None or not any(fnmatchcase(name, p) for p in gpu_patterns):
+                    continue
+                gpu_span = gpu_span or q.span
+                have = gpus.get(name, Decimal(0))
+                gpus[name] = have + q.amount if combine == "sum" else max(have, q.amount)
+    without: dict[str, list[str]] = {}
+    for resource in HPA_TARGET_RESOURCES:
+        without[resource] = [c.name for c in w.pod.containers
+                             if resource not in c.resources.requests and resource not in c.resources.limits]
+    priority = w.pod.priority_class_name
+    if priority is None:  # Kubeflow gang scheduling names the class for the whole job
+        policy = y.get(y.get(y.get(w.node, "spec"), "runPolicy"), "schedulingPolicy")
+        priority = reader.value(policy, "priorityClass")
+    return WorkloadFacts(
+        kind=w.kind, name=w.name, namespace=w.namespace, role=w.role, identity=w.identity, path=reader.path,
+        name_span=reader.span(meta_name) if meta_name is not None else w.span,
+        replicas=replicas if replicas is not None else 1,
+        replicas_span=reader.span(replicas_item) if replicas_item is not None else None,
+        gpus=gpus, gpu_span=gpu_span, priority_class=priority, labels=dict(w.labels),
+        containers_without=without,
+        serving=any(is_server(w, c) for c in w.pod.containers),
+    )
+
+
+def _replicas_item(w: Workload) -> Any:
+    for holder in (w.group, y.get(w.node, "spec")):
+        for key in ("replicas", "parallelism"):
+            node = y.get(holder, key) if holder is not None else None
+            if node is not None and y.is_scalar(node):
+                return node
+    return None
+
+
+def _hpa(reader: NodeReader, name: str, namespace: str | None, spec: Any, path: str) -> HpaFacts | None:
+    ref = y.get(spec, "scaleTargetRef")
+    target_name = y.get_item(ref, "name")
+    if target_name is None or y.text(target_name[1]) is None:
+        return None
+    metrics: list[HpaMetric] = []
+    v1 = y.get_item(spec, "targetCPUUtilizationPercentage")
+    if v1 is not None:
+        metrics.append(HpaMetric("cpu", reader.span(v1[0])))
+    for metric in reader.sequence(y.get(spec, "metrics"), "spec.metrics"):
+        kind = y.text(y.get(metric, "type"))
+        body = y.get(metric, "resource" if kind == "Resource" else "containerResource")
+        if kind not in ("Resource", "ContainerResource") or not y.is_map(body):
+            continue
+        resource = y.get_item(body, "name")
+        target = y.get(body, "target")
+        utilization = (y.text(y.get(target, "type")) == "Utilization"
+                       or y.get(body, "targetAverageUtilization") is not None)  # autoscaling/v2beta1
+        if resource is not None and y.text(resource[1]) and utilization:
+            metrics.append(HpaMetric(y.text(resource[1]) or "", reader.span(resource[1]),
+                                     y.text(y.get(body, "container"))))
+    return HpaFacts(
+        name=name, namespace=namespace, path=path, target_kind=y.text(y.get(ref, "kind")) or "",
+        target_name=y.text(target_name[1]) or "", target_span=reader.span(target_name[1]),
+        min_replicas=reader.integer(spec, "minReplicas"), utilization=metrics,
+    )
