@@ -18,14 +18,18 @@ _SERVER = re.compile(
 )
 
 
+def _runs_server(container: Container) -> bool:
+    words = " ".join([container.image.resolved if container.image else "",
+                      *(v.text for v in container.command), *(v.text for v in container.args)])
+    return bool(_SERVER.search(words))
+
+
 def is_model_server(workload: Workload | None, container: Container) -> bool:
     """A long-running serving container: a serving kind, not an init container, and it listens on a
     port or runs a known model server."""
     if workload is None or workload.format != "kubernetes" or workload.kind not in SERVING_KINDS or container.init:
         return False
-    words = " ".join([container.image.resolved if container.image else "",
-                      *(v.text for v in container.command), *(v.text for v in container.args)])
-    return bool(container.ports) or bool(_SERVER.search(words))
+    return bool(container.ports) or _runs_server(container)
 
 
 def _missing_probe(container: Container, ctx: Ctx, kind: str, why: str, fix: str) -> Iterator[Finding]:
@@ -38,8 +42,29 @@ def _missing_probe(container: Container, ctx: Ctx, kind: str, why: str, fix: str
                      f"has no {kind}Probe: {why}", fix=fix)
 
 
+def _compose_server_without_healthcheck(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    """Compose: a service that runs a model server from a published image, with no healthcheck. A service
+    that builds its image is left alone: its Dockerfile may declare HEALTHCHECK."""
+    workload = ctx.workload
+    if workload is None or workload.build is not None or "healthcheck" in container.probes \
+            or not _runs_server(container):
+        return
+    finding = Finding.at(
+        container.name_span or container.span,
+        f"service {container.name!r} runs a model server and has no healthcheck: `depends_on: condition: "
+        "service_healthy`, `docker compose up --wait` and load balancers cannot tell when the model has loaded",
+        fix="add a healthcheck that calls the server's readiness endpoint (e.g. test: [\"CMD\", \"curl\", \"-f\", "
+            "\"http://localhost:8000/health\"], with a start_period long enough for the model to load)",
+    )
+    finding.severity = "note"
+    yield finding
+
+
 @rule("ML501")
 def model_server_without_readiness_probe(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    if ctx.compose:
+        yield from _compose_server_without_healthcheck(container, ctx)
+        return
     yield from _missing_probe(
         container, ctx, "readiness",
         "Services send it traffic before the model has loaded, and requests fail during every rollout",
