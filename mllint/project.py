@@ -8,7 +8,6 @@ the exact key or value.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fnmatch import fnmatchcase
@@ -87,37 +86,25 @@ class FileFacts:
     priority_classes: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
 class ProjectFacts:
-    files: list[FileFacts]
+    """Every file's facts, joined once; rules read these lists and indexes, never the files."""
 
-    def _all(self, attr: str) -> Iterator[Any]:
-        for f in self.files:
-            yield from getattr(f, attr)
-
-    @property
-    def workloads(self) -> list[WorkloadFacts]:
-        return list(self._all("workloads"))
-
-    @property
-    def quotas(self) -> list[QuotaFacts]:
-        return list(self._all("quotas"))
-
-    @property
-    def hpas(self) -> list[HpaFacts]:
-        return list(self._all("hpas"))
-
-    @property
-    def pdbs(self) -> list[PdbFacts]:
-        return list(self._all("pdbs"))
-
-    @property
-    def priority_classes(self) -> set[str]:
-        return set(self._all("priority_classes"))
-
-    @property
-    def objects(self) -> set[tuple[str, str, str | None]]:
-        return set(self._all("objects"))
+    def __init__(self, files: list[FileFacts]) -> None:
+        self.files = files
+        self.workloads = [w for f in files for w in f.workloads]
+        self.quotas = [q for f in files for q in f.quotas]
+        self.hpas = [h for f in files for h in f.hpas]
+        self.pdbs = [p for f in files for p in f.pdbs]
+        self.priority_classes = {c for f in files for c in f.priority_classes}
+        self.objects_by_name: dict[tuple[str, str], list[str | None]] = {}  # (kind, name) -> namespaces
+        for f in files:
+            for kind, name, namespace in f.objects:
+                self.objects_by_name.setdefault((kind, name), []).append(namespace)
+        self.workloads_by_name: dict[tuple[str, str], list[WorkloadFacts]] = {}
+        self.workloads_by_namespace: dict[str | None, list[WorkloadFacts]] = {}
+        for w in self.workloads:
+            self.workloads_by_name.setdefault((w.kind, w.name), []).append(w)
+            self.workloads_by_namespace.setdefault(w.namespace, []).append(w)
 
 
 def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...]) -> FileFacts | None:

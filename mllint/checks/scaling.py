@@ -16,8 +16,8 @@ def same_namespace(a: str | None, b: str | None) -> bool:
 
 
 def hpa_targets(hpa: HpaFacts, project: ProjectFacts) -> list[WorkloadFacts]:
-    return [w for w in project.workloads if w.kind == hpa.target_kind and w.name == hpa.target_name
-            and same_namespace(w.namespace, hpa.namespace)]
+    return [w for w in project.workloads_by_name.get((hpa.target_kind, hpa.target_name), [])
+            if same_namespace(w.namespace, hpa.namespace)]
 
 
 def _located(finding: Finding, kind: str, namespace: str | None, name: str) -> Finding:
@@ -49,10 +49,9 @@ def hpa_target_without_requests(project: ProjectFacts, ctx: ProjectCtx) -> Itera
 
 @rule("ML515")
 def hpa_target_not_scanned(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
-    objects = project.objects
     for hpa in project.hpas:
-        if not any(kind == hpa.target_kind and name == hpa.target_name and same_namespace(ns, hpa.namespace)
-                   for kind, name, ns in objects):
+        namespaces = project.objects_by_name.get((hpa.target_kind, hpa.target_name), [])
+        if not any(same_namespace(ns, hpa.namespace) for ns in namespaces):
             yield _located(Finding.at(
                 hpa.target_span,
                 f"HorizontalPodAutoscaler {hpa.name!r} scales {hpa.target_kind} {hpa.target_name!r}, which is not "
@@ -64,11 +63,14 @@ def hpa_target_not_scanned(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[F
 @rule("ML516")
 def serving_without_pdb(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
     pdbs = project.pdbs
-    hpas = project.hpas
+    min_replicas: dict[int, int] = {}  # id(workload) -> the largest minReplicas of the HPAs that scale it
+    for hpa in project.hpas:
+        for target in hpa_targets(hpa, project):
+            min_replicas[id(target)] = max(min_replicas.get(id(target), 1), hpa.min_replicas or 1)
     for workload in project.workloads:
         if not workload.serving:
             continue
-        replicas = max([workload.replicas] + [h.min_replicas or 1 for h in hpas if workload in hpa_targets(h, project)])
+        replicas = max(workload.replicas, min_replicas.get(id(workload), 1))
         if replicas < 2:
             continue
         covered = any(

@@ -84,8 +84,27 @@ def namespace_gpu_without_quota(project: ProjectFacts, ctx: ProjectCtx) -> Itera
         yield finding
 
 
+_SHOWN_TERMS = 8  # terms of the sum a message spells out
+
+
+def _demand(project: ProjectFacts, namespace: str | None, resource: str) -> tuple[Decimal, str]:
+    """The GPUs a namespace's workloads ask for when all run, and the sum spelled out."""
+    terms = [(w, w.replicas, w.gpus[resource]) for w in project.workloads_by_namespace.get(namespace, [])
+             if w.gpus.get(resource, 0) > 0]
+    total = sum((n * g for _w, n, g in terms), start=Decimal(0))
+    arithmetic = " + ".join(
+        f"{w.kind} {w.name!r}{' ' + w.role.split('/', 1)[1] if w.role else ''} {n} × {g.normalize()}"
+        for w, n, g in terms[:_SHOWN_TERMS]
+    )
+    if len(terms) > _SHOWN_TERMS:
+        rest = sum((n * g for _w, n, g in terms[_SHOWN_TERMS:]), start=Decimal(0))
+        arithmetic += f" + {len(terms) - _SHOWN_TERMS} more workloads ({rest.normalize()})"
+    return total, arithmetic
+
+
 @rule("ML603")
 def gpu_quota_exceeded(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
+    demand: dict[tuple[str | None, str], tuple[Decimal, str]] = {}
     for quota in project.quotas:
         if quota.scoped:
             continue  # a scoped quota counts only some pods; mllint cannot tell which
@@ -93,15 +112,11 @@ def gpu_quota_exceeded(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Findi
             allowed = quota.hard[key]
             if allowed.amount is None:
                 continue
-            terms = [(w, w.replicas, w.gpus[resource]) for w in project.workloads
-                     if w.namespace == quota.namespace and w.gpus.get(resource, 0) > 0]
-            total = sum((n * g for _w, n, g in terms), start=Decimal(0))
+            if (quota.namespace, resource) not in demand:
+                demand[quota.namespace, resource] = _demand(project, quota.namespace, resource)
+            total, arithmetic = demand[quota.namespace, resource]
             if total <= allowed.amount:
                 continue
-            arithmetic = " + ".join(
-                f"{w.kind} {w.name!r}{' ' + w.role.split('/', 1)[1] if w.role else ''} {n} × {g.normalize()}"
-                for w, n, g in terms
-            )
             finding = Finding.at(
                 allowed.span,
                 f"ResourceQuota {quota.name!r} allows {allowed} {resource} in {_label(quota.namespace)}, but its "
