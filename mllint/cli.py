@@ -43,26 +43,49 @@ def cli() -> None:
 @click.option("--extend-select", multiple=True, help="Add rules to the default set (opt-in rules).")
 @click.option("--ignore", multiple=True, help="Skip these rules: ids, names or prefixes.")
 @click.option("--severity", multiple=True, help="Override a rule's severity: ML301=error.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "note", "never"]), default="warning",
-              show_default=True, help="Exit 1 when a finding is at or above this severity.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note", "never"]), default=None,
+              help="Exit 1 when a finding is at or above this severity.  [default: warning]")
 @click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
 @click.option("--stdin-filename", help="Name (and so format) of the file read from `-`.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="List skipped files and suppressed findings.")
 @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per CPU).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Configuration file (default: .mllint.yaml or pyproject.toml [tool.mllint], found upward).")
+@click.option("--no-inline-suppressions", is_flag=True,
+              help="Ignore `# mllint: disable` comments and mllint.dev/ignore annotations.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+              help="Accept the findings recorded in this baseline file; report only new ones.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings as accepted.")
 def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
-         extend_select: tuple[str, ...], ignore: tuple[str, ...], severity: tuple[str, ...], fail_on: str,
-         exclude: tuple[str, ...], stdin_filename: str | None, color: str, verbose: bool, jobs: int) -> None:
+         extend_select: tuple[str, ...], ignore: tuple[str, ...], severity: tuple[str, ...], fail_on: str | None,
+         exclude: tuple[str, ...], stdin_filename: str | None, color: str, verbose: bool, jobs: int,
+         config_path: str | None, no_inline_suppressions: bool, baseline_path: str | None,
+         write_baseline: str | None) -> None:
     """Scan PATHS (files or directories; `-` for stdin; default `.`)."""
-    from mllint import engine
+    from mllint import baseline, config, engine
     from mllint.report import render
 
-    options = engine.Options(
-        select=_split(select), ignore=_split(ignore), extend_select=_split(extend_select),
-        severity=_severity_overrides(severity), excludes=list(exclude), jobs=jobs,
-    )
-    stdin = None
     path_list = list(paths) or ["."]
+    try:
+        cfg = config.load(config_path, next((p for p in path_list if p != "-"), "."))
+    except config.ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    options = engine.Options(
+        select=_split(select) or list(cfg.get("select", [])),
+        ignore=[*cfg.get("ignore", []), *_split(ignore)],
+        extend_select=[*cfg.get("extend-select", []), *_split(extend_select)],
+        severity={**cfg.get("severity", {}), **_severity_overrides(severity)},
+        params=config.rule_params(cfg),
+        excludes=[*cfg.get("exclude", []), *exclude], jobs=jobs,
+        per_path_ignores=cfg.get("per-path-ignores", {}),
+        inline_suppressions=not no_inline_suppressions and cfg.get("inline-suppressions", True),
+        config_root=str(cfg.root) if cfg.path else None,
+    )
+    fail_on = fail_on or cfg.get("fail-on") or "warning"
+    if baseline_path is None and cfg.get("baseline") and not write_baseline:
+        baseline_path = str(cfg.root / cfg.get("baseline"))
+    stdin = None
     if "-" in path_list:
         path_list.remove("-")
         if not stdin_filename:
@@ -75,6 +98,15 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
     missing = [s for s in result.skipped if s.reason == "no such file or directory"]
     if missing:
         raise click.UsageError(f"{missing[0].path}: no such file or directory")
+    if write_baseline:
+        count = baseline.write(write_baseline, result.findings)
+        click.echo(f"mllint: wrote {count} accepted finding(s) to {write_baseline}", err=True)
+        raise SystemExit(0)
+    if baseline_path:
+        try:
+            baseline.apply(result.findings, baseline.load(baseline_path), baseline_path)
+        except baseline.BaselineError as exc:
+            raise click.UsageError(str(exc)) from None
     use_color = color == "always" or (color == "auto" and output is None and sys.stdout.isatty()
                                       and "NO_COLOR" not in os.environ)
     text = render(fmt, result, color=use_color, verbose=verbose)
@@ -92,6 +124,35 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
         click.echo(text, nl=False)
     code = 0 if fail_on == "never" else engine.exit_code(result.findings, fail_on)
     raise SystemExit(code)
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check the configuration file, or print its JSON Schema (for editors)."""
+
+
+@config_group.command("validate")
+@click.argument("path", required=False, type=click.Path())
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="The file to check.")
+def config_validate(path: str | None, config_path: str | None) -> None:
+    """Validate the configuration that `mllint scan PATH` would use."""
+    from mllint import config
+
+    try:
+        cfg = config.load(config_path, path or ".")
+    except config.ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"{cfg.path}: valid" if cfg.path else "no configuration file found; mllint uses its defaults")
+
+
+@config_group.command("schema")
+def config_schema() -> None:
+    """Print the configuration's JSON Schema."""
+    import json
+
+    from mllint import config
+
+    click.echo(json.dumps(config.schema(), indent=2))
 
 
 @cli.command("rules")

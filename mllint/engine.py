@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mllint import yamlsrc
+from mllint import suppress, yamlsrc
 from mllint.checks.context import Ctx, ProjectCtx, ProjectIndex
 from mllint.discover import Candidate, discover, is_kustomization
 from mllint.loader import MAX_BYTES, parse, read
@@ -36,6 +36,9 @@ class Options:
     excludes: Sequence[str] = ()
     max_bytes: int = MAX_BYTES
     jobs: int = 0  # 0: as many as there are CPUs, for large scans
+    per_path_ignores: Mapping[str, Sequence[str]] = field(default_factory=dict)  # glob -> rule selectors
+    inline_suppressions: bool = True
+    config_root: str | None = None  # per-path globs are also matched relative to this folder
 
 
 @dataclass
@@ -66,6 +69,7 @@ class Plan:
     severity: Mapping[str, str]
     params: Mapping[str, Mapping[str, Any]]
     index: ProjectIndex
+    inline_suppressions: bool = True
 
     @property
     def project_rules(self) -> list[Rule]:
@@ -106,7 +110,7 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
     candidates, skipped = discover(paths, options.excludes) if paths else ([], [])
     params = _params(options)
     index = ProjectIndex(kustomize_images=frozenset(_kustomize_images(candidates)))
-    plan = Plan(tuple(selected), severity, params, index)
+    plan = Plan(tuple(selected), severity, params, index, options.inline_suppressions)
     results: list[Outcome] = []
     texts: dict[str, list[str]] = {}
     if stdin is not None:
@@ -130,6 +134,8 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
         if file_facts_ is not None:
             facts.append(file_facts_)
     findings.extend(_check_project(ProjectFacts(facts), plan, texts))
+    if options.per_path_ignores:
+        findings = _drop_per_path(findings, options)
     findings.sort(key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.message))
     skipped.sort(key=lambda s: s.path)
     return Result(findings, files, skipped, selected, texts)
@@ -258,12 +264,15 @@ def _check(outcome: SourceFile | Skipped, plan: Plan) -> list[Finding]:
     params = {rid: Params(plan.params.get(rid, {})) for rid in plan.rule_ids}
     findings: list[Finding] = []
     for target_type, target, workload in _targets(outcome):
+        ignored = _annotated_ignores(target, workload) if plan.inline_suppressions else ()
         for rule in by_target.get(target_type, ()):
             ctx = Ctx(params[rule.meta.id], outcome, plan.index, workload, gpu)
             try:
                 for finding in rule.func(target, ctx):
                     finding.rule = rule.meta.id
                     _finish(finding, rule, plan, target, workload)
+                    if ignored and _named(rule, ignored):
+                        finding.suppressed = f"annotation {suppress.ANNOTATION}: {', '.join(ignored)}"
                     findings.append(finding)
             except Exception as exc:
                 if "ML003" not in plan.rule_ids:
@@ -272,8 +281,68 @@ def _check(outcome: SourceFile | Skipped, plan: Plan) -> list[Finding]:
                 crash = _crash_finding(span, f"rule {rule.meta.id} ({rule.meta.name})", exc, plan)
                 _finish(crash, registry()["ML003"], plan, target, workload)
                 findings.append(crash)
+    if plan.inline_suppressions:
+        findings += _apply_comments(outcome, findings, plan)
     _fingerprint(findings, outcome.text)
     return findings
+
+
+def _named(rule: Rule, selectors: Sequence[str]) -> bool:
+    return any(s.lower() == "all" or rule.meta.id.startswith(s.upper()) or rule.meta.name == s for s in selectors)
+
+
+def _annotated_ignores(target: Any, workload: Any) -> list[str]:
+    """Rules the `mllint.dev/ignore` annotation of the object or its pod template names."""
+    if workload is not None:
+        return suppress.annotation_rules(workload.annotations) + suppress.annotation_rules(workload.pod.annotations)
+    node = getattr(target, "node", None)
+    if node is not None and hasattr(target, "kind"):
+        annotations = yamlsrc.get(yamlsrc.get(node, "metadata"), "annotations")
+        return suppress.annotation_rules({k: yamlsrc.text(v) or "" for k, _k, v in yamlsrc.items(annotations)})
+    return []
+
+
+def _rule_names() -> dict[str, str]:
+    return {rid: r.meta.name for rid, r in registry().items()}
+
+
+def _apply_comments(file: SourceFile, findings: list[Finding], plan: Plan) -> list[Finding]:
+    """Mark findings that `# mllint:` comments suppress; ML006 findings for comments that suppress nothing."""
+    found = suppress.directives(file.path, file.text)
+    if not found:
+        return []
+    starts: dict[int, int] = {}
+    if file.build is not None:  # a comment above an instruction covers its continuation lines
+        for stage in file.build.stages:
+            for ins in stage.instructions:
+                for line in range(ins.span.line, ins.span.end_line + 1):
+                    starts[line] = ins.span.line
+    names = _rule_names()
+    suppress.apply(findings, found, names, starts)
+    if "ML006" not in plan.rule_ids:
+        return []
+    per_file = [rid for rid in plan.rule_ids if rid not in {r.meta.id for r in plan.project_rules}]
+    extra = suppress.unused(found, per_file, names)
+    for f in extra:
+        _finish(f, registry()["ML006"], plan, file, None)
+    return extra
+
+
+def _drop_per_path(findings: list[Finding], options: Options) -> list[Finding]:
+    from fnmatch import fnmatchcase
+
+    rules = registry()
+    compiled = [(glob, {rid for sel in sels for rid in resolve_selector(sel, rules)})
+                for glob, sels in options.per_path_ignores.items()]
+    root = os.path.abspath(options.config_root) if options.config_root else None
+    kept = []
+    for f in findings:
+        paths = [f.span.path]
+        if root:
+            paths.append(os.path.relpath(os.path.abspath(f.span.path), root).replace(os.sep, "/"))
+        if not any(f.rule in ids and any(fnmatchcase(p, glob) for p in paths) for glob, ids in compiled):
+            kept.append(f)
+    return kept
 
 
 def _gpu_patterns(plan: Plan) -> tuple[str, ...]:
@@ -313,6 +382,8 @@ def _check_project(project: ProjectFacts, plan: Plan, texts: dict[str, list[str]
                     text = handle.read()
             except OSError:
                 text = ""
+        if plan.inline_suppressions:
+            suppress.apply(group, suppress.directives(path, text), _rule_names())
         _fingerprint(group, text)
     return findings
 

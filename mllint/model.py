@@ -263,6 +263,7 @@ class Finding:
     logical: str | None = None  # PyTorchJob/ns/name/Worker/pytorch
     fingerprint_key: str = ""  # object identity + YAML path, stable across line moves
     suppressed: str | None = None  # justification when suppressed
+    suppression_kind: str = "inSource"  # SARIF's kinds: inSource (comments, annotations) or external (baseline)
 
     @classmethod
     def at(cls, span: Span, message: str, fix: str | None = None) -> Finding:

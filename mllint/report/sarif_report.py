@@ -64,7 +64,8 @@ def document(result: Result) -> dict[str, Any]:
             "partialFingerprints": {"mllint/v1": f.fingerprint_key},
         }
         if f.suppressed is not None:
-            entry["suppressions"] = [{"kind": "inSource", "justification": f.suppressed or "no reason given"}]
+            entry["suppressions"] = [{"kind": f.suppression_kind, "status": "accepted",
+                                      "justification": f.suppressed or "no reason given"}]
         results.append(entry)
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

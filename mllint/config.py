@@ -1,0 +1,218 @@
+"""Configuration: `.mllint.yaml`, or `[tool.mllint]` in `pyproject.toml`, found upward from the scanned
+path or given with `--config`; validated against `schemas/config.schema.json`."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from mllint.data import schema_path
+
+YAML_NAMES = (".mllint.yaml", ".mllint.yml")
+
+
+class ConfigError(Exception):
+    """A mistake in a configuration file: names the file, line and key."""
+
+
+@dataclass
+class Config:
+    path: Path | None = None  # None: no file found, defaults
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    return json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
+
+
+def find(start: str | Path) -> Path | None:
+    """The nearest `.mllint.yaml`, or `pyproject.toml` with a [tool.mllint] table, from `start` upward."""
+    here = Path(start).resolve()
+    if here.is_file() or not here.exists():
+        here = here.parent
+    for folder in (here, *here.parents):
+        for name in YAML_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and re.search(r"^\s*\[tool\.mllint[\].]", _read(pyproject), re.M):
+            return pyproject
+    return None
+
+
+def load(path: str | Path | None, start: str | Path = ".") -> Config:
+    """Load and validate the configuration at `path`, or the one found from `start`; defaults when none."""
+    found = Path(path) if path else find(start)
+    if found is None:
+        return Config()
+    if not found.is_file():
+        raise ConfigError(f"{found}: no such configuration file")
+    text = _read(found)
+    if found.name == "pyproject.toml":
+        values, locate = _toml(found, text)
+    else:
+        values, locate = _yaml(found, text)
+    _validate(found, values, locate)
+    return Config(found, values)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+
+
+Locator = Any  # (path parts) -> (line, column)
+
+
+def _yaml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
+    from mllint import yamlsrc as y
+
+    diagnostics: list[Any] = []
+    docs = y.compose(str(path), text, diagnostics)
+    if diagnostics:
+        d = diagnostics[0]
+        raise ConfigError(f"{path}:{d.span.line}:{d.span.column}: {d.message}")
+    root = docs[0].root if docs else None
+    if root is None or (y.is_scalar(root) and y.text(root) is None):
+        return {}, lambda parts: (1, 1)
+
+    def plain(node: Any) -> Any:
+        if y.is_map(node):
+            return {k: plain(v) for k, _kn, v in y.items(node)}
+        if y.is_seq(node):
+            return [plain(v) for v in node.value]
+        return _scalar(node)
+
+    def locate(parts: list[Any], at_key: bool = False) -> tuple[int, int]:
+        node, key_node = root, None
+        for part in parts:
+            if y.is_map(node):
+                item = y.get_item(node, str(part))
+                if item is None:
+                    break
+                key_node, node = item
+            elif y.is_seq(node) and isinstance(part, int) and part < len(node.value):
+                key_node, node = None, node.value[part]
+            else:
+                break
+        at = key_node if key_node is not None and at_key else node
+        return at.start_mark.line + 1, at.start_mark.column + 1
+
+    return plain(root), locate
+
+
+def _scalar(node: Any) -> Any:
+    """YAML 1.2 core scalars: booleans, integers, floats, null; everything else a string."""
+    tag, text = node.tag, node.value
+    if tag.endswith(":bool"):
+        return text.lower() in ("true", "yes", "on")
+    if tag.endswith(":int"):
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if tag.endswith(":float"):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if tag.endswith(":null"):
+        return None
+    return text
+
+
+def _toml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    values = data.get("tool", {}).get("mllint", {})
+    lines = text.splitlines()
+
+    def locate(parts: list[Any], at_key: bool = False) -> tuple[int, int]:
+        """The line of the deepest key found under [tool.mllint] (TOML parsers keep no positions)."""
+        best = next((i for i, line in enumerate(lines) if re.match(r"\s*\[tool\.mllint[\].]", line)), 0)
+        for part in (p for p in parts if isinstance(p, str)):
+            pattern = re.compile(rf"^\s*(\"{re.escape(part)}\"|'{re.escape(part)}'|{re.escape(part)})\s*=|"
+                                 rf"^\s*\[tool\.mllint(\.[^\]]*)?\.\"?{re.escape(part)}\"?[\].]")
+            hit = next((i for i in range(best, len(lines)) if pattern.search(lines[i])), None)
+            if hit is None:
+                break
+            best = hit
+        column = len(lines[best]) - len(lines[best].lstrip()) + 1 if lines else 1
+        return best + 1, column
+
+    return values, locate
+
+
+def _validate(path: Path, values: dict[str, Any], locate: Locator) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise _error(path, errors[0], [], locate, ", ".join(sorted(schema()["properties"])))
+    _validate_rule_params(path, values.get("rules") or {}, locate)
+
+
+def _error(path: Path, error: Any, prefix: list[Any], locate: Locator, allowed: str) -> ConfigError:
+    """A schema error as `file:line:col: key.path: message`, pointing at the unknown key or the bad value."""
+    parts = prefix + list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        unknown = re.findall(r"'([^']+)'", error.message.split(" were unexpected")[0].split(" was unexpected")[0])
+        parts = parts + unknown[:1]
+        line, column = locate(parts, True)
+        message = f"unknown key {unknown[0]!r}; allowed: {allowed or 'none'}" if unknown else error.message
+    else:
+        line, column = locate(parts)
+        message = error.message
+    return ConfigError(f"{path}:{line}:{column}: {'.'.join(map(str, parts)) or '(top level)'}: {message}")
+
+
+def _validate_rule_params(path: Path, rules: dict[str, Any], locate: Locator) -> None:
+    import jsonschema
+
+    from mllint.registry import registry, resolve_selector
+
+    known = registry()
+    for selector, params in rules.items():
+        matched = resolve_selector(selector, known)
+        if len(matched) != 1:
+            line, column = locate(["rules", selector], True)
+            raise ConfigError(f"{path}:{line}:{column}: rules.{selector}: name one rule by id or name")
+        rule = known[next(iter(matched))]
+        spec = {"type": "object", "additionalProperties": False,
+                "properties": {k: {kk: vv for kk, vv in v.items() if kk not in ("default", "description")}
+                               for k, v in rule.meta.parameters.items()}}
+        for error in jsonschema.Draft202012Validator(spec).iter_errors(params):
+            raise _error(path, error, ["rules", selector], locate, ", ".join(rule.meta.parameters))
+
+
+def rule_params(config: Config) -> dict[str, dict[str, Any]]:
+    """Parameters by rule id (names resolved)."""
+    from mllint.registry import registry, resolve_selector
+
+    out: dict[str, dict[str, Any]] = {}
+    for selector, params in (config.get("rules") or {}).items():
+        (rule_id,) = resolve_selector(selector, registry())
+        out.setdefault(rule_id, {}).update(params)
+    return out
