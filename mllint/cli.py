@@ -36,7 +36,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "gitlab"]), default="text",
               show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
 @click.option("--select", multiple=True, help="Only these rules: ids, names or prefixes (ML1), comma-separated.")

@@ -178,3 +178,38 @@ def test_project_findings_get_logical_locations_and_fingerprints() -> None:
     assert finding.logical == "ResourceQuota/ml-team/ml-team-quota"
     assert finding.fingerprint_key and finding.severity == "warning"
     assert "PyTorchJob 'bert-ddp' Worker 3 × 2" in finding.message and "= 12;" in finding.message
+
+
+# The fields GitLab documents for a Code Quality report (docs.gitlab.com, "Code Quality report format"):
+# description, check_name, fingerprint, severity (info|minor|major|critical|blocker), location.path, and
+# location.lines.begin or location.positions.begin.line.
+GITLAB_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["description", "check_name", "fingerprint", "severity", "location"],
+        "properties": {
+            "description": {"type": "string", "minLength": 1},
+            "check_name": {"type": "string", "minLength": 1},
+            "fingerprint": {"type": "string", "minLength": 1},
+            "severity": {"enum": ["info", "minor", "major", "critical", "blocker"]},
+            "location": {
+                "type": "object",
+                "required": ["path", "positions"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "positions": {"type": "object", "required": ["begin"], "properties": {
+                        "begin": {"type": "object", "required": ["line"],
+                                  "properties": {"line": {"type": "integer", "minimum": 1}}}}},
+                },
+            },
+        },
+    },
+}
+
+
+def test_gitlab_code_quality_report(result: engine.Result) -> None:
+    issues = json.loads(render("gitlab", result))
+    jsonschema.Draft202012Validator(GITLAB_SCHEMA).validate(issues)
+    assert len(issues) == len([f for f in result.findings if f.suppressed is None])
+    assert len({i["fingerprint"] for i in issues}) == len(issues)  # GitLab dedupes by fingerprint

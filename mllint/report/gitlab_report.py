@@ -1,0 +1,36 @@
+"""GitLab Code Quality report: a JSON array of issues (description, check_name, fingerprint,
+severity, location.path with positions), as GitLab's `artifacts:reports:codequality` reads it."""
+
+from __future__ import annotations
+
+import json
+
+from mllint.engine import Result
+
+# GitLab's levels are info, minor, major, critical, blocker.
+_SEVERITY = {"error": "critical", "warning": "major", "note": "info"}
+# Code Climate categories by rule family.
+_CATEGORY = {"security": "Security", "build": "Performance", "pinning": "Compatibility", "cuda": "Compatibility"}
+
+
+def render(result: Result, color: bool = False, verbose: bool = False) -> str:
+    issues = []
+    for f in result.findings:
+        if f.suppressed is not None:
+            continue
+        meta = result.rules[f.rule].meta if f.rule in result.rules else None
+        name = meta.name if meta else f.rule
+        issues.append({
+            "type": "issue",
+            "check_name": f"{f.rule} {name}",
+            "description": f.message + (f" (fix: {f.fix})" if f.fix else ""),
+            "categories": [_CATEGORY.get(meta.family if meta else "", "Bug Risk")],
+            "severity": _SEVERITY[f.severity],
+            "fingerprint": f.fingerprint_key,
+            "location": {
+                "path": f.span.path,
+                "positions": {"begin": {"line": f.span.line, "column": f.span.column},
+                              "end": {"line": f.span.end_line, "column": f.span.end_column}},
+            },
+        })
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
