@@ -57,11 +57,14 @@ def cli() -> None:
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
               help="Accept the findings recorded in this baseline file; report only new ones.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings as accepted.")
+@click.option("--index", "index_paths", multiple=True, type=click.Path(),
+              help="Also read these paths for cross-file facts (quotas, HPAs, PriorityClasses), reporting only "
+                   "on PATHS: what a pre-commit hook needs.")
 def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
          extend_select: tuple[str, ...], ignore: tuple[str, ...], severity: tuple[str, ...], fail_on: str | None,
          exclude: tuple[str, ...], stdin_filename: str | None, color: str, verbose: bool, jobs: int,
          config_path: str | None, no_inline_suppressions: bool, baseline_path: str | None,
-         write_baseline: str | None) -> None:
+         write_baseline: str | None, index_paths: tuple[str, ...]) -> None:
     """Scan PATHS (files or directories; `-` for stdin; default `.`)."""
     from mllint import baseline, config, engine
     from mllint.report import render
@@ -80,7 +83,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
         excludes=[*cfg.get("exclude", []), *exclude], jobs=jobs,
         per_path_ignores=cfg.get("per-path-ignores", {}),
         inline_suppressions=not no_inline_suppressions and cfg.get("inline-suppressions", True),
-        config_root=str(cfg.root) if cfg.path else None,
+        config_root=str(cfg.root) if cfg.path else None, index_paths=list(index_paths),
     )
     fail_on = fail_on or cfg.get("fail-on") or "warning"
     if baseline_path is None and cfg.get("baseline") and not write_baseline:

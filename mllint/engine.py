@@ -39,6 +39,7 @@ class Options:
     per_path_ignores: Mapping[str, Sequence[str]] = field(default_factory=dict)  # glob -> rule selectors
     inline_suppressions: bool = True
     config_root: str | None = None  # per-path globs are also matched relative to this folder
+    index_paths: Sequence[str] = ()  # also read for cross-file facts; findings there are not reported
 
 
 @dataclass
@@ -108,6 +109,12 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
     options = options or Options()
     selected, severity = select_rules(options)
     candidates, skipped = discover(paths, options.excludes) if paths else ([], [])
+    reported: set[str] | None = None
+    if options.index_paths:  # pre-commit passes the changed files; quotas and HPAs live elsewhere
+        reported = {c.display for c in candidates}
+        extra, _ = discover(options.index_paths, options.excludes)
+        known = set(reported)
+        candidates = sorted(candidates + [c for c in extra if c.display not in known], key=lambda c: c.display)
     params = _params(options)
     index = ProjectIndex(kustomize_images=frozenset(_kustomize_images(candidates)))
     plan = Plan(tuple(selected), severity, params, index, options.inline_suppressions)
@@ -136,6 +143,9 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
     findings.extend(_check_project(ProjectFacts(facts), plan, texts))
     if options.per_path_ignores:
         findings = _drop_per_path(findings, options)
+    if reported is not None:
+        findings = [f for f in findings if f.span.path in reported]
+        files = [(path, kind) for path, kind in files if path in reported]
     findings.sort(key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.message))
     skipped.sort(key=lambda s: s.path)
     return Result(findings, files, skipped, selected, texts)
