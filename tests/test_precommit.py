@@ -78,3 +78,25 @@ def test_pre_commit_try_repo_fails_then_passes(tmp_path: Path) -> None:
     passing = _run(pre_commit, repo, env)
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert _run([*git, "commit", "-qm", "finetune job"], repo, env).returncode == 0
+
+
+def test_github_action_scan_step_runs(tmp_path: Path) -> None:
+    """The composite action's scan step, with its default inputs, as GitHub's runner would run it."""
+    from ruamel.yaml import YAML
+
+    action = YAML(typ="safe").load((ROOT / "action.yml").read_text())
+    defaults = {f"${{{{ inputs.{k} }}}}": str(v.get("default", "")) for k, v in action["inputs"].items()}
+    [step] = [s for s in action["runs"]["steps"] if s.get("id") == "scan"]
+    script = step["run"]
+    for placeholder, value in defaults.items():
+        script = script.replace(placeholder, value)
+    assert "${{" not in script
+    (tmp_path / "k8s.yaml").write_text(JOB.format(priority="training-low").replace("pytorch:24.01-py3", "pytorch:latest"))
+    output = tmp_path / "github_output"
+    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "GITHUB_OUTPUT": str(output),
+                               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"},
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "exit-code=1" in output.read_text()  # the latest tag is a warning; the last step fails the job
+    assert (tmp_path / "mllint.sarif").is_file() and "::warning file=k8s.yaml" in proc.stdout
