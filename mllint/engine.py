@@ -281,7 +281,7 @@ def _check(outcome: SourceFile | Skipped, plan: Plan) -> list[Finding]:
                 for finding in rule.func(target, ctx):
                     finding.rule = rule.meta.id
                     _finish(finding, rule, plan, target, workload)
-                    if ignored and _named(rule, ignored):
+                    if any(suppress.matches(s, rule.meta.id, rule.meta.name) for s in ignored):
                         finding.suppressed = f"annotation {suppress.ANNOTATION}: {', '.join(ignored)}"
                     findings.append(finding)
             except Exception as exc:
@@ -295,10 +295,6 @@ def _check(outcome: SourceFile | Skipped, plan: Plan) -> list[Finding]:
         findings += _apply_comments(outcome, findings, plan)
     _fingerprint(findings, outcome.text)
     return findings
-
-
-def _named(rule: Rule, selectors: Sequence[str]) -> bool:
-    return any(s.lower() == "all" or rule.meta.id.startswith(s.upper()) or rule.meta.name == s for s in selectors)
 
 
 def _annotated_ignores(target: Any, workload: Any) -> list[str]:

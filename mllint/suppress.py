@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from mllint.model import Finding, Span, source_lines
 
 ANNOTATION = "mllint.dev/ignore"
-_COMMENT = re.compile(r"#\s*mllint:\s*(disable|disable-file|disable-next-line)\s*=\s*([^#]*?)\s*(?:--\s*(.*?))?\s*$")
+_COMMENT = re.compile(r"#\s*mllint:\s*(disable|disable-file)\s*=\s*([^#]*?)\s*(?:--\s*(.*?))?\s*$")
 
 
 @dataclass
@@ -56,11 +56,15 @@ def directives(path: str, text: str) -> list[Directive]:
     return out
 
 
+def matches(selector: str, rule: str, name: str | None) -> bool:
+    """Whether a suppression's selector (an id, a prefix such as ML3, a rule name, or `all`) names `rule`."""
+    return selector.lower() == "all" or rule.startswith(selector.upper()) or name == selector
+
+
 def _covers(directive: Directive, rule: str, names: Mapping[str, str]) -> bool:
-    for sel in directive.selectors:
-        if sel.lower() == "all" or rule.startswith(sel.upper()) or names.get(rule) == sel:
-            directive.used.add(rule)
-            return True
+    if any(matches(sel, rule, names.get(rule)) for sel in directive.selectors):
+        directive.used.add(rule)
+        return True
     return False
 
 
@@ -97,8 +101,7 @@ def unused(found: list[Directive], selected: Iterable[str], names: Mapping[str, 
     for d in found:
         if d.used:
             continue
-        ran = [s for s in d.selectors
-               if s.lower() == "all" or any(r.startswith(s.upper()) or names.get(r) == s for r in selected)]
+        ran = [s for s in d.selectors if any(matches(s, r, names.get(r)) for r in selected)]
         if not ran or len(ran) != len(d.selectors):
             continue  # a rule that did not run cannot have matched
         what = "file" if d.kind == "disable-file" else "line"
