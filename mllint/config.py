@@ -171,7 +171,25 @@ def _validate(path: Path, values: dict[str, Any], locate: Locator) -> None:
     errors = sorted(validator.iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise _error(path, errors[0], [], locate, ", ".join(sorted(schema()["properties"])))
+    _validate_selectors(path, values, locate)
     _validate_rule_params(path, values.get("rules") or {}, locate)
+
+
+def _validate_selectors(path: Path, values: dict[str, Any], locate: Locator) -> None:
+    """Every rule selector in the file must name at least one rule: a typo would silently do nothing."""
+    from mllint.registry import registry, resolve_selector
+
+    places: list[tuple[list[Any], str, bool]] = []
+    for key in ("select", "extend-select", "ignore"):
+        places += [([key, i], sel, False) for i, sel in enumerate(values.get(key) or [])]
+    places += [(["severity", sel], sel, True) for sel in values.get("severity") or {}]
+    for glob, sels in (values.get("per-path-ignores") or {}).items():
+        places += [(["per-path-ignores", glob, i], sel, False) for i, sel in enumerate(sels)]
+    for parts, sel, at_key in places:
+        if not resolve_selector(sel, registry()):
+            line, column = locate(parts, at_key)
+            raise ConfigError(f"{path}:{line}:{column}: {'.'.join(map(str, parts))}: {sel!r} matches no rule "
+                              "(give an id such as ML101, a name, or a prefix such as ML1)")
 
 
 def _error(path: Path, error: Any, prefix: list[Any], locate: Locator, allowed: str) -> ConfigError:

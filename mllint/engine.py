@@ -7,6 +7,7 @@ import os
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mllint import suppress, yamlsrc
@@ -72,10 +73,11 @@ class Plan:
     index: ProjectIndex
     inline_suppressions: bool = True
 
-    @property
-    def project_rules(self) -> list[Rule]:
+    @cached_property
+    def project_rule_ids(self) -> tuple[str, ...]:
+        """The selected rules that run once over the whole project (ids only: the plan goes to workers)."""
         rules = registry()
-        return [rules[rid] for rid in self.rule_ids if "Project" in rules[rid].meta.targets]
+        return tuple(rid for rid in self.rule_ids if "Project" in rules[rid].meta.targets)
 
 
 def select_rules(options: Options) -> tuple[dict[str, Rule], dict[str, str]]:
@@ -112,7 +114,8 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
     reported: set[str] | None = None
     if options.index_paths:  # pre-commit passes the changed files; quotas and HPAs live elsewhere
         reported = {c.display for c in candidates}
-        extra, _ = discover(options.index_paths, options.excludes)
+        extra, extra_skipped = discover(options.index_paths, options.excludes)
+        skipped += [s for s in extra_skipped if s.reason == "no such file or directory"]  # a usage error
         known = set(reported)
         candidates = sorted(candidates + [c for c in extra if c.display not in known], key=lambda c: c.display)
     params = _params(options)
@@ -225,7 +228,7 @@ def _guarded(path: str, kind: str, load: Callable[[], SourceFile | Skipped], pla
         outcome = _crashed_file(path, kind, "the parser", exc)
     findings = _check(outcome, plan)
     facts = None
-    if isinstance(outcome, SourceFile) and plan.project_rules:
+    if isinstance(outcome, SourceFile) and plan.project_rule_ids:
         try:
             facts = file_facts(outcome, _gpu_patterns(plan))
         except Exception as exc:
@@ -327,7 +330,7 @@ def _apply_comments(file: SourceFile, findings: list[Finding], plan: Plan) -> li
     suppress.apply(findings, found, names, starts)
     if "ML006" not in plan.rule_ids:
         return []
-    per_file = [rid for rid in plan.rule_ids if rid not in {r.meta.id for r in plan.project_rules}]
+    per_file = [rid for rid in plan.rule_ids if rid not in plan.project_rule_ids]
     extra = suppress.unused(found, per_file, names)
     for f in extra:
         _finish(f, registry()["ML006"], plan, file, None)
@@ -365,7 +368,7 @@ def _crash_finding(span: Span, where: str, exc: BaseException, plan: Plan) -> Fi
 def _check_project(project: ProjectFacts, plan: Plan, texts: dict[str, list[str]]) -> list[Finding]:
     """Run the Project rules once over the facts of every file."""
     findings: list[Finding] = []
-    for rule in plan.project_rules:
+    for rule in (registry()[rid] for rid in plan.project_rule_ids):
         ctx = ProjectCtx(Params(plan.params.get(rule.meta.id, {})), _gpu_patterns(plan))
         try:
             for finding in rule.func(project, ctx):

@@ -110,6 +110,12 @@ def text(node: Any) -> str | None:
     return None
 
 
+def natural(value: str | None) -> int | None:
+    """A count written as digits (`3`, `"3"`); None for anything else (`auto`, `$(N)`, `-1`, templates)."""
+    value = value.strip() if value is not None else None
+    return int(value) if value and value.isdigit() else None
+
+
 def items(node: Any, _depth: int = 0) -> Iterator[tuple[str, Any, Any]]:
     """(key, key node, value node) for each entry, merged entries (`<<`) first as YAML orders them."""
     if isinstance(node, Node.Mapping):

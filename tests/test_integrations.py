@@ -139,3 +139,17 @@ def test_unreadable_baseline_is_a_usage_error(tmp_path: Path, capsys: pytest.Cap
     (tmp_path / "b.json").write_text("{not json")
     code, _ = _scan(tmp_path, "--baseline", str(tmp_path / "b.json"))
     assert code == 2 and "not a readable mllint baseline" in capsys.readouterr().err
+
+
+def test_config_selectors_must_name_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(tmp_path, "k8s/api.yaml", DEPLOYMENT)
+    (tmp_path / ".mllint.yaml").write_text('per-path-ignores:\n  "tests/**": [ML301, latest-tag]\n')
+    code, _ = _scan(tmp_path)
+    assert code == 2 and ".mllint.yaml:2:23: per-path-ignores.tests/**.1: 'latest-tag' matches no rule" in \
+        capsys.readouterr().err
+
+
+def test_missing_index_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(tmp_path, "k8s/api.yaml", DEPLOYMENT)
+    code, _ = _scan(tmp_path, "--index", str(tmp_path / "nowhere"))
+    assert code == 2 and "no such file or directory" in capsys.readouterr().err

@@ -35,21 +35,17 @@ def pod_gpus(pod: PodSpec, ctx: Ctx) -> int | None:
     return None if None in counts else sum(c for c in counts if c is not None)
 
 
-def _count(text: str | None) -> int | None:
-    return int(text) if text is not None and text.strip().isdigit() else None
-
-
 def _torchrun_counts(container: Container) -> Iterator[tuple[int, Value, int, int]]:
     """(processes, value, start, end) for every --nproc_per_node in the command and args."""
     values = container.command + container.args
     for i, value in enumerate(values):
         if _NPROC_FLAG.fullmatch(value.text.strip()) and i + 1 < len(values):
-            n = _count(values[i + 1].text)
+            n = y.natural(values[i + 1].text)
             if n is not None:
                 yield n, values[i + 1], 0, len(values[i + 1].text)
             continue
         for match in _NPROC.finditer(value.text):
-            n = _count(match[1])
+            n = y.natural(match[1])
             if n is not None:
                 yield n, value, match.start(1), match.end(1)
 
@@ -101,7 +97,7 @@ def _ray_num_gpus(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
     item = y.get_item(params, "num-gpus")
     if item is None or not workload.pod.containers:
         return
-    n = _count(y.text(item[1]))
+    n = y.natural(y.text(item[1]))
     ray = workload.pod.containers[0]  # KubeRay runs Ray in the first container
     gpus = whole_gpus(ray, ctx)
     if n is None or gpus is None or n <= gpus:
@@ -132,7 +128,7 @@ def _operator_field(obj: K8sObject, ctx: Ctx) -> Iterator[Finding]:
         holder = y.get(holder, part)
     item = y.get_item(holder, key)
     if item is not None:
-        n, span, launcher = _count(y.text(item[1])), y.scalar_span(ctx.file.path, item[1]), f"{key}: {y.text(item[1])}"
+        n, span, launcher = y.natural(y.text(item[1])), y.scalar_span(ctx.file.path, item[1]), f"{key}: {y.text(item[1])}"
     elif default is not None:
         spec = y.get_item(obj.node, "spec")
         if spec is None:

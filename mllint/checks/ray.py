@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from mllint import yamlsrc as y
 from mllint.checks.context import Ctx, gpu_names
@@ -41,18 +40,13 @@ def ray_head_requests_gpus(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
         return
 
 
-def _integer(item: tuple[Any, Any] | None) -> int | None:
-    text = y.text(item[1]) if item else None
-    return int(text) if text is not None and text.isdigit() else None
-
-
 @rule("ML512")
 def ray_worker_replica_range(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
     group = _group(workload)
     if group is None or not group.startswith("workers/"):
         return
     low, high = y.get_item(workload.group, "minReplicas"), y.get_item(workload.group, "maxReplicas")
-    lo_n, hi_n = _integer(low), _integer(high)
+    lo_n, hi_n = (y.natural(y.text(i[1])) if i else None for i in (low, high))
     if low is not None and lo_n is not None and hi_n is not None and lo_n > hi_n:
         yield Finding.at(
             y.scalar_span(ctx.file.path, low[1]),

@@ -129,11 +129,7 @@ class NodeReader:
         return out
 
     def integer(self, parent: Any, key: str) -> int | None:
-        text = y.text(y.get(parent, key))
-        try:
-            return int(text) if text is not None else None
-        except ValueError:
-            return None
+        return y.natural(y.text(y.get(parent, key)))
 
     def boolean(self, parent: Any, key: str) -> bool:
         return (y.text(y.get(parent, key)) or "").lower() == "true"
