@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from mllint import __version__
+
+if TYPE_CHECKING:
+    from mllint.config import Config
 
 EXIT_USAGE, EXIT_INTERNAL = 2, 3
 
@@ -70,10 +74,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
     from mllint.report import render
 
     path_list = list(paths) or ["."]
-    try:
-        cfg = config.load(config_path, next((p for p in path_list if p != "-"), "."))
-    except config.ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    cfg = _load_config(config_path, next((p for p in path_list if p != "-"), "."))
     options = engine.Options(
         select=_split(select) or list(cfg.get("select", [])),
         ignore=[*cfg.get("ignore", []), *_split(ignore)],
@@ -83,7 +84,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
         excludes=[*cfg.get("exclude", []), *exclude], jobs=jobs,
         per_path_ignores=cfg.get("per-path-ignores", {}),
         inline_suppressions=not no_inline_suppressions and cfg.get("inline-suppressions", True),
-        config_root=str(cfg.root) if cfg.path else None, index_paths=list(index_paths),
+        config_root=str(cfg.root) if cfg.path else None, index_paths=list(index_paths), rule_files=cfg.rule_files,
     )
     fail_on = fail_on or cfg.get("fail-on") or "warning"
     if baseline_path is None and cfg.get("baseline") and not write_baseline:
@@ -94,10 +95,17 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
         if not stdin_filename:
             raise click.UsageError("reading `-` needs --stdin-filename (e.g. deploy.yaml or Dockerfile)")
         stdin = (stdin_filename, sys.stdin.buffer.read())
+    from mllint.progress import Progress
+
+    progress = Progress.for_terminal(sys.stderr)
+    options.progress = progress
     try:
         result = engine.scan(path_list, options, stdin=stdin)
     except engine.UsageError as exc:
         raise click.UsageError(str(exc)) from None
+    finally:
+        if progress is not None:
+            progress.close()
     missing = [s for s in result.skipped if s.reason == "no such file or directory"]
     if missing:
         raise click.UsageError(f"{missing[0].path}: no such file or directory")
@@ -141,11 +149,27 @@ def config_validate(path: str | None, config_path: str | None) -> None:
     """Validate the configuration that `mllint scan PATH` would use."""
     from mllint import config
 
+    from mllint import policy
+
+    cfg = _load_config(config_path, path or ".")
+    click.echo(f"{cfg.path}: valid" if cfg.path else "no configuration file found; mllint uses its defaults")
+    problems = policy.check_examples(cfg.rule_files)
+    for line in problems:
+        click.echo(line, err=True)
+    if cfg.rule_files:
+        click.echo(f"{len(cfg.rule_files)} custom rule(s): " + ("examples checked" if not problems else
+                                                                 f"{len(problems)} example problem(s)"))
+    raise SystemExit(1 if problems else 0)
+
+
+def _load_config(config_path: str | None, start: str) -> Config:
+    """The configuration (and custom rules) that applies at `start`; a mistake is a usage error."""
+    from mllint import config
+
     try:
-        cfg = config.load(config_path, path or ".")
+        return config.load(config_path, start)
     except config.ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"{cfg.path}: valid" if cfg.path else "no configuration file found; mllint uses its defaults")
 
 
 @config_group.command("schema")
@@ -158,23 +182,38 @@ def config_schema() -> None:
     click.echo(json.dumps(config.schema(), indent=2))
 
 
+_CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                              help="Configuration file whose custom rules to include (default: found upward).")
+
+
 @cli.command("rules")
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True)
-def rules_cmd(fmt: str) -> None:
-    """List every rule."""
+@click.option("--builtin", is_flag=True, help="Only mllint's own rules, not the project's custom rules.")
+@_CONFIG_OPTION
+def rules_cmd(fmt: str, builtin: bool, config_path: str | None) -> None:
+    """List every rule (with the project's custom rules)."""
     from mllint import docs
+
+    if builtin:
+        from mllint.registry import activate
+
+        activate({})
+    else:
+        _load_config(config_path, ".")
 
     click.echo({"table": docs.table, "json": docs.as_json, "markdown": docs.markdown}[fmt](), nl=False)
 
 
 @cli.command()
 @click.argument("rule")
-def explain(rule: str) -> None:
+@_CONFIG_OPTION
+def explain(rule: str, config_path: str | None) -> None:
     """Show a rule's documentation with its bad and good examples (RULE: id or name)."""
     from mllint import docs
     from mllint.registry import registry, resolve_selector
 
+    _load_config(config_path, ".")
     rules = registry()
     matched = resolve_selector(rule, rules)
     if len(matched) != 1 or not (rule.upper() in rules or rules[matched[0]].meta.name == rule):

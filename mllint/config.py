@@ -24,13 +24,15 @@ class ConfigError(Exception):
 class Config:
     path: Path | None = None  # None: no file found, defaults
     values: dict[str, Any] = field(default_factory=dict)
+    home: Path | None = None  # without a file: the folder whose `.mllint/rules` was found
+    rule_files: tuple[str, ...] = ()  # the custom rules loaded (and activated) with this configuration
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
 
     @property
     def root(self) -> Path:
-        return self.path.parent if self.path else Path.cwd()
+        return self.path.parent if self.path else self.home or Path.cwd()
 
 
 @lru_cache(maxsize=1)
@@ -53,20 +55,50 @@ def find(start: str | Path) -> Path | None:
     return None
 
 
+def find_rules_home(start: str | Path) -> Path | None:
+    """Without a configuration file: the nearest folder upward from `start` that has `.mllint/rules`."""
+    from mllint.policy import DEFAULT_FOLDER
+
+    here = Path(start).resolve()
+    if here.is_file() or not here.exists():
+        here = here.parent
+    return next((folder for folder in (here, *here.parents) if (folder / DEFAULT_FOLDER).is_dir()), None)
+
+
 def load(path: str | Path | None, start: str | Path = ".") -> Config:
-    """Load and validate the configuration at `path`, or the one found from `start`; defaults when none."""
+    """Load and validate the configuration at `path`, or the one found from `start`; defaults when none.
+    The custom rules it names (or `.mllint/rules` beside it) are loaded and made part of the registry."""
     found = Path(path) if path else find(start)
     if found is None:
-        return Config()
+        config = Config(home=find_rules_home(start))
+        config.rule_files = _activate_custom(config, lambda parts, at_key=False: (1, 1))
+        return config
     if not found.is_file():
         raise ConfigError(f"{found}: no such configuration file")
     text = _read(found)
     if found.name == "pyproject.toml":
         values, locate = _toml(found, text)
     else:
-        values, locate = _yaml(found, text)
-    _validate(found, values, locate)
-    return Config(found, values)
+        values, locate = load_yaml(found, text)
+    _validate_schema(found, values, locate)
+    config = Config(found, values)
+    config.rule_files = _activate_custom(config, locate)
+    _validate_selectors(found, values, locate)
+    _validate_rule_params(found, values.get("rules") or {}, locate)
+    return config
+
+
+def _activate_custom(config: Config, locate: Locator) -> tuple[str, ...]:
+    from mllint import policy
+    from mllint.registry import activate
+
+    try:
+        files = policy.rule_files(policy.folders(config.root, config.get("custom-rules")))
+    except ConfigError as exc:
+        line, column = locate(["custom-rules"], True)
+        raise ConfigError(f"{config.path}:{line}:{column}: custom-rules: {exc}" if config.path else str(exc)) from None
+    activate(policy.load(files))
+    return tuple(str(f) for f in files)
 
 
 def _read(path: Path) -> str:
@@ -79,7 +111,7 @@ def _read(path: Path) -> str:
 Locator = Any  # (path parts) -> (line, column)
 
 
-def _yaml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
+def load_yaml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
     from mllint import yamlsrc as y
 
     diagnostics: list[Any] = []
@@ -96,7 +128,7 @@ def _yaml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
             return {k: plain(v) for k, _kn, v in y.items(node)}
         if y.is_seq(node):
             return [plain(v) for v in node.value]
-        return _scalar(node)
+        return y.typed(node)
 
     def locate(parts: list[Any], at_key: bool = False) -> tuple[int, int]:
         node, key_node = root, None
@@ -114,26 +146,6 @@ def _yaml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
         return at.start_mark.line + 1, at.start_mark.column + 1
 
     return plain(root), locate
-
-
-def _scalar(node: Any) -> Any:
-    """YAML 1.2 core scalars: booleans, integers, floats, null; everything else a string."""
-    tag, text = node.tag, node.value
-    if tag.endswith(":bool"):
-        return text.lower() in ("true", "yes", "on")
-    if tag.endswith(":int"):
-        try:
-            return int(text)
-        except ValueError:
-            return text
-    if tag.endswith(":float"):
-        try:
-            return float(text)
-        except ValueError:
-            return text
-    if tag.endswith(":null"):
-        return None
-    return text
 
 
 def _toml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
@@ -164,15 +176,13 @@ def _toml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
     return values, locate
 
 
-def _validate(path: Path, values: dict[str, Any], locate: Locator) -> None:
+def _validate_schema(path: Path, values: dict[str, Any], locate: Locator) -> None:
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        raise _error(path, errors[0], [], locate, ", ".join(sorted(schema()["properties"])))
-    _validate_selectors(path, values, locate)
-    _validate_rule_params(path, values.get("rules") or {}, locate)
+        raise schema_error(path, errors[0], [], locate, ", ".join(sorted(schema()["properties"])))
 
 
 def _validate_selectors(path: Path, values: dict[str, Any], locate: Locator) -> None:
@@ -192,7 +202,7 @@ def _validate_selectors(path: Path, values: dict[str, Any], locate: Locator) -> 
                               "(give an id such as ML101, a name, or a prefix such as ML1)")
 
 
-def _error(path: Path, error: Any, prefix: list[Any], locate: Locator, allowed: str) -> ConfigError:
+def schema_error(path: Path, error: Any, prefix: list[Any], locate: Locator, allowed: str) -> ConfigError:
     """A schema error as `file:line:col: key.path: message`, pointing at the unknown key or the bad value."""
     parts = prefix + list(error.absolute_path)
     if error.validator == "additionalProperties":
@@ -222,7 +232,7 @@ def _validate_rule_params(path: Path, rules: dict[str, Any], locate: Locator) ->
                 "properties": {k: {kk: vv for kk, vv in v.items() if kk not in ("default", "description")}
                                for k, v in rule.meta.parameters.items()}}
         for error in jsonschema.Draft202012Validator(spec).iter_errors(params):
-            raise _error(path, error, ["rules", selector], locate, ", ".join(rule.meta.parameters))
+            raise schema_error(path, error, ["rules", selector], locate, ", ".join(rule.meta.parameters))
 
 
 def rule_params(config: Config) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ from mllint.model import Skipped
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
                        ".pytest_cache", ".ruff_cache", ".venv", "venv", "site-packages", ".terraform",
-                       ".hypothesis", ".eggs"})
+                       ".hypothesis", ".eggs", ".mllint"})  # .mllint: custom rules and their bad examples
 _DOCKERFILE = re.compile(r"^(?:(?:Docker|Container)file(?:[._-].*)?|.*\.(?:[Dd]ockerfile|[Cc]ontainerfile))$")
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:[._-].*)?\.ya?ml$", re.I)
 _REQUIREMENTS = re.compile(r"^requirements.*\.(?:txt|in)$", re.I)

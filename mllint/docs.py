@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from mllint.data import data_root
@@ -59,7 +60,8 @@ def rule_markdown(rule: Rule, level: int = 2) -> str:
     for label, key in (("Bad", "bad"), ("Good", "good")):
         path = m.examples.get(key)
         if path:
-            parts += [f"{label} (`{path}`):", "", f"```{_lang(path)}", _example(path), "```", ""]
+            shown = os.path.relpath(path) if os.path.isabs(path) else path  # a custom rule's example
+            parts += [f"{label} (`{shown}`):", "", f"```{_lang(path)}", _example(path), "```", ""]
     return "\n".join(parts)
 
 

@@ -16,7 +16,7 @@ from mllint.discover import Candidate, discover, is_kustomization
 from mllint.loader import MAX_BYTES, parse, read
 from mllint.model import Diagnostic, Finding, SourceFile, Skipped, Span, source_lines
 from mllint.project import FileFacts, ProjectFacts, file_facts
-from mllint.registry import Params, Rule, registry, resolve_selector
+from mllint.registry import Params, Rule, builtin, registry, resolve_selector
 
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 PARALLEL_MIN_FILES = 48
@@ -41,6 +41,8 @@ class Options:
     inline_suppressions: bool = True
     config_root: str | None = None  # per-path globs are also matched relative to this folder
     index_paths: Sequence[str] = ()  # also read for cross-file facts; findings there are not reported
+    rule_files: Sequence[str] = ()  # the custom rules activated for this scan, for workers that do not fork
+    progress: Callable[[int, int], None] | None = None  # called with (files done, files in all)
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Plan:
     params: Mapping[str, Mapping[str, Any]]
     index: ProjectIndex
     inline_suppressions: bool = True
+    rule_files: tuple[str, ...] = ()
 
     @cached_property
     def project_rule_ids(self) -> tuple[str, ...]:
@@ -120,7 +123,7 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
         candidates = sorted(candidates + [c for c in extra if c.display not in known], key=lambda c: c.display)
     params = _params(options)
     index = ProjectIndex(kustomize_images=frozenset(_kustomize_images(candidates)))
-    plan = Plan(tuple(selected), severity, params, index, options.inline_suppressions)
+    plan = Plan(tuple(selected), severity, params, index, options.inline_suppressions, tuple(options.rule_files))
     results: list[Outcome] = []
     texts: dict[str, list[str]] = {}
     if stdin is not None:
@@ -131,7 +134,10 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
         if isinstance(outcome[0], SourceFile):
             texts[name] = outcome[0].lines()
         results.append(outcome)
-    results.extend(_map(candidates, plan, options))
+    for done, outcome in enumerate(_map(candidates, plan, options), 1):
+        results.append(outcome)
+        if options.progress is not None:
+            options.progress(done, len(candidates))
     findings: list[Finding] = []
     files: list[tuple[str, str]] = []
     facts: list[FileFacts] = []
@@ -195,11 +201,23 @@ def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[
         except ValueError:  # pragma: no cover - platforms without fork
             ctx = multiprocessing.get_context()
         chunk = max(1, min(64, len(candidates) // (jobs * 8)))
-        with ctx.Pool(jobs, initializer=registry) as pool:
+        with ctx.Pool(jobs, initializer=_start_worker, initargs=(plan.rule_files,)) as pool:
             yield from pool.imap(_Worker(plan, options.max_bytes), candidates, chunksize=chunk)
         return
     for cand in candidates:
         yield _process(cand, plan, options.max_bytes)
+
+
+def _start_worker(rule_files: tuple[str, ...]) -> None:
+    """Load the rules once per worker; a worker that was not forked loads the custom rules again."""
+    from pathlib import Path
+
+    if rule_files and not set(registry()) - set(builtin()):
+        from mllint import policy
+        from mllint.registry import activate
+
+        activate(policy.load([Path(f) for f in rule_files]))
+    registry()
 
 
 class _Worker:

@@ -7,6 +7,7 @@ or a target the engine does not know is a bug that stops mllint before any scan.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -106,8 +107,28 @@ def _meta(data: dict[str, Any]) -> RuleMeta:
     )
 
 
-@lru_cache(maxsize=1)
+_CUSTOM: dict[str, Rule] = {}  # the project's own rules (`.mllint/rules/`), see mllint.policy
+
+
 def registry() -> dict[str, Rule]:
+    """Every rule by id: the built-in ones and the custom rules activated for this project."""
+    if not _CUSTOM:
+        return builtin()
+    return dict(sorted({**builtin(), **_CUSTOM}.items()))
+
+
+def activate(custom: Mapping[str, Rule]) -> None:
+    """Make the project's custom rules part of `registry()` (replacing any activated before)."""
+    clash = set(custom) & set(builtin())
+    if clash:
+        raise RegistryError(f"custom rule ids clash with built-in rules: {sorted(clash)}")
+    _CUSTOM.clear()
+    _CUSTOM.update(custom)
+
+
+@lru_cache(maxsize=1)
+def builtin() -> dict[str, Rule]:
+    """The rules mllint ships: metadata in `rules/`, logic in `mllint.checks`."""
     for module in CHECK_MODULES:
         importlib.import_module(f"mllint.checks.{module}")
     rules: dict[str, Rule] = {}
@@ -137,4 +158,8 @@ def resolve_selector(selector: str, rules: Mapping[str, Rule]) -> list[str]:
     upper = sel.upper()
     if upper == "ALL":
         return list(rules)
-    return [rid for rid in rules if rid.startswith(upper)] if upper.startswith("ML") else []
+    prefix = re.fullmatch(r"([A-Z]+)[0-9]*", upper)
+    if prefix is None:
+        return []
+    # a prefix names whole letters and some leading digits: ML1 or ACME0, never M or AC
+    return [rid for rid in rules if rid.startswith(upper) and rid.rstrip("0123456789") == prefix.group(1)]

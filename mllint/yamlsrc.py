@@ -110,6 +110,26 @@ def text(node: Any) -> str | None:
     return None
 
 
+def typed(node: Any) -> Any:
+    """A scalar as YAML 1.2's core schema reads it: boolean, integer, float, null, else the string."""
+    tag, value = node.tag, node.value
+    if tag.endswith(":bool"):
+        return value.lower() in ("true", "yes", "on")
+    if tag.endswith(":int"):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if tag.endswith(":float"):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if tag.endswith(":null"):
+        return None
+    return value
+
+
 def natural(value: str | None) -> int | None:
     """A count written as digits (`3`, `"3"`); None for anything else (`auto`, `$(N)`, `-1`, templates)."""
     value = value.strip() if value is not None else None

@@ -28,7 +28,7 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         props["security-severity"] = meta.security_severity
     help_md = (f"**{meta.summary}**\n\n{meta.description}\n\n**How to fix:** {meta.remediation}\n\n"
                f"Run `mllint explain {meta.id}` for examples.")
-    return {
+    descriptor = {
         "id": meta.id,
         "name": "".join(part.capitalize() for part in meta.name.split("-")),
         "shortDescription": {"text": _sentence(meta.summary)},
@@ -38,6 +38,9 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "defaultConfiguration": {"level": _LEVEL[meta.severity], "enabled": meta.enabled},
         "properties": props,
     }
+    if meta.family == "custom" and not meta.raw.get("help_uri"):
+        del descriptor["helpUri"]  # a team's own rule is not in mllint's rule docs
+    return descriptor
 
 
 def document(result: Result) -> dict[str, Any]:
