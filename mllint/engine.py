@@ -324,8 +324,7 @@ def _annotated_ignores(target: Any, workload: Any) -> list[str]:
         return suppress.annotation_rules(workload.annotations) + suppress.annotation_rules(workload.pod.annotations)
     node = getattr(target, "node", None)
     if node is not None and hasattr(target, "kind"):
-        annotations = yamlsrc.get(yamlsrc.get(node, "metadata"), "annotations")
-        return suppress.annotation_rules({k: yamlsrc.text(v) or "" for k, _k, v in yamlsrc.items(annotations)})
+        return suppress.object_rules(node)
     return []
 
 
@@ -400,6 +399,8 @@ def _check_project(project: ProjectFacts, plan: Plan, texts: dict[str, list[str]
     by_path: dict[str, list[Finding]] = {}
     for f in findings:
         by_path.setdefault(f.span.path, []).append(f)
+    if plan.inline_suppressions:
+        _apply_annotations(project, by_path)
     for path, group in by_path.items():
         if path in texts:
             text = "\n".join(texts[path])
@@ -413,6 +414,17 @@ def _check_project(project: ProjectFacts, plan: Plan, texts: dict[str, list[str]
             suppress.apply(group, suppress.directives(path, text), _rule_names())
         _fingerprint(group, text)
     return findings
+
+
+def _apply_annotations(project: ProjectFacts, by_path: dict[str, list[Finding]]) -> None:
+    """Project findings inside an object (or pod template) whose `mllint.dev/ignore` names their rule."""
+    names = _rule_names()
+    for facts in project.files:
+        for first, last, selectors in facts.ignored:
+            for f in by_path.get(facts.path, ()):
+                if first <= f.span.line <= last and any(suppress.matches(s, f.rule, names.get(f.rule))
+                                                        for s in selectors):
+                    f.suppressed = f"annotation {suppress.ANNOTATION}: {', '.join(selectors)}"
 
 
 def _finish(finding: Finding, rule: Rule, plan: Plan, target: Any, workload: Any) -> None:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any
 
+from mllint import suppress
 from mllint import yamlsrc as y
 from mllint.model import Quantity, SourceFile, Span, Value, Workload
 from mllint.sources.podspec import NodeReader
@@ -84,6 +85,8 @@ class FileFacts:
     hpas: list[HpaFacts] = field(default_factory=list)
     pdbs: list[PdbFacts] = field(default_factory=list)
     priority_classes: list[str] = field(default_factory=list)
+    # (first line, last line, selectors): what `mllint.dev/ignore` annotations cover, for Project findings
+    ignored: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)
 
 
 class ProjectFacts:
@@ -136,9 +139,15 @@ def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...]) -> FileFacts | N
             ))
         elif obj.kind == "PriorityClass":
             facts.priority_classes.append(obj.name)
+        ignored = suppress.object_rules(obj.node)
+        if ignored:
+            facts.ignored.append((obj.span.line, obj.span.end_line, tuple(ignored)))
     for workload in file.workloads:
         if workload.format == "kubernetes":
             facts.workloads.append(_workload(reader, workload, gpu_patterns, is_model_server))
+            ignored = suppress.annotation_rules(workload.pod.annotations)
+            if ignored:  # the pod template's annotation covers the template
+                facts.ignored.append((workload.pod.span.line, workload.pod.span.end_line, tuple(ignored)))
     return facts
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from mllint.model import Finding, Span, source_lines
 
@@ -92,6 +93,14 @@ def apply(findings: Iterable[Finding], found: list[Directive], names: Mapping[st
 def annotation_rules(annotations: Mapping[str, str]) -> list[str]:
     value = annotations.get(ANNOTATION)
     return [s.strip() for s in value.split(",") if s.strip()] if value else []
+
+
+def object_rules(node: Any) -> list[str]:
+    """The rules the annotation on a Kubernetes object (its composed YAML node) names."""
+    from mllint import yamlsrc as y
+
+    annotations = y.get(y.get(node, "metadata"), "annotations")
+    return annotation_rules({k: y.text(v) or "" for k, _k, v in y.items(annotations)})
 
 
 def unused(found: list[Directive], selected: Iterable[str], names: Mapping[str, str]) -> list[Finding]:

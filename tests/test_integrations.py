@@ -110,6 +110,24 @@ def test_inline_comments_annotations_and_file_level_suppressions(tmp_path: Path)
     assert code == 1 and len(_active(report)) == 4
 
 
+def test_annotations_suppress_cross_file_findings_inside_their_object(tmp_path: Path) -> None:
+    quota = ("apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: other}\n"
+             "spec: {hard: {requests.nvidia.com/gpu: '4'}}\n")
+    gpu_job = DEPLOYMENT.replace("  name: api\n", "  name: api\n  namespace: ml\n").replace(
+        "limits: {cpu: \"1\", memory: 1Gi}", "limits: {cpu: \"1\", memory: 1Gi, nvidia.com/gpu: 1}")
+    _write(tmp_path, "quota.yaml", quota)
+    path = _write(tmp_path, "api.yaml", gpu_job)
+    code, report = _scan(tmp_path, "--select", "ML602")
+    assert _active(report) == [("ML602", 13)]
+    path.write_text(gpu_job.replace("  namespace: ml\n", "  namespace: ml\n  annotations:\n"
+                                    "    mllint.dev/ignore: namespace-gpu-without-quota\n"))
+    code, report = _scan(tmp_path, "--select", "ML602")
+    assert code == 0 and not _active(report)
+    assert report["findings"][0]["suppressed"] == "annotation mllint.dev/ignore: namespace-gpu-without-quota"
+    code, report = _scan(tmp_path, "--select", "ML602", "--no-inline-suppressions")
+    assert code == 1 and len(_active(report)) == 1
+
+
 def test_suppressions_reach_sarif(tmp_path: Path) -> None:
     _write(tmp_path, "a.yaml", DEPLOYMENT.replace("api:latest", "api:latest  # mllint: disable=ML301 -- ok"))
     out = tmp_path / "r.sarif"
