@@ -4,6 +4,7 @@ fail threshold, 2 usage or configuration error, 3 internal error."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from mllint import __version__
 
 if TYPE_CHECKING:
     from mllint.config import Config
+    from mllint.cuda.targets import CudaConfig
 
 EXIT_USAGE, EXIT_INTERNAL = 2, 3
 
@@ -64,11 +66,12 @@ def cli() -> None:
 @click.option("--index", "index_paths", multiple=True, type=click.Path(),
               help="Also read these paths for cross-file facts (quotas, HPAs, PriorityClasses), reporting only "
                    "on PATHS: what a pre-commit hook needs.")
+@click.option("--driver-version", help="Check images and workloads against this NVIDIA driver (e.g. 535.104.05).")
 def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
          extend_select: tuple[str, ...], ignore: tuple[str, ...], severity: tuple[str, ...], fail_on: str | None,
          exclude: tuple[str, ...], stdin_filename: str | None, color: str, verbose: bool, jobs: int,
          config_path: str | None, no_inline_suppressions: bool, baseline_path: str | None,
-         write_baseline: str | None, index_paths: tuple[str, ...]) -> None:
+         write_baseline: str | None, index_paths: tuple[str, ...], driver_version: str | None) -> None:
     """Scan PATHS (files or directories; `-` for stdin; default `.`)."""
     from mllint import baseline, config, engine
     from mllint.report import render
@@ -85,6 +88,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
         per_path_ignores=cfg.get("per-path-ignores", {}),
         inline_suppressions=not no_inline_suppressions and cfg.get("inline-suppressions", True),
         config_root=str(cfg.root) if cfg.path else None, index_paths=list(index_paths), rule_files=cfg.rule_files,
+        cuda=_cuda_config(cfg, driver_version),
     )
     fail_on = fail_on or cfg.get("fail-on") or "warning"
     if baseline_path is None and cfg.get("baseline") and not write_baseline:
@@ -160,6 +164,15 @@ def config_validate(path: str | None, config_path: str | None) -> None:
         click.echo(f"{len(cfg.rule_files)} custom rule(s): " + ("examples checked" if not problems else
                                                                  f"{len(problems)} example problem(s)"))
     raise SystemExit(1 if problems else 0)
+
+
+def _cuda_config(cfg: Config, driver_version: str | None) -> CudaConfig:
+    from mllint.cuda import targets
+
+    if driver_version is not None and not re.fullmatch(r"\d+\.\d+(\.\d+)?", driver_version.strip()):
+        raise click.BadParameter(f"{driver_version!r}: expected a driver version such as 535.104.05",
+                                 param_hint="--driver-version")
+    return targets.from_config(cfg.values, driver_version)
 
 
 def _load_config(config_path: str | None, start: str) -> Config:

@@ -12,6 +12,7 @@ from typing import Any
 
 from mllint import suppress, yamlsrc
 from mllint.checks.context import Ctx, ProjectCtx, ProjectIndex
+from mllint.cuda.targets import CudaConfig
 from mllint.discover import Candidate, discover, is_kustomization
 from mllint.loader import MAX_BYTES, parse, read
 from mllint.model import Diagnostic, Finding, SourceFile, Skipped, Span, source_lines
@@ -43,6 +44,7 @@ class Options:
     index_paths: Sequence[str] = ()  # also read for cross-file facts; findings there are not reported
     rule_files: Sequence[str] = ()  # the custom rules activated for this scan, for workers that do not fork
     progress: Callable[[int, int], None] | None = None  # called with (files done, files in all)
+    cuda: CudaConfig = field(default_factory=CudaConfig)  # cluster profile, image → CUDA, --driver-version
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Plan:
     index: ProjectIndex
     inline_suppressions: bool = True
     rule_files: tuple[str, ...] = ()
+    cuda: CudaConfig = field(default_factory=CudaConfig)
 
     @cached_property
     def project_rule_ids(self) -> tuple[str, ...]:
@@ -123,7 +126,8 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
         candidates = sorted(candidates + [c for c in extra if c.display not in known], key=lambda c: c.display)
     params = _params(options)
     index = ProjectIndex(kustomize_images=frozenset(_kustomize_images(candidates)))
-    plan = Plan(tuple(selected), severity, params, index, options.inline_suppressions, tuple(options.rule_files))
+    plan = Plan(tuple(selected), severity, params, index, options.inline_suppressions, tuple(options.rule_files),
+                options.cuda)
     results: list[Outcome] = []
     texts: dict[str, list[str]] = {}
     if stdin is not None:
@@ -297,7 +301,7 @@ def _check(outcome: SourceFile | Skipped, plan: Plan) -> list[Finding]:
     for target_type, target, workload in _targets(outcome):
         ignored = _annotated_ignores(target, workload) if plan.inline_suppressions else ()
         for rule in by_target.get(target_type, ()):
-            ctx = Ctx(params[rule.meta.id], outcome, plan.index, workload, gpu)
+            ctx = Ctx(params[rule.meta.id], outcome, plan.index, workload, gpu, plan.cuda)
             try:
                 for finding in rule.func(target, ctx):
                     finding.rule = rule.meta.id

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, ROOT, expectations
-from mllint import engine
+from mllint import config, engine
+from mllint.cuda import targets
 from mllint.registry import registry
 
 CASES = sorted(p for p in FIXTURES.glob("ML*/*") if p.name.startswith(("bad-", "ok-")))
@@ -31,7 +32,10 @@ def test_fixture(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         select = ["ML003", "ML101"]
     if rule == "ML006":  # a comment is unused only when the rule it names ran
         select = ["ML006", "ML301"]
-    result = engine.scan([case.relative_to(ROOT).as_posix()], engine.Options(select=select, jobs=1))
+    cuda = targets.CudaConfig()
+    if (case / ".mllint.yaml").is_file():  # a directory fixture's cluster profile and image mappings
+        cuda = targets.from_config(config.load(case / ".mllint.yaml").values)
+    result = engine.scan([case.relative_to(ROOT).as_posix()], engine.Options(select=select, jobs=1, cuda=cuda))
     expected = set()
     for file in _files(case):
         expected |= expectations(file, file.relative_to(ROOT).as_posix())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from mllint.cuda.targets import CudaConfig
 from mllint.model import Container, SourceFile, Span, Value, Workload
 from mllint.registry import Params
 
@@ -23,6 +24,7 @@ class Ctx:
     index: ProjectIndex = field(default_factory=ProjectIndex)
     workload: Workload | None = None
     gpu_resources: tuple[str, ...] = ()  # ML101's `gpu_resources` parameter: what counts as a GPU everywhere
+    cuda: CudaConfig = field(default_factory=CudaConfig)  # the cluster profile and image → CUDA mappings
 
     @property
     def compose(self) -> bool:

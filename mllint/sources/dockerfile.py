@@ -129,7 +129,9 @@ def _flags(inst: Instruction) -> None:
         match = _FLAG.match(args, pos)
         if match is None or (pos < len(args) and not args.startswith("--", pos)):
             break
-        inst.flags[match[1].lower()] = Value(match[2] or "", inst.span_of(match.start(), match.end()))
+        whole = inst.span_of(match.start(), match.end())
+        value = inst.span_of(match.start(2), match.end(2)) if match[2] else whole
+        inst.flags[match[1].lower()] = Value(match[2] or "", value, key_span=whole)
         pos = match.end()
     inst.args_offset = pos
 

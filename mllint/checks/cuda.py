@@ -1,0 +1,389 @@
+"""ML2xx: CUDA, driver and GPU-architecture compatibility, from what an image needs and what a node provides."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from mllint.checks.context import Ctx
+from mllint.cuda import images, installs, targets, versions
+from mllint.cuda.images import Cuda, Unknown
+from mllint.cuda.targets import Target
+from mllint.knowledge import table
+from mllint.model import Container, Finding, ImageBuild, Instruction, Span, Stage, Workload
+from mllint.registry import rule
+
+_ENV_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+@dataclass(frozen=True)
+class Need:
+    """A CUDA an image needs, and where the file says so."""
+
+    cuda: Cuda
+    span: Span
+    what: str  # the image, for messages: "image nvcr.io/nvidia/pytorch:24.01-py3"
+
+
+def env_pairs(ins: Instruction) -> Iterator[tuple[str, str, int, int]]:
+    """(name, value, start, end) of each variable an ENV or ARG instruction sets; offsets into `ins.args`."""
+    text = ins.args[ins.args_offset:]
+    base = ins.args_offset
+    parts = text.split(None, 1)
+    if not parts:
+        return
+    if "=" not in parts[0]:  # the legacy form `ENV NAME value with spaces`
+        if len(parts) == 2:
+            start = base + text.index(parts[1], len(parts[0]))
+            yield parts[0], parts[1].strip(), start, start + len(parts[1].rstrip())
+        return
+    for match in _ENV_PAIR.finditer(text):
+        value = match[2]
+        unquoted = value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
+        yield match[1], unquoted, base + match.start(2), base + match.end(2)
+
+
+def _chain(build: ImageBuild, stage: Stage) -> list[Stage]:
+    """The stage and the stages it builds FROM, nearest first."""
+    out, seen = [stage], {stage.index}
+    while out[-1].base_stage is not None and out[-1].base_stage not in seen:
+        seen.add(out[-1].base_stage)
+        out.append(build.stages[out[-1].base_stage])
+    return out
+
+
+def stage_needs(build: ImageBuild, stage: Stage, ctx: Ctx) -> list[Need]:
+    """Every CUDA the stage's image needs: its base image (through `FROM <stage>`), ENV and install lines."""
+    needs: list[Need] = []
+    for current in _chain(build, stage):
+        for ins in current.instructions:
+            if ins.keyword == "ENV":
+                for name, value, start, end in env_pairs(ins):
+                    cuda = installs.from_env(name, value)
+                    if cuda is not None:
+                        needs.append(Need(cuda, ins.span_of(start, end), f"the image built by {build.path}"))
+            elif ins.keyword == "RUN":
+                text = ins.args
+                for ev in installs.from_run(text[ins.args_offset:]):
+                    span = ins.span_of(ev.start + ins.args_offset, ev.end + ins.args_offset)
+                    needs.append(Need(ev.cuda, span, f"the image built by {build.path}"))
+        if current.base_stage is None:
+            base = image_cuda(current.base.resolved, ctx)
+            if isinstance(base, Cuda):
+                needs.append(Need(base, current.base.span, f"image {current.base.resolved}"))
+    return needs
+
+
+def image_cuda(reference: str, ctx: Ctx) -> Cuda | Unknown | None:
+    configured = targets.image_cuda(reference, ctx.cuda)
+    if configured is not None:
+        return Cuda(versions.parse(configured) or (), f"the configured CUDA of {reference.split('@')[0]}")
+    return images.resolve(reference)
+
+
+def _strongest(needs: list[Need]) -> Need | None:
+    """The need that asks for the newest CUDA (the one that decides the driver)."""
+    return max(needs, key=lambda n: (n.cuda.version + (0, 0, 0))[:3], default=None)
+
+
+def _build_targets(ctx: Ctx) -> list[Target]:
+    return list(ctx.cuda.pools) + list(ctx.cuda.everywhere)
+
+
+# -- ML201 -----------------------------------------------------------------------------------------------------
+
+
+def _driver_verdict(need: Need, target: Target) -> tuple[str, str] | None:
+    """(severity, explanation) when the target's driver cannot run the need's CUDA; None when it can."""
+    if target.driver_high is None:
+        return None
+    cuda = need.cuda
+    req = versions.requirement(cuda.version)
+    floor_row = versions.floor(cuda.version[0])
+    toolkit = req.toolkit if req else None
+    floor = versions.parse(floor_row["linux"]) if floor_row else None
+    high = target.driver_high
+    if toolkit is not None and high >= toolkit:
+        return None
+    needs = (f"driver ≥ {req.toolkit_text}" if req else f"a CUDA {cuda.version[0]} driver") + (
+        f" (≥ {floor_row['linux']} with minor-version compatibility)" if floor_row and floor != toolkit else "")
+    have = f"on {target.name}: {target.driver_text}"
+    if floor is not None and high >= floor:
+        if toolkit is None:
+            return None
+        return "warning", (f"needs {needs}; {have}, so it runs only through minor-version compatibility, where "
+                           "PTX JIT and features newer than the driver fail")
+    verified = cuda.verified and (req.toolkit_verified if req else True) and (floor_row is None or floor_row["verified"])
+    if cuda.compat and target.gpu is not None and target.gpu.datacenter and target.driver_low and \
+            versions.forward_compat_branch(target.driver_low):
+        return "warning", (f"needs {needs}; {have}: on its data-center {target.gpu.model} GPUs it runs only "
+                           "through forward compatibility (the cuda-compat package in the image)")
+    text = f"needs {needs}; {have}: CUDA fails with 'driver version is insufficient for CUDA runtime version'"
+    if not verified:
+        text += " (the table row behind this is not confirmed by NVIDIA's release notes)"
+    return ("error" if verified else "warning"), text
+
+
+def _driver_findings(needs: list[Need], found_targets: list[Target]) -> Iterator[Finding]:
+    need = _strongest(needs)
+    if need is None:
+        return
+    for target in found_targets:
+        verdict = _driver_verdict(need, target)
+        if verdict is not None:
+            severity, text = verdict
+            finding = Finding.at(need.span, f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}), which {text}",
+                                 fix=f"use an image built for CUDA ≤ {_native(target)} or upgrade the driver of "
+                                     f"{target.name}")
+            finding.severity = severity
+            yield finding
+
+
+def _native(target: Target) -> str:
+    native = versions.native_cuda(target.driver_low or ())
+    return versions.show(native) if native else "what the driver supports"
+
+
+def _container_needs(container: Container, ctx: Ctx) -> list[Need]:
+    if container.image is None or container.image.templated:
+        return []
+    cuda = image_cuda(container.image.resolved, ctx)
+    if not isinstance(cuda, Cuda):
+        return []
+    return [Need(cuda, container.image.span, f"image {container.image.resolved}")]
+
+
+def _workload_targets(workload: Workload, ctx: Ctx) -> list[Target]:
+    selector = {k: v.text for k, v in workload.pod.node_selector.items()}
+    return targets.for_workload(selector, ctx.cuda)
+
+
+@rule("ML201")
+def cuda_driver_too_old(target: Workload | ImageBuild, ctx: Ctx) -> Iterator[Finding]:
+    if isinstance(target, ImageBuild):
+        final = target.final_stage
+        if final is not None:
+            yield from _driver_findings(stage_needs(target, final, ctx), _build_targets(ctx))
+        return
+    found = _workload_targets(target, ctx)
+    if not found:
+        return
+    for container in target.pod.all_containers:
+        for finding in _driver_findings(_container_needs(container, ctx), found):
+            finding.message = f"{_who(container, ctx)}: {finding.message}"
+            yield finding
+
+
+def _who(container: Container, ctx: Ctx) -> str:
+    return f"{'service' if ctx.compose else 'container'} {container.name!r}"
+
+
+# -- ML202 -----------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _arch_rows() -> tuple[list[tuple[tuple[int, ...], tuple[int, ...]]], dict[tuple[int, ...], tuple[int, ...]]]:
+    data = table("cuda_arch")
+    minimum = [(versions.parse(r["from_cuda"]) or (), versions.parse(r["min_cc"]) or ()) for r in data["min_cc"]]
+    first = {versions.parse(r["cc"]) or (): versions.parse(r["cuda"]) or () for r in data["first_cuda"]}
+    return minimum, first
+
+
+def arch_problem(cuda: tuple[int, ...], cc: tuple[int, int]) -> str | None:
+    """Why CUDA `cuda` cannot run kernels on compute capability `cc`, or None."""
+    minimum, first = _arch_rows()
+    release = (cuda + (0, 0))[:2]
+    for from_cuda, min_cc in sorted(minimum, reverse=True):
+        if release >= from_cuda[:2]:
+            if cc < min_cc[:2]:
+                return (f"CUDA {versions.show(from_cuda)} and later build nothing below compute capability "
+                        f"{versions.show(min_cc)}")
+            break
+    needed = first.get(cc)
+    if needed is not None and len(cuda) >= 2 and release < needed[:2]:
+        return f"compute capability {versions.show(cc)} needs CUDA ≥ {versions.show(needed)}"
+    return None
+
+
+_ARCH_ENTRY = re.compile(r"(\d+)\.(\d+)(\+PTX)?", re.I)
+
+
+def arch_list_covers(value: str, cc: tuple[int, int]) -> bool:
+    """Whether TORCH_CUDA_ARCH_LIST (`7.5 8.0;8.6+PTX`) builds code that runs on `cc`: a cubin of the same
+    major at or below its minor, or PTX at or below it."""
+    for match in _ARCH_ENTRY.finditer(value):
+        entry = (int(match[1]), int(match[2]))
+        if (entry[0] == cc[0] and entry[1] <= cc[1]) or (match[3] and entry <= cc):
+            return True
+    return not _ARCH_ENTRY.search(value)  # names like "Ampere" or "All": not judged
+
+
+def _arch_findings(needs: list[Need], found_targets: list[Target]) -> Iterator[Finding]:
+    need = _strongest(needs)
+    for target in found_targets:
+        if target.cc is None:
+            continue
+        if need is not None:
+            problem = arch_problem(need.cuda.version, target.cc)
+            if problem is not None:
+                gpu = target.gpu.model if target.gpu else "GPU"
+                finding = Finding.at(need.span, f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}); "
+                                     f"{target.name} has {gpu} (compute capability {versions.show(target.cc)}): "
+                                     f"{problem}, so kernels fail with 'no kernel image is available'",
+                                     fix=f"build for a CUDA release that supports compute capability "
+                                         f"{versions.show(target.cc)}, or schedule on newer GPUs")
+                finding.severity = "error" if need.cuda.verified else "warning"
+                yield finding
+
+
+def _arch_list_findings(setting: tuple[str, Span] | None, found_targets: list[Target]) -> Iterator[Finding]:
+    if setting is None:
+        return
+    value, span = setting
+    for target in found_targets:
+        if target.cc is not None and not arch_list_covers(value, target.cc):
+            gpu = target.gpu.model if target.gpu else "GPU"
+            yield Finding.at(span, f"TORCH_CUDA_ARCH_LIST={value!r} builds no code that runs on {target.name} "
+                                   f"({gpu}, compute capability {versions.show(target.cc)})",
+                             fix=f"add {versions.show(target.cc)} (or a lower {target.cc[0]}.x, or +PTX) to the list")
+
+
+def _build_arch_list(build: ImageBuild, stage: Stage) -> tuple[str, Span] | None:
+    for current in _chain(build, stage):
+        for ins in reversed(current.instructions):
+            if ins.keyword in ("ENV", "ARG"):
+                for name, value, start, end in env_pairs(ins):
+                    if name in ("TORCH_CUDA_ARCH_LIST", "CUDA_ARCH_LIST") and value:
+                        return value, ins.span_of(start, end)
+    return None
+
+
+@rule("ML202")
+def gpu_arch_unsupported(target: Workload | ImageBuild, ctx: Ctx) -> Iterator[Finding]:
+    if isinstance(target, ImageBuild):
+        final = target.final_stage
+        if final is not None:
+            found = _build_targets(ctx)
+            yield from _arch_findings(stage_needs(target, final, ctx), found)
+            yield from _arch_list_findings(_build_arch_list(target, final), found)
+        return
+    found = _workload_targets(target, ctx)
+    for container in target.pod.all_containers:
+        for finding in _arch_findings(_container_needs(container, ctx), found):
+            finding.message = f"{_who(container, ctx)}: {finding.message}"
+            yield finding
+        setting = next(((e.value, e.span) for e in container.env
+                        if e.name in ("TORCH_CUDA_ARCH_LIST", "CUDA_ARCH_LIST") and e.value), None)
+        yield from _arch_list_findings(setting, found)
+
+
+# -- ML204 -----------------------------------------------------------------------------------------------------
+
+
+@rule("ML204")
+def cuda_major_differs_across_stages(build: ImageBuild, ctx: Ctx) -> Iterator[Finding]:
+    aliases = {s.alias.text.lower(): s for s in build.stages if s.alias}
+    for stage in build.stages:
+        own = _strongest(stage_needs(build, stage, ctx))
+        if own is None:
+            continue
+        for ins in stage.instructions:
+            source_flag = ins.flags.get("from") if ins.keyword == "COPY" else None
+            if source_flag is None:
+                continue
+            name = source_flag.text.lower()
+            source = aliases.get(name) or (build.stages[int(name)] if name.isdigit() and int(name) < len(build.stages)
+                                           else None)
+            if source is None or source is stage:
+                continue
+            theirs = _strongest(stage_needs(build, source, ctx))
+            if theirs is not None and theirs.cuda.version[0] != own.cuda.version[0]:
+                yield Finding.at(source_flag.span,
+                                 f"COPY --from={source_flag.text} brings files built against CUDA {theirs.cuda} "
+                                 f"({theirs.cuda.origin}) into a stage on CUDA {own.cuda} ({own.cuda.origin}); "
+                                 f"libraries of CUDA {theirs.cuda.version[0]} do not load on the CUDA "
+                                 f"{own.cuda.version[0]} runtime",
+                                 fix="build both stages on the same CUDA major")
+
+
+# -- ML205, ML206, ML208 ------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _driver_packages() -> re.Pattern[str]:
+    data = table("frameworks")["cuda_drivers_packages"]
+    names = {*data["apt"], *data["dnf"]}
+    globbed = "|".join(re.escape(n).replace(r"\*", "[A-Za-z0-9.+-]*") for n in sorted(names))
+    return re.compile(rf"^(?:{globbed})(?:=.*)?$")
+
+
+@rule("ML205")
+def driver_installed_in_image(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    for ins in stage.instructions:
+        if ins.keyword != "RUN":
+            continue
+        text = ins.args[ins.args_offset:]
+        for words in installs.commands(text):
+            names = [w.rsplit("/", 1)[-1] for w, _s, _e in words]
+            runfile = next(((w, s, e) for w, s, e in words if re.match(r"(?:\./|.*/)?NVIDIA-Linux-.*\.run$", w)), None)
+            hits = []
+            if runfile and not any(n in ("wget", "curl") for n in names):
+                hits.append(runfile)
+            if any(n in ("apt-get", "apt", "dnf", "yum", "microdnf") for n in names) and "install" in names:
+                hits += [(w, s, e) for w, s, e in words if _driver_packages().match(w)]
+            for word, start, end in hits:
+                yield Finding.at(
+                    ins.span_of(start + ins.args_offset, end + ins.args_offset),
+                    f"{word} installs an NVIDIA driver inside the image; the container toolkit mounts the host's "
+                    "driver libraries, and a second copy in the image shadows them when versions differ",
+                    fix="remove the driver from the image; install only CUDA user-space libraries (cuda-libraries-*, "
+                        "cuda-runtime-*)",
+                )
+
+
+@rule("ML206")
+def nvidia_disable_require(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
+    if isinstance(target, Stage):
+        for ins in target.instructions:
+            if ins.keyword == "ENV":
+                for name, value, start, end in env_pairs(ins):
+                    if name == "NVIDIA_DISABLE_REQUIRE" and value.strip().lower() in _TRUE:
+                        yield _disable_finding(ins.span_of(start, end))
+        return
+    for env in target.env:
+        if env.name == "NVIDIA_DISABLE_REQUIRE" and (env.value or "").strip().lower() in _TRUE:
+            yield _disable_finding(env.span)
+
+
+def _disable_finding(span: Span) -> Finding:
+    return Finding.at(span, "NVIDIA_DISABLE_REQUIRE turns off the container runtime's check that the host driver "
+                            "can run the image's CUDA; an incompatible node then fails inside the application",
+                      fix="remove it and fix the driver/CUDA mismatch it hides (mllint scan --driver-version)")
+
+
+_SUGGEST = {
+    "tensorflow/tensorflow": "tensorflow/tensorflow:2.15.0-gpu (CUDA 12.2)",
+    "pytorch/pytorch": "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime",
+    "nvidia/cuda": "nvidia/cuda:12.4.1-runtime-ubuntu22.04",
+}
+
+
+def _unknown_finding(unknown: Unknown, span: Span, reference: str) -> Finding:
+    repo = reference.split("@")[0].rsplit(":", 1)[0] if ":" in reference.rsplit("/", 1)[-1] else reference
+    example = next((v for k, v in _SUGGEST.items() if repo.endswith(k)), None)
+    return Finding.at(span, f"the CUDA of {reference} cannot be determined: {unknown.reason}",
+                      fix=f"pin a versioned tag{' such as ' + example if example else ' that names the CUDA release'}, "
+                          "or declare it under `images:` in the configuration")
+
+
+@rule("ML208")
+def cuda_version_unknown(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
+    image = target.base if isinstance(target, Stage) else target.image
+    if image is None or image.templated or (isinstance(target, Stage) and target.base_stage is not None):
+        return
+    cuda = image_cuda(image.resolved, ctx)
+    if isinstance(cuda, Unknown):
+        yield _unknown_finding(cuda, image.span, image.resolved)

@@ -1,0 +1,151 @@
+"""Image reference → the CUDA it is built on, from tag grammars and `knowledge/ngc_releases.json`.
+
+`resolve()` answers a `Cuda` (with where the version came from), an `Unknown` (a CUDA image whose tag
+floats, so the version cannot be known), or None (not a CUDA image, or not one mllint knows)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from mllint.cuda.versions import parse, show
+from mllint.knowledge import table
+
+
+@dataclass(frozen=True)
+class Cuda:
+    version: tuple[int, ...]  # (12, 1, 1), (12, 1) or (12,) when only the major is known
+    origin: str  # how it was found, for messages: "nvidia/cuda tag 12.1.1-devel-ubuntu22.04"
+    verified: bool = True  # False when the row behind it is not confirmed by a primary source
+    flavor: str | None = None  # devel | runtime | base, where the tag says (nvcc exists only in devel)
+    compat: bool = False  # the image ships cuda-compat (nvidia/cuda, NGC): forward compatibility is possible
+
+    def __str__(self) -> str:
+        return show(self.version)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str
+
+
+Resolution = Cuda | Unknown | None
+
+_FLOATING = re.compile(r"^(?:latest|nightly|edge|main|master|stable|dev|devel)(?:-.*)?$|^(?:latest-)?gpu(?:-jupyter)?$")
+_NVIDIA_CUDA = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?-(base|runtime|devel|cudnn\d*-runtime|cudnn\d*-devel)(?:-|$)")
+_PYTORCH = re.compile(r"^\d+\.\d+(?:\.\d+)?-cuda(\d+)\.(\d+)-cudnn\d+-(devel|runtime)$")
+_NGC_TAG = re.compile(r"^(\d{2}\.\d{2})(?:-(.*))?$")
+_NGC_FRAMEWORKS = frozenset({"pytorch", "tensorflow", "tritonserver", "mxnet", "dgl", "paddlepaddle", "cuda-dl-base"})
+_TF_GPU = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?(?:rc\d+)?-gpu(?:-jupyter)?$")
+_CUDA_WORD = re.compile(r"(?:^|[-_.])cuda-?(\d{2})\.?(\d)?(?:\.(\d+))?(?=$|[-_])|(?:^|[-_.])cu(\d{2})(\d)(?=$|[-_])")
+
+
+@lru_cache(maxsize=1)
+def _ngc() -> dict[str, dict]:
+    return {row["release"]: row for row in table("ngc_releases")["releases"]}
+
+
+@lru_cache(maxsize=1)
+def _tensorflow() -> dict[str, str]:
+    return dict(table("frameworks")["tensorflow"]["versions"])
+
+
+def resolve(reference: str) -> Resolution:
+    """The CUDA of an image reference as written (`nvcr.io/nvidia/pytorch:24.01-py3`)."""
+    ref = reference.strip()
+    if not ref or "$" in ref or "{{" in ref:
+        return None
+    ref = ref.split("@", 1)[0]
+    first, _, rest = ref.partition("/")
+    registry = first if rest and ("." in first or ":" in first or first == "localhost") else None
+    path = rest if registry else ref
+    repo, colon, tag = path.rpartition(":")
+    if not colon or "/" in tag:
+        repo, tag = path, ""
+    repo = repo.lower()
+    if repo.startswith("library/"):
+        repo = repo[len("library/"):]
+    return _by_repository(repo, tag, registry)
+
+
+def _by_repository(repo: str, tag: str, registry: str | None) -> Resolution:
+    name = repo.rsplit("/", 1)[-1]
+    if repo.endswith("nvidia/cuda"):
+        return _nvidia_cuda(tag)
+    if registry == "nvcr.io" and repo.startswith("nvidia/") and name in _NGC_FRAMEWORKS:
+        return _ngc_image(name, tag)
+    if repo == "pytorch/pytorch":
+        match = _PYTORCH.match(tag)
+        if match:
+            return Cuda((int(match[1]), int(match[2])), f"pytorch/pytorch tag {tag}", flavor=match[3])
+        if not tag or _FLOATING.match(tag):
+            return Unknown(f"pytorch/pytorch:{tag or 'latest'} floats: its CUDA changes with each release")
+        return None  # `2.3.0-runtime` and other CPU builds
+    if repo == "tensorflow/tensorflow":
+        return _tensorflow_image(tag)
+    if not tag or _FLOATING.match(tag):
+        if _looks_gpu(repo, tag):
+            return Unknown(f"{repo}:{tag or 'latest'} floats: its CUDA changes with each release")
+        return None
+    return _cuda_in_tag(repo, tag)
+
+
+def _looks_gpu(repo: str, tag: str) -> bool:
+    return "gpu" in tag or "cuda" in tag or "gpu" in repo or "cuda" in repo or repo in (
+        "vllm/vllm-openai", "rayproject/ray-ml", "nvcr.io/nvidia/pytorch")
+
+
+def _nvidia_cuda(tag: str) -> Resolution:
+    match = _NVIDIA_CUDA.match(tag)
+    if match is None:
+        return Unknown(f"nvidia/cuda:{tag or 'latest'} names no CUDA version") if not tag or _FLOATING.match(tag) else None
+    version = tuple(int(g) for g in match.groups()[:3] if g is not None)
+    flavor = match[4].rsplit("-", 1)[-1]
+    return Cuda(version, f"nvidia/cuda tag {tag}", flavor=flavor, compat=True)
+
+
+def _ngc_image(framework: str, tag: str) -> Resolution:
+    match = _NGC_TAG.match(tag)
+    if match is None:
+        return Unknown(f"nvcr.io/nvidia/{framework}:{tag or 'latest'} names no monthly release (YY.MM)") \
+            if not tag or _FLOATING.match(tag) else None
+    release, suffix = match[1], match[2] or ""
+    row = _ngc().get(release)
+    if row is None:
+        return None  # a release outside the table: neither known nor floating
+    if framework == "tritonserver" and "trtllm" in suffix:
+        cuda, verified, what = row.get("trtllm"), True, "its TensorRT-LLM variant"
+    elif framework == "tritonserver" and "vllm" in suffix:
+        cuda, verified, what = row.get("vllm", row["cuda"]), "vllm" in row, "its vLLM variant"
+    else:
+        cuda, verified, what = row["cuda"], row["verified"], None
+    if cuda is None:
+        return None
+    flavor = "devel" if framework != "tritonserver" else "runtime"  # framework images carry nvcc
+    origin = f"NGC release {release}" + (f" ({what})" if what else "")
+    return Cuda(parse(cuda) or (), origin, verified=verified, flavor=flavor, compat=True)
+
+
+def _tensorflow_image(tag: str) -> Resolution:
+    if not tag or _FLOATING.match(tag):
+        return Unknown(f"tensorflow/tensorflow:{tag or 'latest'} floats: its CUDA changes with each release") \
+            if "gpu" in tag else None
+    match = _TF_GPU.match(tag)
+    if match is None:
+        return None  # CPU images
+    cuda = _tensorflow().get(f"{match[1]}.{match[2]}")
+    return Cuda(parse(cuda) or (), f"tensorflow/tensorflow tag {tag} (TensorFlow {match[1]}.{match[2]})") \
+        if cuda else None
+
+
+def _cuda_in_tag(repo: str, tag: str) -> Resolution:
+    """A CUDA version spelled in the tag: `-cuda12.1`, `-cuda12`, `-cu121`, `-cu130` (RAPIDS, Ray, vLLM, cloud DLCs)."""
+    match = _CUDA_WORD.search(tag)
+    if match is None:
+        return None
+    if match[1]:
+        version = tuple(int(g) for g in (match[1], match[2], match[3]) if g is not None)
+    else:
+        version = (int(match[4]), int(match[5]))
+    return Cuda(version, f"{repo} tag {tag}")

@@ -1,0 +1,185 @@
+"""Install lines → the CUDA they bring: pip, uv and conda packages built for a CUDA release, apt CUDA
+packages, `ENV CUDA_VERSION` and `NVIDIA_REQUIRE_CUDA`. Each answer carries where in the text it was found."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from functools import lru_cache
+
+from mllint.cuda.images import Cuda
+from mllint.cuda.versions import parse
+from mllint.knowledge import table
+
+
+@dataclass(frozen=True)
+class Evidence:
+    cuda: Cuda
+    start: int  # offset of the word in the text searched
+    end: int
+
+
+_SEPARATORS = re.compile(r"&&|\|\||[;|\n]")
+_INDEX_CU = re.compile(r"/whl/(?:nightly/|test/)?cu(\d{2})(\d)\b")
+_INDEX_CPU = re.compile(r"/whl/(?:nightly/|test/)?cpu\b")
+_TORCH = re.compile(r"^torch(?:\[[^\]]*\])?(?:(==|~=|>=|<=|>|<|===)\s*([0-9][^,;\s]*))?")
+_LOCAL_CU = re.compile(r"\+cu(\d{2})(\d)$")
+_NVIDIA_PKG = re.compile(r"^nvidia-[a-z0-9-]+?-cu(1[1-9])(?:\s*(?:==|~=|>=)\s*(\d+)\.(\d+))?")
+_NVIDIA_CU13 = re.compile(r"^nvidia-(?:cuda-runtime|cublas|cuda-nvcc|cuda-nvrtc)\s*(?:==|~=|>=)\s*(1[3-9])\.(\d+)")
+_JAX = re.compile(r"^jax\[(cuda(\d{2})?)(?:[_-](?:pip|local))?\]")
+_TF_CUDA = re.compile(r"^tensorflow\[and-cuda\](?:==(\d+)\.(\d+))?")
+_CUPY = re.compile(r"^cupy-cuda(\d{2})(x|\d)\b")
+_CONDA_SPEC = re.compile(r"^(pytorch-cuda|cuda-version|cudatoolkit|cuda-toolkit|cuda-runtime)[=<>]+=?(\d+)\.(\d+)")
+_APT_CUDA = re.compile(r"^cuda-(?:toolkit|libraries|runtime|nvcc|compiler|cudart|minimal-build)-(\d+)-(\d+)(?:=|$)")
+_REQUIRE = re.compile(r"cuda\s*>=\s*(\d+)\.(\d+)")
+
+
+@lru_cache(maxsize=1)
+def _torch_defaults() -> dict[str, str]:
+    return dict(table("frameworks")["pytorch_pypi_default"]["versions"])
+
+
+@lru_cache(maxsize=1)
+def _tensorflow() -> dict[str, str]:
+    return dict(table("frameworks")["tensorflow"]["versions"])
+
+
+def _words(command: str, base: int) -> list[tuple[str, int, int]]:
+    """Shell words with their offsets (quotes removed from the word, kept out of the span)."""
+    out = []
+    for match in re.finditer(r"\"[^\"]*\"|'[^']*'|\S+", command):
+        word = match[0]
+        try:
+            text = " ".join(shlex.split(word)) if word[0] in "\"'" else word
+        except ValueError:
+            text = word
+        out.append((text, base + match.start(), base + match.end()))
+    return out
+
+
+def commands(text: str) -> list[list[tuple[str, int, int]]]:
+    """The simple commands of a shell line (split at &&, ||, ;, | and newlines), as words with offsets."""
+    out, start = [], 0
+    for match in list(_SEPARATORS.finditer(text)) + [None]:
+        end = match.start() if match else len(text)
+        words = _words(text[start:end], start)
+        if words:
+            out.append(words)
+        start = match.end() if match else len(text)
+    return out
+
+
+def _installer(words: list[str]) -> str | None:
+    """pip | conda | apt for an install command, else None."""
+    names = [w.rsplit("/", 1)[-1] for w in words]
+    if "install" not in names and "add" not in names:
+        return None
+    if any(re.fullmatch(r"pip\d?(\.\d+)?", n) for n in names) or "uv" in names or "pipx" in names \
+            or ("-m" in names and "pip" in names):
+        return "pip"
+    if any(n in ("conda", "mamba", "micromamba") for n in names):
+        return "conda"
+    if any(n in ("apt-get", "apt", "dnf", "yum", "microdnf") for n in names):
+        return "apt"
+    return None
+
+
+def from_run(text: str) -> list[Evidence]:
+    """CUDA brought in by the install commands of a RUN instruction (or any shell text)."""
+    found: list[Evidence] = []
+    for words in commands(text):
+        kind = _installer([w for w, _s, _e in words])
+        if kind == "pip":
+            found += _pip(words)
+        elif kind == "conda":
+            found += _spec_words(words, _conda)
+        elif kind == "apt":
+            found += _spec_words(words, _apt)
+    return found
+
+
+def _pip(words: list[tuple[str, int, int]]) -> list[Evidence]:
+    texts = [w for w, _s, _e in words]
+    index_cu = next((m for w in texts for m in [_INDEX_CU.search(w)] if m), None)
+    cpu_index = any(_INDEX_CPU.search(w) for w in texts)
+    out = []
+    for word, start, end in words:
+        if word.startswith("-") or "://" in word:
+            continue
+        cuda = _pip_package(word.strip("\"'"), index_cu, cpu_index)
+        if cuda is not None:
+            out.append(Evidence(cuda, start, end))
+    return out
+
+
+def _pip_package(spec: str, index_cu: re.Match[str] | None, cpu_index: bool) -> Cuda | None:
+    origin = f"pip install {spec}"
+    torch = _TORCH.match(spec)
+    if torch and (len(spec) == torch.end() or spec[torch.end()] in ",;<>=~! "):
+        version = torch[2] or ""
+        local = _LOCAL_CU.search(version)
+        if local:
+            return Cuda((int(local[1]), int(local[2])), origin)
+        if cpu_index:
+            return None
+        if index_cu:
+            return Cuda((int(index_cu[1]), int(index_cu[2])), f"{origin} from the cu{index_cu[1]}{index_cu[2]} index")
+        if torch[1] in ("==", "~=", "===") and version:
+            minor = ".".join(version.split(".")[:2])
+            default = _torch_defaults().get(minor)
+            return Cuda(parse(default) or (), f"{origin} (PyPI's torch {minor} wheels use CUDA {default})") \
+                if default else None
+        newest = max(_torch_defaults(), key=lambda v: parse(v) or ())
+        cuda = _torch_defaults()[newest]
+        return Cuda(parse(cuda) or (), f"{origin} (unpinned: PyPI's torch {newest} wheels use CUDA {cuda})",
+                    verified=False)
+    for pattern in (_NVIDIA_PKG, _NVIDIA_CU13):
+        match = pattern.match(spec)
+        if match:
+            groups = [g for g in match.groups() if g is not None]
+            version = (int(groups[0]),) if pattern is _NVIDIA_PKG else (int(groups[0]), int(groups[1]))
+            if pattern is _NVIDIA_PKG and len(groups) == 3 and groups[1] == groups[0]:
+                version = (int(groups[1]), int(groups[2]))  # nvidia-cuda-runtime-cu12==12.4.127
+            return Cuda(version, origin)
+    jax = _JAX.match(spec)
+    if jax:
+        return Cuda((int(jax[2]) if jax[2] else 12,), origin)
+    tf = _TF_CUDA.match(spec)
+    if tf:
+        cuda = _tensorflow().get(f"{tf[1]}.{tf[2]}") if tf[1] else None
+        return Cuda(parse(cuda) or (), origin) if cuda else Cuda((12,), origin)
+    cupy = _CUPY.match(spec)
+    if cupy:
+        return Cuda((int(cupy[1]),) if cupy[2] == "x" else (int(cupy[1]), int(cupy[2])), origin)
+    return None
+
+
+def _spec_words(words: list[tuple[str, int, int]], judge: object) -> list[Evidence]:
+    out = []
+    for word, start, end in words:
+        cuda = judge(word.strip("\"'"))  # type: ignore[operator]
+        if cuda is not None:
+            out.append(Evidence(cuda, start, end))
+    return out
+
+
+def _conda(spec: str) -> Cuda | None:
+    match = _CONDA_SPEC.match(spec)
+    return Cuda((int(match[2]), int(match[3])), f"conda install {spec}") if match else None
+
+
+def _apt(spec: str) -> Cuda | None:
+    match = _APT_CUDA.match(spec)
+    return Cuda((int(match[1]), int(match[2])), f"apt install {spec}") if match else None
+
+
+def from_env(name: str, value: str) -> Cuda | None:
+    """`ENV CUDA_VERSION=12.1.1` or `NVIDIA_REQUIRE_CUDA="cuda>=12.1 ..."` (its `cuda>=` term is the native need)."""
+    if name == "CUDA_VERSION":
+        version = parse(value)
+        return Cuda(version[:3], f"CUDA_VERSION={value}") if version and len(version) >= 2 else None
+    if name == "NVIDIA_REQUIRE_CUDA":
+        match = _REQUIRE.search(value)
+        return Cuda((int(match[1]), int(match[2])), f"NVIDIA_REQUIRE_CUDA {match[0]}") if match else None
+    return None

@@ -1,0 +1,160 @@
+"""What a workload or image runs on: GPU models, node pools of the configured cluster profile, and the GPU
+Feature Discovery and cloud labels a pod selects (`knowledge/gpus.json`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from mllint.cuda.versions import parse, show
+from mllint.knowledge import table
+
+
+@dataclass(frozen=True)
+class Gpu:
+    model: str
+    cc: tuple[int, int]
+    arch: str
+    datacenter: bool
+
+
+@dataclass(frozen=True)
+class Target:
+    """Nodes a workload may land on: a profile pool, the nodes a selector picks, or `--driver-version`."""
+
+    name: str  # for messages: "pool 'a100'", "nodes with nvidia.com/cuda.driver.major=470"
+    driver_low: tuple[int, ...] | None = None  # the lowest driver these nodes may have
+    driver_high: tuple[int, ...] | None = None  # the highest (equal to low when the version is exact)
+    gpu: Gpu | None = None
+    cc: tuple[int, int] | None = None
+    mig_profiles: tuple[str, ...] | None = None
+    labels: tuple[tuple[str, str], ...] = ()  # a pool's node labels, to match pods' nodeSelectors
+    driver: str | None = None  # as written
+
+    @property
+    def driver_text(self) -> str:
+        if self.driver_low is None:
+            return "an unknown driver"
+        if self.driver_low == self.driver_high:
+            return f"driver {self.driver or show(self.driver_low)}"
+        return f"a {self.driver_low[0]}-series driver"
+
+
+@dataclass(frozen=True)
+class CudaConfig:
+    """The configured cluster profile and image → CUDA mappings (picklable: it travels to workers)."""
+
+    pools: tuple[Target, ...] = ()
+    images: tuple[tuple[str, str], ...] = ()  # (image name prefix, CUDA version)
+    everywhere: tuple[Target, ...] = field(default=())  # --driver-version: every workload and image
+
+
+@lru_cache(maxsize=1)
+def _gpus() -> list[tuple[re.Pattern[str], Gpu]]:
+    out = []
+    for row in table("gpus")["gpus"]:
+        major, minor = (parse(row["cc"]) or (0, 0))[:2]
+        gpu = Gpu(row["model"], (major, minor), row["arch"], row["datacenter"])
+        for token in row["tokens"]:
+            out.append((re.compile(rf"(?<![A-Z0-9]){re.escape(token)}(?![A-Z0-9])"), gpu, ))
+    out.sort(key=lambda item: -len(item[0].pattern))  # GH200 before H200, L40S before L40 before L4
+    return out
+
+
+def gpu(name: str) -> Gpu | None:
+    """A GPU from a model name or a GFD `nvidia.com/gpu.product` value (`NVIDIA-A100-SXM4-80GB`, `Tesla-T4`)."""
+    text = re.sub(r"-SHARED$", "", name.strip().upper().replace(" ", "-"))
+    text = re.sub(r"-MIG-.*$", "", text)
+    text = re.sub(r"^(NVIDIA|TESLA)-", "", text)
+    for pattern, found in _gpus():
+        if pattern.search(text):
+            return found
+    return None
+
+
+def _model(name: str) -> Gpu | None:
+    return next((g for _p, g in _gpus() if g.model == name), None)
+
+
+def from_selector(selector: Mapping[str, str]) -> Target | None:
+    """The nodes a pod's nodeSelector picks, when it names a driver or a GPU (GFD and cloud labels)."""
+    facts: dict[str, Any] = {}
+    full = selector.get("nvidia.com/cuda.driver-version.full")
+    major = selector.get("nvidia.com/cuda.driver-version.major") or selector.get("nvidia.com/cuda.driver.major")
+    if full and parse(full):
+        facts["driver_low"] = facts["driver_high"] = parse(full)
+        facts["driver"] = full
+    elif major and major.isdigit():
+        facts["driver_low"], facts["driver_high"] = (int(major),), (int(major), 99999, 99999)
+    found = None
+    gpus = table("gpus")
+    if selector.get("nvidia.com/gpu.product"):
+        found = gpu(selector["nvidia.com/gpu.product"])
+    elif selector.get("cloud.google.com/gke-accelerator"):
+        found = _model(gpus["gke_accelerator"]["values"].get(selector["cloud.google.com/gke-accelerator"].replace("-vws", ""), ""))
+    elif selector.get("karpenter.k8s.aws/instance-gpu-name"):
+        found = _model(gpus["aws_gpu_name"]["values"].get(selector["karpenter.k8s.aws/instance-gpu-name"], ""))
+    elif selector.get("node.kubernetes.io/instance-type"):
+        found = _model(gpus["aws_family"]["values"].get(selector["node.kubernetes.io/instance-type"].split(".")[0], ""))
+    if found is not None:
+        facts["gpu"], facts["cc"] = found, found.cc
+    cc_major, cc_minor = selector.get("nvidia.com/gpu.compute.major"), selector.get("nvidia.com/gpu.compute.minor")
+    if cc_major and cc_major.isdigit() and cc_minor and cc_minor.isdigit():
+        facts["cc"] = (int(cc_major), int(cc_minor))
+    if not facts:
+        return None
+    keys = [k for k in selector if k.startswith(("nvidia.com/", "cloud.google.com/gke-accelerator", "karpenter.k8s.aws/",
+                                                  "node.kubernetes.io/instance-type"))]
+    name = "nodes with " + ", ".join(f"{k}={selector[k]}" for k in sorted(keys))
+    return Target(name, **facts)
+
+
+def pools(config: Mapping[str, Any] | None) -> tuple[Target, ...]:
+    """The node pools of the `cluster` configuration key."""
+    out = []
+    for pool in (config or {}).get("pools", []):
+        driver = parse(str(pool["driver"])) if pool.get("driver") is not None else None
+        found = gpu(pool["gpu"]) if pool.get("gpu") else None
+        out.append(Target(
+            f"pool {pool['name']!r}", driver, driver, found, found.cc if found else None,
+            tuple(pool["mig-profiles"]) if "mig-profiles" in pool else None,
+            tuple(sorted((k, str(v)) for k, v in (pool.get("labels") or {}).items())),
+            str(pool["driver"]) if pool.get("driver") is not None else None,
+        ))
+    return tuple(out)
+
+
+def for_workload(selector: Mapping[str, str], config: CudaConfig) -> list[Target]:
+    """The targets a pod may land on: pools whose labels its nodeSelector matches (all pools when it matches
+    none), else the nodes its GPU labels pick, plus `--driver-version`."""
+    matched = [p for p in config.pools if p.labels and all(selector.get(k) == v for k, v in p.labels)]
+    selected = from_selector(selector)
+    if matched:
+        found = matched
+    elif selected is not None:
+        found = [selected]
+    else:
+        found = list(config.pools)
+    return found + list(config.everywhere)
+
+
+def image_cuda(image: str, config: CudaConfig) -> str | None:
+    """The CUDA configured for an image (`images:` in the configuration): a key names an image with its tag,
+    or without one for every tag; the exact reference wins over the name."""
+    name = image.split("@", 1)[0]
+    exact = dict(config.images).get(name)
+    if exact is not None:
+        return exact
+    return next((cuda for key, cuda in config.images if ":" not in key.rsplit("/", 1)[-1] and name.startswith(key + ":")),
+                None)
+
+
+def from_config(values: Mapping[str, Any], driver: str | None = None) -> CudaConfig:
+    """The CUDA settings of a configuration (`cluster`, `images`) and of `--driver-version`."""
+    images = tuple((name, str(spec["cuda"])) for name, spec in (values.get("images") or {}).items())
+    version = parse(driver) if driver else None
+    everywhere = (Target(f"--driver-version {driver}", version, version, driver=driver),) if version else ()
+    return CudaConfig(pools(values.get("cluster")), images, everywhere)
