@@ -171,3 +171,12 @@ def test_missing_index_path_is_a_usage_error(tmp_path: Path, capsys: pytest.Capt
     _write(tmp_path, "k8s/api.yaml", DEPLOYMENT)
     code, _ = _scan(tmp_path, "--index", str(tmp_path / "nowhere"))
     assert code == 2 and "no such file or directory" in capsys.readouterr().err
+
+
+def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Configuration", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / ".mllint.yaml").write_text(block)
+    (tmp_path / ".mllint" / "rules").mkdir(parents=True)
+    cfg = config.load(None, tmp_path)
+    assert cfg.get("cluster")["pools"][0]["driver"] == "535.104.05"
