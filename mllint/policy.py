@@ -122,6 +122,8 @@ def rule_files(dirs: Sequence[Path]) -> list[Path]:
 
 def load(files: Sequence[Path]) -> dict[str, Rule]:
     """The custom rules in `files`, validated; ConfigError names the file, line and key of a mistake."""
+    if not files:
+        return {}
     import jsonschema
 
     rules: dict[str, Rule] = {}
