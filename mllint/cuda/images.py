@@ -31,6 +31,7 @@ class Unknown:
 
 
 Resolution = Cuda | Unknown | None
+_FLOATS = "the tag floats, and the CUDA under it changes with each release"
 
 _FLOATING = re.compile(r"^(?:latest|nightly|edge|main|master|stable|dev|devel)(?:-.*)?$|^(?:latest-)?gpu(?:-jupyter)?$")
 _NVIDIA_CUDA = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?-(base|runtime|devel|cudnn\d*-runtime|cudnn\d*-devel)(?:-|$)")
@@ -80,13 +81,13 @@ def _by_repository(repo: str, tag: str, registry: str | None) -> Resolution:
         if match:
             return Cuda((int(match[1]), int(match[2])), f"pytorch/pytorch tag {tag}", flavor=match[3])
         if not tag or _FLOATING.match(tag):
-            return Unknown(f"pytorch/pytorch:{tag or 'latest'} floats: its CUDA changes with each release")
+            return Unknown(_FLOATS)
         return None  # `2.3.0-runtime` and other CPU builds
     if repo == "tensorflow/tensorflow":
         return _tensorflow_image(tag)
     if not tag or _FLOATING.match(tag):
         if _looks_gpu(repo, tag):
-            return Unknown(f"{repo}:{tag or 'latest'} floats: its CUDA changes with each release")
+            return Unknown(_FLOATS)
         return None
     return _cuda_in_tag(repo, tag)
 
@@ -99,7 +100,7 @@ def _looks_gpu(repo: str, tag: str) -> bool:
 def _nvidia_cuda(tag: str) -> Resolution:
     match = _NVIDIA_CUDA.match(tag)
     if match is None:
-        return Unknown(f"nvidia/cuda:{tag or 'latest'} names no CUDA version") if not tag or _FLOATING.match(tag) else None
+        return Unknown("the tag names no CUDA release") if not tag or _FLOATING.match(tag) else None
     version = tuple(int(g) for g in match.groups()[:3] if g is not None)
     flavor = match[4].rsplit("-", 1)[-1]
     return Cuda(version, f"nvidia/cuda tag {tag}", flavor=flavor, compat=True)
@@ -108,8 +109,7 @@ def _nvidia_cuda(tag: str) -> Resolution:
 def _ngc_image(framework: str, tag: str) -> Resolution:
     match = _NGC_TAG.match(tag)
     if match is None:
-        return Unknown(f"nvcr.io/nvidia/{framework}:{tag or 'latest'} names no monthly release (YY.MM)") \
-            if not tag or _FLOATING.match(tag) else None
+        return Unknown("the tag names no monthly release (YY.MM)") if not tag or _FLOATING.match(tag) else None
     release, suffix = match[1], match[2] or ""
     row = _ngc().get(release)
     if row is None:
@@ -129,8 +129,7 @@ def _ngc_image(framework: str, tag: str) -> Resolution:
 
 def _tensorflow_image(tag: str) -> Resolution:
     if not tag or _FLOATING.match(tag):
-        return Unknown(f"tensorflow/tensorflow:{tag or 'latest'} floats: its CUDA changes with each release") \
-            if "gpu" in tag else None
+        return Unknown(_FLOATS) if "gpu" in tag else None
     match = _TF_GPU.match(tag)
     if match is None:
         return None  # CPU images
