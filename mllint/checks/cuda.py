@@ -387,3 +387,41 @@ def cuda_version_unknown(target: Stage | Container, ctx: Ctx) -> Iterator[Findin
     cuda = image_cuda(image.resolved, ctx)
     if isinstance(cuda, Unknown):
         yield _unknown_finding(cuda, image.span, image.resolved)
+
+
+# -- ML207 -----------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _mig_by_model() -> dict[str, frozenset[str]]:
+    """MIG profiles per GPU model of gpus.json (the memory variants of one model together)."""
+    out: dict[str, set[str]] = {}
+    for name, profiles in table("mig_profiles")["gpus"].items():
+        found = targets.gpu(name.split("-")[0] if not name.startswith("RTX") else "RTX-PRO-6000")
+        if found is not None:
+            out.setdefault(found.model, set()).update(profiles)
+    return {model: frozenset(p) for model, p in out.items()}
+
+
+@rule("ML207")
+def mig_profile_not_on_target(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    if ctx.workload is None:
+        return
+    found = targets.for_workload({k: v.text for k, v in ctx.workload.pod.node_selector.items()}, ctx.cuda)
+    for name, q in {**container.resources.requests, **container.resources.limits}.items():
+        if not name.startswith("nvidia.com/mig-"):
+            continue
+        profile = name[len("nvidia.com/mig-"):]
+        for target in found:
+            offered = target.mig_profiles
+            where = f"{target.name} is partitioned into {', '.join(offered or ()) or 'no MIG profiles'}"
+            if offered is None and target.gpu is not None:
+                known = _mig_by_model().get(target.gpu.model)
+                offered = tuple(sorted(known)) if known else ()
+                where = (f"{target.name} has {target.gpu.model} GPUs, which offer "
+                         + (", ".join(offered) if offered else "no MIG at all"))
+            if offered is None or profile in offered or profile.replace(".me", "+me") in offered:
+                continue
+            yield Finding.at(q.span, f"{_who(container, ctx)} asks for {name}, but {where}: no node there advertises it, "
+                                     "so the pod stays Pending",
+                             fix=f"ask for a profile {target.name} offers, or schedule on a pool partitioned into {profile}")
