@@ -4,6 +4,7 @@ while, and erased when it ends, so that short scans, pipes and CI logs never see
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 DELAY_S = 0.5  # scans shorter than this never draw
@@ -12,10 +13,10 @@ WIDTH = 30
 
 
 class Progress:
-    def __init__(self, stream: TextIO, clock: object = time.monotonic) -> None:
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream
         self.clock = clock
-        self.start = clock()  # type: ignore[operator]
+        self.start = clock()
         self.last = 0.0
         self.drawn = False
 
@@ -27,7 +28,7 @@ class Progress:
             return None
 
     def __call__(self, done: int, total: int) -> None:
-        now = self.clock()  # type: ignore[operator]
+        now = self.clock()
         if total <= 0 or now - self.start < DELAY_S or (now - self.last < REDRAW_S and done < total):
             return
         self.last = now

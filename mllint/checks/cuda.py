@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mllint.checks.context import Ctx
+from mllint.checks.context import Ctx, who
 from mllint.cuda import images, installs, targets, versions
 from mllint.cuda.images import Cuda, Unknown
 from mllint.cuda.targets import Target
 from mllint.knowledge import table
 from mllint.model import Container, Finding, ImageBuild, Instruction, Span, Stage, Workload
 from mllint.registry import rule
+from mllint.sources.dockerfile import unquote
 
 _ENV_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -41,9 +42,7 @@ def env_pairs(ins: Instruction) -> Iterator[tuple[str, str, int, int]]:
             yield parts[0], parts[1].strip(), start, start + len(parts[1].rstrip())
         return
     for match in _ENV_PAIR.finditer(text):
-        value = match[2]
-        unquoted = value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
-        yield match[1], unquoted, base + match.start(2), base + match.end(2)
+        yield match[1], unquote(match[2]), base + match.start(2), base + match.end(2)
 
 
 def _chain(build: ImageBuild, stage: Stage) -> list[Stage]:
@@ -173,12 +172,8 @@ def cuda_driver_too_old(target: Workload | ImageBuild, ctx: Ctx) -> Iterator[Fin
         return
     for container in target.pod.all_containers:
         for finding in _driver_findings(_container_needs(container, ctx), found):
-            finding.message = f"{_who(container, ctx)}: {finding.message}"
+            finding.message = f"{who(container, ctx)}: {finding.message}"
             yield finding
-
-
-def _who(container: Container, ctx: Ctx) -> str:
-    return f"{'service' if ctx.compose else 'container'} {container.name!r}"
 
 
 # -- ML202 -----------------------------------------------------------------------------------------------------
@@ -273,7 +268,7 @@ def gpu_arch_unsupported(target: Workload | ImageBuild, ctx: Ctx) -> Iterator[Fi
     found = _workload_targets(target, ctx)
     for container in target.pod.all_containers:
         for finding in _arch_findings(_container_needs(container, ctx), found):
-            finding.message = f"{_who(container, ctx)}: {finding.message}"
+            finding.message = f"{who(container, ctx)}: {finding.message}"
             yield finding
         setting = next(((e.value, e.span) for e in container.env
                         if e.name in ("TORCH_CUDA_ARCH_LIST", "CUDA_ARCH_LIST") and e.value), None)
@@ -397,7 +392,7 @@ def _mig_by_model() -> dict[str, frozenset[str]]:
     """MIG profiles per GPU model of gpus.json (the memory variants of one model together)."""
     out: dict[str, set[str]] = {}
     for name, profiles in table("mig_profiles")["gpus"].items():
-        found = targets.gpu(name.split("-")[0] if not name.startswith("RTX") else "RTX-PRO-6000")
+        found = targets.gpu(name)  # "A100-80GB", "H100-NVL-94GB", "RTX-PRO-6000-Blackwell"
         if found is not None:
             out.setdefault(found.model, set()).update(profiles)
     return {model: frozenset(p) for model, p in out.items()}
@@ -422,6 +417,6 @@ def mig_profile_not_on_target(container: Container, ctx: Ctx) -> Iterator[Findin
                          + (", ".join(offered) if offered else "no MIG at all"))
             if offered is None or profile in offered or profile.replace(".me", "+me") in offered:
                 continue
-            yield Finding.at(q.span, f"{_who(container, ctx)} asks for {name}, but {where}: no node there advertises it, "
+            yield Finding.at(q.span, f"{who(container, ctx)} asks for {name}, but {where}: no node there advertises it, "
                                      "so the pod stays Pending",
                              fix=f"ask for a profile {target.name} offers, or schedule on a pool partitioned into {profile}")

@@ -48,7 +48,8 @@ def _ngc() -> dict[str, dict]:
 
 
 @lru_cache(maxsize=1)
-def _tensorflow() -> dict[str, str]:
+def tensorflow_cuda() -> dict[str, str]:
+    """TensorFlow minor release -> the CUDA it is built with (tensorflow/tensorflow:*-gpu, tensorflow[and-cuda])."""
     return dict(table("frameworks")["tensorflow"]["versions"])
 
 
@@ -93,8 +94,8 @@ def _by_repository(repo: str, tag: str, registry: str | None) -> Resolution:
 
 
 def _looks_gpu(repo: str, tag: str) -> bool:
-    return "gpu" in tag or "cuda" in tag or "gpu" in repo or "cuda" in repo or repo in (
-        "vllm/vllm-openai", "rayproject/ray-ml", "nvcr.io/nvidia/pytorch")
+    return "gpu" in tag or "cuda" in tag or "gpu" in repo or "cuda" in repo or repo in ("vllm/vllm-openai",
+                                                                                        "rayproject/ray-ml")
 
 
 def _nvidia_cuda(tag: str) -> Resolution:
@@ -133,7 +134,7 @@ def _tensorflow_image(tag: str) -> Resolution:
     match = _TF_GPU.match(tag)
     if match is None:
         return None  # CPU images
-    cuda = _tensorflow().get(f"{match[1]}.{match[2]}")
+    cuda = tensorflow_cuda().get(f"{match[1]}.{match[2]}")
     return Cuda(parse(cuda) or (), f"tensorflow/tensorflow tag {tag} (TensorFlow {match[1]}.{match[2]})") \
         if cuda else None
 

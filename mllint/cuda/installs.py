@@ -8,7 +8,7 @@ import shlex
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mllint.cuda.images import Cuda
+from mllint.cuda.images import Cuda, tensorflow_cuda
 from mllint.cuda.versions import parse
 from mllint.knowledge import table
 
@@ -38,11 +38,6 @@ _REQUIRE = re.compile(r"cuda\s*>=\s*(\d+)\.(\d+)")
 @lru_cache(maxsize=1)
 def _torch_defaults() -> dict[str, str]:
     return dict(table("frameworks")["pytorch_pypi_default"]["versions"])
-
-
-@lru_cache(maxsize=1)
-def _tensorflow() -> dict[str, str]:
-    return dict(table("frameworks")["tensorflow"]["versions"])
 
 
 def _words(command: str, base: int) -> list[tuple[str, int, int]]:
@@ -147,7 +142,7 @@ def _pip_package(spec: str, index_cu: re.Match[str] | None, cpu_index: bool) -> 
         return Cuda((int(jax[2]) if jax[2] else 12,), origin)
     tf = _TF_CUDA.match(spec)
     if tf:
-        cuda = _tensorflow().get(f"{tf[1]}.{tf[2]}") if tf[1] else None
+        cuda = tensorflow_cuda().get(f"{tf[1]}.{tf[2]}") if tf[1] else None
         return Cuda(parse(cuda) or (), origin) if cuda else Cuda((12,), origin)
     cupy = _CUPY.match(spec)
     if cupy:

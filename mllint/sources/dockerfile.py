@@ -156,7 +156,7 @@ def substitute(text: str, variables: dict[str, str | None]) -> tuple[str, bool]:
     return _VAR.sub(repl, text), complete
 
 
-def _unquote(value: str) -> str:
+def unquote(value: str) -> str:
     return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
 
 
@@ -168,7 +168,7 @@ def build(path: str, instructions: list[Instruction], directives: dict[str, Valu
     for inst in instructions:
         if inst.keyword == "ARG" and not stages:
             for match in _ARG_ITEM.finditer(inst.args):
-                default = _unquote(match[2]) if match[2] is not None else None
+                default = unquote(match[2]) if match[2] is not None else None
                 global_args[match[1]] = substitute(default, global_args)[0] if default is not None else None
         elif inst.keyword == "FROM":
             stage = _stage(inst, len(stages), global_args, aliases, diagnostics)
