@@ -172,7 +172,7 @@ def _cuda_config(cfg: Config, driver_version: str | None) -> CudaConfig:
     if driver_version is not None and not re.fullmatch(r"\d+\.\d+(\.\d+)?", driver_version.strip()):
         raise click.BadParameter(f"{driver_version!r}: expected a driver version such as 535.104.05",
                                  param_hint="--driver-version")
-    return targets.from_config(cfg.values, driver_version)
+    return targets.from_config(cfg.values, driver_version, str(cfg.root))
 
 
 def _load_config(config_path: str | None, start: str) -> Config:

@@ -252,7 +252,7 @@ def _guarded(path: str, kind: str, load: Callable[[], SourceFile | Skipped], pla
     facts = None
     if isinstance(outcome, SourceFile) and plan.project_rule_ids:
         try:
-            facts = file_facts(outcome, _gpu_patterns(plan))
+            facts = file_facts(outcome, _gpu_patterns(plan), plan.cuda)
         except Exception as exc:
             if "ML003" in plan.rule_ids:
                 findings.append(_crash_finding(Span(path, 1, 1, 1, 1), "the project index", exc, plan))
@@ -390,7 +390,7 @@ def _check_project(project: ProjectFacts, plan: Plan, texts: dict[str, list[str]
     """Run the Project rules once over the facts of every file."""
     findings: list[Finding] = []
     for rule in (registry()[rid] for rid in plan.project_rule_ids):
-        ctx = ProjectCtx(Params(plan.params.get(rule.meta.id, {})), _gpu_patterns(plan))
+        ctx = ProjectCtx(Params(plan.params.get(rule.meta.id, {})), _gpu_patterns(plan), plan.cuda)
         try:
             for finding in rule.func(project, ctx):
                 finding.rule = rule.meta.id

@@ -8,6 +8,8 @@ the exact key or value.
 
 from __future__ import annotations
 
+import os
+import posixpath
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fnmatch import fnmatchcase
@@ -15,6 +17,8 @@ from typing import Any
 
 from mllint import suppress
 from mllint import yamlsrc as y
+from mllint.cuda.needs import Need
+from mllint.cuda.targets import CudaConfig, Target
 from mllint.model import Quantity, SourceFile, Span, Value, Workload
 from mllint.sources.podspec import NodeReader
 
@@ -77,6 +81,26 @@ class PdbFacts:
 
 
 @dataclass(slots=True)
+class BuildFacts:
+    """What the image a Dockerfile builds needs from the node (its final stage)."""
+
+    key: str  # the Dockerfile's absolute path, for joins
+    path: str
+    needs: list[Need]
+    arch_list: tuple[str, Span] | None  # TORCH_CUDA_ARCH_LIST as set, with the value's span
+    requirements: list[tuple[str, Span]]  # `-r` files its installs read: absolute path, the reference's span
+
+
+@dataclass(slots=True)
+class ImageUse:
+    """A workload container that runs the image a Dockerfile in the repository builds."""
+
+    dockerfile: str  # the Dockerfile's absolute path
+    who: str  # "service 'trainer' (docker-compose.yml:12)"
+    targets: tuple[Target, ...]  # the nodes the workload may land on
+
+
+@dataclass(slots=True)
 class FileFacts:
     path: str
     objects: list[tuple[str, str, str | None]] = field(default_factory=list)  # (kind, name, namespace)
@@ -85,6 +109,9 @@ class FileFacts:
     hpas: list[HpaFacts] = field(default_factory=list)
     pdbs: list[PdbFacts] = field(default_factory=list)
     priority_classes: list[str] = field(default_factory=list)
+    builds: list[BuildFacts] = field(default_factory=list)
+    image_uses: list[ImageUse] = field(default_factory=list)
+    requirements: list[Need] = field(default_factory=list)  # a requirements file's CUDA pins
     # (first line, last line, selectors): what `mllint.dev/ignore` annotations cover, for Project findings
     ignored: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)
 
@@ -103,6 +130,12 @@ class ProjectFacts:
         for f in files:
             for kind, name, namespace in f.objects:
                 self.objects_by_name.setdefault((kind, name), []).append(namespace)
+        self.builds = [b for f in files for b in f.builds]
+        self.uses_by_dockerfile: dict[str, list[ImageUse]] = {}
+        for f in files:
+            for use in f.image_uses:
+                self.uses_by_dockerfile.setdefault(use.dockerfile, []).append(use)
+        self.requirements = {_key(f.path): f.requirements for f in files if f.requirements}
         self.workloads_by_name: dict[tuple[str, str], list[WorkloadFacts]] = {}
         self.workloads_by_namespace: dict[str | None, list[WorkloadFacts]] = {}
         for w in self.workloads:
@@ -110,9 +143,18 @@ class ProjectFacts:
             self.workloads_by_namespace.setdefault(w.namespace, []).append(w)
 
 
-def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...]) -> FileFacts | None:
+def _key(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...], cuda: CudaConfig | None = None) -> FileFacts | None:
     """The facts of one parsed file; None when it holds nothing cross-file rules read."""
-    if not file.objects:
+    cuda = cuda or CudaConfig()
+    if file.kind == "requirements":
+        return _requirements_facts(file)
+    if file.build is not None:
+        return _build_facts(file, cuda)
+    if not file.objects and not file.workloads:
         return None
     from mllint.checks.reliability import is_model_server
 
@@ -143,6 +185,7 @@ def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...]) -> FileFacts | N
         if ignored:
             facts.ignored.append((obj.span.line, obj.span.end_line, tuple(ignored)))
     for workload in file.workloads:
+        facts.image_uses += _image_uses(workload, file.path, cuda)
         if workload.format == "kubernetes":
             facts.workloads.append(_workload(reader, workload, gpu_patterns, is_model_server))
             ignored = suppress.annotation_rules(workload.pod.annotations)
@@ -221,3 +264,69 @@ def _hpa(reader: NodeReader, name: str, namespace: str | None, spec: Any, path: 
         target_name=y.text(target_name[1]) or "", target_span=reader.span(target_name[1]),
         min_replicas=reader.integer(spec, "minReplicas"), utilization=metrics,
     )
+
+
+def _requirements_facts(file: SourceFile) -> FileFacts | None:
+    from mllint.cuda import installs
+
+    needs = [Need(ev.cuda, _offset_span(file, ev.start, ev.end), f"the packages of {file.path}")
+             for ev in installs.from_requirements(file.text)]
+    return FileFacts(file.path, requirements=needs) if needs else None
+
+
+def _offset_span(file: SourceFile, start: int, end: int) -> Span:
+    line = file.text.count("\n", 0, start) + 1
+    column = start - (file.text.rfind("\n", 0, start) + 1) + 1
+    return Span(file.path, line, column, line, column + (end - start))
+
+
+def _build_facts(file: SourceFile, cuda: CudaConfig) -> FileFacts | None:
+    from mllint.cuda import needs
+
+    build = file.build
+    final = build.final_stage if build is not None else None
+    if build is None or final is None:
+        return None
+    folder = os.path.dirname(file.path)
+    requirements = []
+    for name, span in needs.requirement_files(build, final):
+        if "$" not in name and "://" not in name:  # in the build context, which is usually the Dockerfile's folder
+            requirements.append((_key(os.path.join(folder, name.lstrip("/") if name.startswith("/") else name)), span))
+            if name.startswith("/") or os.path.dirname(name):  # COPY requirements.txt /app/: try the basename too
+                requirements.append((_key(os.path.join(folder, os.path.basename(name))), span))
+    facts = FileFacts(file.path)
+    facts.builds.append(BuildFacts(_key(file.path), file.path, needs.stage_needs(build, final, cuda),
+                                   needs.arch_list(build, final), requirements))
+    return facts
+
+
+def _image_uses(workload: Workload, path: str, cuda: CudaConfig) -> list[ImageUse]:
+    """The containers of a workload that run an image built from a Dockerfile in the repository: Compose
+    `build:`, or an image the configuration maps to a Dockerfile."""
+    from mllint.cuda import targets
+
+    selector = {k: v.text for k, v in workload.pod.node_selector.items()}
+    found = tuple(targets.for_workload(selector, cuda))
+    out = []
+    for container in workload.pod.all_containers:
+        dockerfile = None
+        if workload.format == "compose" and workload.build is not None and not workload.build.templated:
+            dockerfile = _compose_dockerfile(workload, path)
+            at = workload.build.span
+        if dockerfile is None and container.image is not None and not container.image.templated:
+            dockerfile = targets.image_dockerfile(container.image.resolved, cuda)
+            at = container.image.span
+        if dockerfile is not None:
+            who = f"service {container.name!r}" if workload.format == "compose" else \
+                f"container {container.name!r} of {workload.kind} {workload.name!r}"
+            out.append(ImageUse(_key(dockerfile), f"{who} ({at})", found))
+    return out
+
+
+def _compose_dockerfile(workload: Workload, path: str) -> str | None:
+    context = workload.build.text if workload.build is not None else ""
+    if "://" in context or context.startswith("git@"):
+        return None
+    name = y.text(y.get(y.get(workload.node, "build"), "dockerfile")) if y.is_map(y.get(workload.node, "build")) \
+        else None
+    return posixpath.join(os.path.dirname(path), context, name or "Dockerfile")

@@ -124,3 +124,27 @@ def test_configured_image_cuda_and_profile(tmp_path: Path) -> None:
     [finding] = json.loads(out.read_text())["findings"]
     assert "the configured CUDA of registry.acme.io/train:2024-06-01" in finding["message"]
     assert "pool 'old'" in finding["message"]
+
+
+def test_image_mapping_takes_one_of_cuda_or_dockerfile(tmp_path: Path) -> None:
+    from mllint import config
+
+    for body in ("{}", "{cuda: '12.4', dockerfile: Dockerfile}"):
+        (tmp_path / ".mllint.yaml").write_text(f"images:\n  registry.acme.io/train: {body}\n")
+        with pytest.raises(config.ConfigError, match="images"):
+            config.load(tmp_path / ".mllint.yaml")
+    (tmp_path / ".mllint.yaml").write_text("images:\n  registry.acme.io/train: {dockerfile: docker/Dockerfile}\n")
+    values = config.load(tmp_path / ".mllint.yaml").values
+    mapped = targets.from_config(values, root=str(tmp_path))
+    assert targets.image_dockerfile("registry.acme.io/train:v3", mapped) == str(tmp_path / "docker" / "Dockerfile")
+    assert targets.image_cuda("registry.acme.io/train:v3", mapped) is None
+
+
+def test_requirements_files_pin_cuda() -> None:
+    from mllint.cuda import installs
+
+    text = "--extra-index-url https://download.pytorch.org/whl/cu121\nnumpy==1.26.4  # pinned\ntorch==2.1.2\n"
+    found = installs.from_requirements(text)
+    assert [(str(e.cuda), text[e.start:e.end]) for e in found] == [("12.1", "torch==2.1.2")]
+    assert installs.requirement_refs("pip install -r requirements.txt && uv pip install --requirement=gpu.txt -c c.txt") \
+        == [("requirements.txt", 15, 31), ("gpu.txt", 64, 71), ("c.txt", 75, 80)]

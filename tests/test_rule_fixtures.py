@@ -34,7 +34,7 @@ def test_fixture(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         select = ["ML006", "ML301"]
     cuda = targets.CudaConfig()
     if (case / ".mllint.yaml").is_file():  # a directory fixture's cluster profile and image mappings
-        cuda = targets.from_config(config.load(case / ".mllint.yaml").values)
+        cuda = targets.from_config(config.load(case / ".mllint.yaml").values, root=str(case))
     result = engine.scan([case.relative_to(ROOT).as_posix()], engine.Options(select=select, jobs=1, cuda=cuda))
     expected = set()
     for file in _files(case):

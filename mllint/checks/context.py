@@ -37,6 +37,7 @@ class ProjectCtx:
 
     params: Params
     gpu_resources: tuple[str, ...] = ()
+    cuda: CudaConfig = field(default_factory=CudaConfig)
 
 
 def gpu_names(container: Container, patterns: tuple[str, ...] | list[str]) -> list[str]:

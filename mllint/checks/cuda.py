@@ -7,89 +7,38 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mllint.checks.context import Ctx, who
-from mllint.cuda import images, installs, targets, versions
+from mllint.checks.context import Ctx, ProjectCtx, who
+from mllint.cuda import installs, targets, versions
 from mllint.cuda.images import Cuda, Unknown
-from mllint.cuda.targets import Target
+from mllint.cuda.needs import ARCH_LIST_NAMES, Need, env_pairs, image_cuda, stage_needs, strongest
+from mllint.cuda.targets import CudaConfig, Target
 from mllint.knowledge import table
-from mllint.model import Container, Finding, ImageBuild, Instruction, Span, Stage, Workload
+from mllint.model import Container, Finding, ImageBuild, Span, Stage, Workload
+from mllint.project import BuildFacts, ProjectFacts
 from mllint.registry import rule
-from mllint.sources.dockerfile import unquote
 
-_ENV_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
-@dataclass(frozen=True)
-class Need:
-    """A CUDA an image needs, and where the file says so."""
-
-    cuda: Cuda
-    span: Span
-    what: str  # the image, for messages: "image nvcr.io/nvidia/pytorch:24.01-py3"
-
-
-def env_pairs(ins: Instruction) -> Iterator[tuple[str, str, int, int]]:
-    """(name, value, start, end) of each variable an ENV or ARG instruction sets; offsets into `ins.args`."""
-    text = ins.args[ins.args_offset:]
-    base = ins.args_offset
-    parts = text.split(None, 1)
-    if not parts:
-        return
-    if "=" not in parts[0]:  # the legacy form `ENV NAME value with spaces`
-        if len(parts) == 2:
-            start = base + text.index(parts[1], len(parts[0]))
-            yield parts[0], parts[1].strip(), start, start + len(parts[1].rstrip())
-        return
-    for match in _ENV_PAIR.finditer(text):
-        yield match[1], unquote(match[2]), base + match.start(2), base + match.end(2)
+def _build_targets(project: ProjectFacts, build: BuildFacts, config: CudaConfig) -> list[tuple[Target, str]]:
+    """The nodes an image runs on, each with who runs it there: the targets of the workloads in the scan
+    that run it (Compose `build:`, `images: {dockerfile:}`); every pool and `--driver-version` when none does."""
+    uses = project.uses_by_dockerfile.get(build.key)
+    if not uses:
+        return [(t, "") for t in (*config.pools, *config.everywhere)]
+    by_target: dict[Target, list[str]] = {}
+    for use in uses:
+        for target in use.targets:
+            by_target.setdefault(target, []).append(use.who)
+    return [(t, "; run there by " + ", ".join(dict.fromkeys(users))) for t, users in by_target.items()]
 
 
-def _chain(build: ImageBuild, stage: Stage) -> list[Stage]:
-    """The stage and the stages it builds FROM, nearest first."""
-    out, seen = [stage], {stage.index}
-    while out[-1].base_stage is not None and out[-1].base_stage not in seen:
-        seen.add(out[-1].base_stage)
-        out.append(build.stages[out[-1].base_stage])
-    return out
-
-
-def stage_needs(build: ImageBuild, stage: Stage, ctx: Ctx) -> list[Need]:
-    """Every CUDA the stage's image needs: its base image (through `FROM <stage>`), ENV and install lines."""
-    needs: list[Need] = []
-    for current in _chain(build, stage):
-        for ins in current.instructions:
-            if ins.keyword == "ENV":
-                for name, value, start, end in env_pairs(ins):
-                    cuda = installs.from_env(name, value)
-                    if cuda is not None:
-                        needs.append(Need(cuda, ins.span_of(start, end), f"the image built by {build.path}"))
-            elif ins.keyword == "RUN":
-                text = ins.args
-                for ev in installs.from_run(text[ins.args_offset:]):
-                    span = ins.span_of(ev.start + ins.args_offset, ev.end + ins.args_offset)
-                    needs.append(Need(ev.cuda, span, f"the image built by {build.path}"))
-        if current.base_stage is None:
-            base = image_cuda(current.base.resolved, ctx)
-            if isinstance(base, Cuda):
-                needs.append(Need(base, current.base.span, f"image {current.base.resolved}"))
+def _build_needs(project: ProjectFacts, build: BuildFacts) -> list[Need]:
+    """The Dockerfile's own needs and the CUDA pins of the requirements files it installs."""
+    needs = list(build.needs)
+    for key in dict.fromkeys(k for k, _span in build.requirements):
+        needs += [Need(n.cuda, n.span, f"the image built by {build.path}") for n in project.requirements.get(key, ())]
     return needs
-
-
-def image_cuda(reference: str, ctx: Ctx) -> Cuda | Unknown | None:
-    configured = targets.image_cuda(reference, ctx.cuda)
-    if configured is not None:
-        return Cuda(versions.parse(configured) or (), f"the configured CUDA of {reference.split('@')[0]}")
-    return images.resolve(reference)
-
-
-def _strongest(needs: list[Need]) -> Need | None:
-    """The need that asks for the newest CUDA (the one that decides the driver)."""
-    return max(needs, key=lambda n: (n.cuda.version + (0, 0, 0))[:3], default=None)
-
-
-def _build_targets(ctx: Ctx) -> list[Target]:
-    return list(ctx.cuda.pools) + list(ctx.cuda.everywhere)
 
 
 # -- ML201 -----------------------------------------------------------------------------------------------------
@@ -126,15 +75,16 @@ def _driver_verdict(need: Need, target: Target) -> tuple[str, str] | None:
     return ("error" if verified else "warning"), text
 
 
-def _driver_findings(needs: list[Need], found_targets: list[Target]) -> Iterator[Finding]:
-    need = _strongest(needs)
+def _driver_findings(needs: list[Need], found_targets: list[tuple[Target, str]]) -> Iterator[Finding]:
+    need = strongest(needs)
     if need is None:
         return
-    for target in found_targets:
+    for target, users in found_targets:
         verdict = _driver_verdict(need, target)
         if verdict is not None:
             severity, text = verdict
-            finding = Finding.at(need.span, f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}), which {text}",
+            finding = Finding.at(need.span, f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}), which {text}"
+                                            f"{users}",
                                  fix=f"use an image built for CUDA ≤ {_native(target)} or upgrade the driver of "
                                      f"{target.name}")
             finding.severity = severity
@@ -149,7 +99,7 @@ def _native(target: Target) -> str:
 def _container_needs(container: Container, ctx: Ctx) -> list[Need]:
     if container.image is None or container.image.templated:
         return []
-    cuda = image_cuda(container.image.resolved, ctx)
+    cuda = image_cuda(container.image.resolved, ctx.cuda)
     if not isinstance(cuda, Cuda):
         return []
     return [Need(cuda, container.image.span, f"image {container.image.resolved}")]
@@ -161,13 +111,13 @@ def _workload_targets(workload: Workload, ctx: Ctx) -> list[Target]:
 
 
 @rule("ML201")
-def cuda_driver_too_old(target: Workload | ImageBuild, ctx: Ctx) -> Iterator[Finding]:
-    if isinstance(target, ImageBuild):
-        final = target.final_stage
-        if final is not None:
-            yield from _driver_findings(stage_needs(target, final, ctx), _build_targets(ctx))
+def cuda_driver_too_old(target: Workload | ProjectFacts, ctx: Ctx | ProjectCtx) -> Iterator[Finding]:
+    if isinstance(target, ProjectFacts):
+        for build in target.builds:
+            yield from _driver_findings(_build_needs(target, build), _build_targets(target, build, ctx.cuda))
         return
-    found = _workload_targets(target, ctx)
+    assert isinstance(ctx, Ctx)
+    found = [(t, "") for t in _workload_targets(target, ctx)]
     if not found:
         return
     for container in target.pod.all_containers:
@@ -216,9 +166,9 @@ def arch_list_covers(value: str, cc: tuple[int, int]) -> bool:
     return not _ARCH_ENTRY.search(value)  # names like "Ampere" or "All": not judged
 
 
-def _arch_findings(needs: list[Need], found_targets: list[Target]) -> Iterator[Finding]:
-    need = _strongest(needs)
-    for target in found_targets:
+def _arch_findings(needs: list[Need], found_targets: list[tuple[Target, str]]) -> Iterator[Finding]:
+    need = strongest(needs)
+    for target, users in found_targets:
         if target.cc is None:
             continue
         if need is not None:
@@ -227,51 +177,41 @@ def _arch_findings(needs: list[Need], found_targets: list[Target]) -> Iterator[F
                 gpu = target.gpu.model if target.gpu else "GPU"
                 finding = Finding.at(need.span, f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}); "
                                      f"{target.name} has {gpu} (compute capability {versions.show(target.cc)}): "
-                                     f"{problem}, so kernels fail with 'no kernel image is available'",
+                                     f"{problem}, so kernels fail with 'no kernel image is available'{users}",
                                      fix=f"build for a CUDA release that supports compute capability "
                                          f"{versions.show(target.cc)}, or schedule on newer GPUs")
                 finding.severity = "error" if need.cuda.verified else "warning"
                 yield finding
 
 
-def _arch_list_findings(setting: tuple[str, Span] | None, found_targets: list[Target]) -> Iterator[Finding]:
+def _arch_list_findings(setting: tuple[str, Span] | None, found_targets: list[tuple[Target, str]]) -> Iterator[Finding]:
     if setting is None:
         return
     value, span = setting
-    for target in found_targets:
+    for target, users in found_targets:
         if target.cc is not None and not arch_list_covers(value, target.cc):
             gpu = target.gpu.model if target.gpu else "GPU"
             yield Finding.at(span, f"TORCH_CUDA_ARCH_LIST={value!r} builds no code that runs on {target.name} "
-                                   f"({gpu}, compute capability {versions.show(target.cc)})",
+                                   f"({gpu}, compute capability {versions.show(target.cc)}){users}",
                              fix=f"add {versions.show(target.cc)} (or a lower {target.cc[0]}.x, or +PTX) to the list")
 
 
-def _build_arch_list(build: ImageBuild, stage: Stage) -> tuple[str, Span] | None:
-    for current in _chain(build, stage):
-        for ins in reversed(current.instructions):
-            if ins.keyword in ("ENV", "ARG"):
-                for name, value, start, end in env_pairs(ins):
-                    if name in ("TORCH_CUDA_ARCH_LIST", "CUDA_ARCH_LIST") and value:
-                        return value, ins.span_of(start, end)
-    return None
-
-
 @rule("ML202")
-def gpu_arch_unsupported(target: Workload | ImageBuild, ctx: Ctx) -> Iterator[Finding]:
-    if isinstance(target, ImageBuild):
-        final = target.final_stage
-        if final is not None:
-            found = _build_targets(ctx)
-            yield from _arch_findings(stage_needs(target, final, ctx), found)
-            yield from _arch_list_findings(_build_arch_list(target, final), found)
+def gpu_arch_unsupported(target: Workload | ProjectFacts, ctx: Ctx | ProjectCtx) -> Iterator[Finding]:
+    if isinstance(target, ProjectFacts):
+        for build in target.builds:
+            found = _build_targets(target, build, ctx.cuda)
+            yield from _arch_findings(_build_needs(target, build), found)
+            yield from _arch_list_findings(build.arch_list, found)
         return
-    found = _workload_targets(target, ctx)
+    assert isinstance(ctx, Ctx)
+    found = [(t, "") for t in _workload_targets(target, ctx)]
     for container in target.pod.all_containers:
         for finding in _arch_findings(_container_needs(container, ctx), found):
             finding.message = f"{who(container, ctx)}: {finding.message}"
             yield finding
         setting = next(((e.value, e.span) for e in container.env
-                        if e.name in ("TORCH_CUDA_ARCH_LIST", "CUDA_ARCH_LIST") and e.value), None)
+                        if e.name in ARCH_LIST_NAMES and e.value), None)
         yield from _arch_list_findings(setting, found)
 
 
@@ -282,7 +222,7 @@ def gpu_arch_unsupported(target: Workload | ImageBuild, ctx: Ctx) -> Iterator[Fi
 def cuda_major_differs_across_stages(build: ImageBuild, ctx: Ctx) -> Iterator[Finding]:
     aliases = {s.alias.text.lower(): s for s in build.stages if s.alias}
     for stage in build.stages:
-        own = _strongest(stage_needs(build, stage, ctx))
+        own = strongest(stage_needs(build, stage, ctx.cuda))
         if own is None:
             continue
         for ins in stage.instructions:
@@ -294,7 +234,7 @@ def cuda_major_differs_across_stages(build: ImageBuild, ctx: Ctx) -> Iterator[Fi
                                            else None)
             if source is None or source is stage:
                 continue
-            theirs = _strongest(stage_needs(build, source, ctx))
+            theirs = strongest(stage_needs(build, source, ctx.cuda))
             if theirs is not None and theirs.cuda.version[0] != own.cuda.version[0]:
                 yield Finding.at(source_flag.span,
                                  f"COPY --from={source_flag.text} brings files built against CUDA {theirs.cuda} "
@@ -379,7 +319,7 @@ def cuda_version_unknown(target: Stage | Container, ctx: Ctx) -> Iterator[Findin
     image = target.base if isinstance(target, Stage) else target.image
     if image is None or image.templated or (isinstance(target, Stage) and target.base_stage is not None):
         return
-    cuda = image_cuda(image.resolved, ctx)
+    cuda = image_cuda(image.resolved, ctx.cuda)
     if isinstance(cuda, Unknown):
         yield _unknown_finding(cuda, image.span, image.resolved)
 

@@ -94,6 +94,37 @@ def from_run(text: str) -> list[Evidence]:
     return found
 
 
+def requirement_refs(text: str) -> list[tuple[str, int, int]]:
+    """The files pip or uv installs read with `-r` / `--requirement` (and `-c` constraints, which pin the
+    same way): (path as written, start, end)."""
+    out = []
+    for words in commands(text):
+        if _installer([w for w, _s, _e in words]) != "pip":
+            continue
+        for i, (word, start, end) in enumerate(words):
+            for flag in ("-r", "--requirement", "-c", "--constraint"):
+                if word == flag and i + 1 < len(words):
+                    out.append(words[i + 1])
+                elif word.startswith(flag + "=") or (flag in ("-r", "-c") and word.startswith(flag) and len(word) > 2
+                                                      and not word.startswith("--")):
+                    skip = len(flag) + (1 if word.startswith(flag + "=") else 0)
+                    out.append((word[skip:], start + skip, end))
+    return out
+
+
+def from_requirements(text: str) -> list[Evidence]:
+    """CUDA pinned by a requirements file: its packages (`torch==2.1.0+cu121`, `nvidia-*-cu12`) and its
+    `--index-url` / `--extra-index-url` lines, which apply to the whole file; offsets into `text`."""
+    words: list[tuple[str, int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        content = re.split(r"(?:^|\s)#", line, maxsplit=1)[0]
+        words += [(m[0], offset + m.start(), offset + m.end())
+                  for m in re.finditer(r"[^\s]+(?:\s*(?:==|~=|>=|<=|===)\s*[^\s;]+)?", content)]
+        offset += len(line) + 1
+    return _pip(words)
+
+
 def _pip(words: list[tuple[str, int, int]]) -> list[Evidence]:
     texts = [w for w, _s, _e in words]
     index_cu = next((m for w in texts for m in [_INDEX_CU.search(w)] if m), None)

@@ -3,6 +3,7 @@ Feature Discovery and cloud labels a pod selects (`knowledge/gpus.json`)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class CudaConfig:
     pools: tuple[Target, ...] = ()
     images: tuple[tuple[str, str], ...] = ()  # (image name prefix, CUDA version)
     everywhere: tuple[Target, ...] = field(default=())  # --driver-version: every workload and image
+    dockerfiles: tuple[tuple[str, str], ...] = ()  # (image name prefix, absolute path of the Dockerfile it is built from)
 
 
 @lru_cache(maxsize=1)
@@ -141,20 +143,32 @@ def for_workload(selector: Mapping[str, str], config: CudaConfig) -> list[Target
     return found + list(config.everywhere)
 
 
-def image_cuda(image: str, config: CudaConfig) -> str | None:
-    """The CUDA configured for an image (`images:` in the configuration): a key names an image with its tag,
-    or without one for every tag; the exact reference wins over the name."""
+def _lookup(image: str, mapping: tuple[tuple[str, str], ...]) -> str | None:
+    """A key names an image with its tag, or without one for every tag; the exact reference wins."""
     name = image.split("@", 1)[0]
-    exact = dict(config.images).get(name)
+    exact = dict(mapping).get(name)
     if exact is not None:
         return exact
-    return next((cuda for key, cuda in config.images if ":" not in key.rsplit("/", 1)[-1] and name.startswith(key + ":")),
-                None)
+    return next((v for key, v in mapping if ":" not in key.rsplit("/", 1)[-1] and name.startswith(key + ":")), None)
 
 
-def from_config(values: Mapping[str, Any], driver: str | None = None) -> CudaConfig:
-    """The CUDA settings of a configuration (`cluster`, `images`) and of `--driver-version`."""
-    images = tuple((name, str(spec["cuda"])) for name, spec in (values.get("images") or {}).items())
+def image_cuda(image: str, config: CudaConfig) -> str | None:
+    """The CUDA configured for an image (`images: {name: {cuda: ...}}` in the configuration)."""
+    return _lookup(image, config.images)
+
+
+def image_dockerfile(image: str, config: CudaConfig) -> str | None:
+    """The Dockerfile configured for an image (`images: {name: {dockerfile: ...}}`), as an absolute path."""
+    return _lookup(image, config.dockerfiles)
+
+
+def from_config(values: Mapping[str, Any], driver: str | None = None, root: str = ".") -> CudaConfig:
+    """The CUDA settings of a configuration (`cluster`, `images`) and of `--driver-version`; Dockerfile
+    paths are relative to `root`, the configuration's folder."""
+    mapped = (values.get("images") or {}).items()
+    images = tuple((name, str(spec["cuda"])) for name, spec in mapped if "cuda" in spec)
+    dockerfiles = tuple((name, os.path.abspath(os.path.join(root, str(spec["dockerfile"]))))
+                        for name, spec in mapped if "dockerfile" in spec)
     version = parse(driver) if driver else None
     everywhere = (Target(f"--driver-version {driver}", version, version, driver=driver),) if version else ()
-    return CudaConfig(pools(values.get("cluster")), images, everywhere)
+    return CudaConfig(pools(values.get("cluster")), images, everywhere, dockerfiles)

@@ -1,0 +1,108 @@
+"""What an image needs from the node: every CUDA its Dockerfile's stages ask for (base image through
+`FROM <stage>` chains, ENV, install lines, requirements files), with the span that proves each."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from mllint.cuda import images, installs, targets, versions
+from mllint.cuda.images import Cuda, Unknown
+from mllint.cuda.targets import CudaConfig
+from mllint.model import ImageBuild, Instruction, Span, Stage
+from mllint.sources.dockerfile import unquote
+
+_ENV_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
+ARCH_LIST_NAMES = ("TORCH_CUDA_ARCH_LIST", "CUDA_ARCH_LIST")
+
+
+@dataclass(frozen=True)
+class Need:
+    """A CUDA an image needs, and where the file says so."""
+
+    cuda: Cuda
+    span: Span
+    what: str  # the image, for messages: "image nvcr.io/nvidia/pytorch:24.01-py3"
+
+
+def env_pairs(ins: Instruction) -> Iterator[tuple[str, str, int, int]]:
+    """(name, value, start, end) of each variable an ENV or ARG instruction sets; offsets into `ins.args`."""
+    text = ins.args[ins.args_offset:]
+    base = ins.args_offset
+    parts = text.split(None, 1)
+    if not parts:
+        return
+    if "=" not in parts[0]:  # the legacy form `ENV NAME value with spaces`
+        if len(parts) == 2:
+            start = base + text.index(parts[1], len(parts[0]))
+            yield parts[0], parts[1].strip(), start, start + len(parts[1].rstrip())
+        return
+    for match in _ENV_PAIR.finditer(text):
+        yield match[1], unquote(match[2]), base + match.start(2), base + match.end(2)
+
+
+def chain(build: ImageBuild, stage: Stage) -> list[Stage]:
+    """The stage and the stages it builds FROM, nearest first."""
+    out, seen = [stage], {stage.index}
+    while out[-1].base_stage is not None and out[-1].base_stage not in seen:
+        seen.add(out[-1].base_stage)
+        out.append(build.stages[out[-1].base_stage])
+    return out
+
+
+def image_cuda(reference: str, config: CudaConfig) -> Cuda | Unknown | None:
+    """The CUDA of an image reference: the configuration's `images:` mapping first, then the tag."""
+    configured = targets.image_cuda(reference, config)
+    if configured is not None:
+        return Cuda(versions.parse(configured) or (), f"the configured CUDA of {reference.split('@')[0]}")
+    return images.resolve(reference)
+
+
+def stage_needs(build: ImageBuild, stage: Stage, config: CudaConfig) -> list[Need]:
+    """Every CUDA the stage's image needs: its base image (through `FROM <stage>`), ENV and install lines."""
+    needs: list[Need] = []
+    what = f"the image built by {build.path}"
+    for current in chain(build, stage):
+        for ins in current.instructions:
+            if ins.keyword == "ENV":
+                for name, value, start, end in env_pairs(ins):
+                    cuda = installs.from_env(name, value)
+                    if cuda is not None:
+                        needs.append(Need(cuda, ins.span_of(start, end), what))
+            elif ins.keyword == "RUN":
+                for ev in installs.from_run(ins.args[ins.args_offset:]):
+                    needs.append(Need(ev.cuda, ins.span_of(ev.start + ins.args_offset, ev.end + ins.args_offset), what))
+        if current.base_stage is None:
+            base = image_cuda(current.base.resolved, config)
+            if isinstance(base, Cuda):
+                needs.append(Need(base, current.base.span, f"image {current.base.resolved}"))
+    return needs
+
+
+def requirement_files(build: ImageBuild, stage: Stage) -> list[tuple[str, Span]]:
+    """The requirements files the stage's pip installs read (`-r file`), as written, with their spans."""
+    out: list[tuple[str, Span]] = []
+    for current in chain(build, stage):
+        for ins in current.instructions:
+            if ins.keyword != "RUN":
+                continue
+            for name, start, end in installs.requirement_refs(ins.args[ins.args_offset:]):
+                out.append((name, ins.span_of(start + ins.args_offset, end + ins.args_offset)))
+    return out
+
+
+def strongest(needs: list[Need]) -> Need | None:
+    """The need that asks for the newest CUDA (the one that decides the driver)."""
+    return max(needs, key=lambda n: (n.cuda.version + (0, 0, 0))[:3], default=None)
+
+
+def arch_list(build: ImageBuild, stage: Stage) -> tuple[str, Span] | None:
+    """TORCH_CUDA_ARCH_LIST (or CUDA_ARCH_LIST) as the stage last sets it, with the value's span."""
+    for current in chain(build, stage):
+        for ins in reversed(current.instructions):
+            if ins.keyword in ("ENV", "ARG"):
+                for name, value, start, end in env_pairs(ins):
+                    if name in ARCH_LIST_NAMES and value:
+                        return value, ins.span_of(start, end)
+    return None
