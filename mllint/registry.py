@@ -18,7 +18,7 @@ from mllint.data import rules_dir
 
 TARGETS = ("File", "Object", "ImageBuild", "Stage", "Workload", "PodSpec", "Container", "Project")
 SEVERITIES = ("note", "warning", "error")
-CHECK_MODULES = ("meta", "gpu", "launchers", "cuda", "pinning", "reliability", "jobs", "ray", "scaling", "tenancy")
+CHECK_MODULES = ("meta", "gpu", "launchers", "cuda", "extensions", "pinning", "reliability", "jobs", "ray", "scaling", "tenancy")
 
 RuleFunc = Callable[..., Iterator[Any]]
 _FUNCTIONS: dict[str, RuleFunc] = {}
