@@ -119,6 +119,9 @@ class PodSpec:
     init_containers: list[Container] = field(default_factory=list)
     volumes: list[tuple[str, dict[str, Any], Span]] = field(default_factory=list)
     node_selector: dict[str, Value] = field(default_factory=dict)
+    # required node affinity: the nodeSelectorTerms (any one may match), each as key -> values its `In`
+    # expressions allow (all must hold); other operators are not kept
+    node_affinity: list[dict[str, tuple[str, ...]]] = field(default_factory=list)
     tolerations: list[dict[str, str]] = field(default_factory=list)
     priority_class_name: Value | None = None
     runtime_class_name: Value | None = None

@@ -305,8 +305,7 @@ def _image_uses(workload: Workload, path: str, cuda: CudaConfig) -> list[ImageUs
     `build:`, or an image the configuration maps to a Dockerfile."""
     from mllint.cuda import targets
 
-    selector = {k: v.text for k, v in workload.pod.node_selector.items()}
-    found = tuple(targets.for_workload(selector, cuda))
+    found = tuple(targets.for_workload_pod(workload.pod, cuda))
     out = []
     for container in workload.pod.all_containers:
         dockerfile = None

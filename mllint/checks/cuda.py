@@ -106,8 +106,7 @@ def _container_needs(container: Container, ctx: Ctx) -> list[Need]:
 
 
 def _workload_targets(workload: Workload, ctx: Ctx) -> list[Target]:
-    selector = {k: v.text for k, v in workload.pod.node_selector.items()}
-    return targets.for_workload(selector, ctx.cuda)
+    return targets.for_workload_pod(workload.pod, ctx.cuda)
 
 
 @rule("ML201")
@@ -176,7 +175,7 @@ def _arch_findings(needs: list[Need], found_targets: list[tuple[Target, str]]) -
             if problem is not None:
                 gpu = target.gpu.model if target.gpu else "GPU"
                 finding = Finding.at(need.span, f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}); "
-                                     f"{target.name} has {gpu} (compute capability {versions.show(target.cc)}): "
+                                     f"on {target.name} the GPU is {gpu} (compute capability {versions.show(target.cc)}): "
                                      f"{problem}, so kernels fail with 'no kernel image is available'{users}",
                                      fix=f"build for a CUDA release that supports compute capability "
                                          f"{versions.show(target.cc)}, or schedule on newer GPUs")
@@ -342,7 +341,7 @@ def _mig_by_model() -> dict[str, frozenset[str]]:
 def mig_profile_not_on_target(container: Container, ctx: Ctx) -> Iterator[Finding]:
     if ctx.workload is None:
         return
-    found = targets.for_workload({k: v.text for k, v in ctx.workload.pod.node_selector.items()}, ctx.cuda)
+    found = _workload_targets(ctx.workload, ctx)
     for name, q in {**container.resources.requests, **container.resources.limits}.items():
         if not name.startswith("nvidia.com/mig-"):
             continue

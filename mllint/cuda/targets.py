@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from mllint.cuda.versions import parse, show
+from mllint.model import PodSpec
 from mllint.knowledge import table
 
 
@@ -150,6 +151,27 @@ def _lookup(image: str, mapping: tuple[tuple[str, str], ...]) -> str | None:
     if exact is not None:
         return exact
     return next((v for key, v in mapping if ":" not in key.rsplit("/", 1)[-1] and name.startswith(key + ":")), None)
+
+
+def pod_selectors(node_selector: Mapping[str, str], affinity: list[dict[str, tuple[str, ...]]],
+                  limit: int = 16) -> list[dict[str, str]]:
+    """The label sets a pod may be placed by: its nodeSelector with each combination its required node
+    affinity allows (`In` expressions; any term may match); at most `limit`."""
+    out: list[dict[str, str]] = []
+    for term in affinity or [{}]:
+        combos: list[dict[str, str]] = [dict(node_selector)]
+        for key, values in term.items():
+            combos = [{**c, key: v} for c in combos for v in values][:limit]
+        out += combos
+    return out[:limit] or [dict(node_selector)]
+
+
+def for_workload_pod(pod: PodSpec, config: CudaConfig) -> list[Target]:
+    """`for_workload` over every label set the pod's nodeSelector and required node affinity allow."""
+    found: dict[Target, None] = {}
+    for selector in pod_selectors({k: v.text for k, v in pod.node_selector.items()}, pod.node_affinity):
+        found.update(dict.fromkeys(for_workload(selector, config)))
+    return list(found)
 
 
 def image_cuda(image: str, config: CudaConfig) -> str | None:

@@ -230,6 +230,14 @@ class NodeReader:
                 source = {key: v for key, _k, v in y.items(vol) if key != "name"}
                 pod.volumes.append((y.text(y.get(vol, "name")) or "", source, self.span(vol)))
         pod.node_selector = self.string_map(y.get(node, "nodeSelector"), f"{where}.nodeSelector")
+        required = y.get(y.get(y.get(node, "affinity"), "nodeAffinity"), "requiredDuringSchedulingIgnoredDuringExecution")
+        for term in self.sequence(y.get(required, "nodeSelectorTerms"), f"{where}.affinity.nodeAffinity"):
+            allowed: dict[str, tuple[str, ...]] = {}
+            for expr in self.sequence(y.get(term, "matchExpressions"), f"{where}.affinity.nodeAffinity"):
+                key, values = y.text(y.get(expr, "key")), y.get(expr, "values")
+                if key and y.text(y.get(expr, "operator")) == "In" and y.is_seq(values):
+                    allowed[key] = tuple(t for t in (y.text(v) for v in values.value) if t is not None)
+            pod.node_affinity.append(allowed)
         for i, tol in enumerate(self.sequence(y.get(node, "tolerations"), f"{where}.tolerations")):
             tol = self.mapping(tol, f"{where}.tolerations[{i}]")
             if tol is not None:
