@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -40,39 +40,99 @@ def cli() -> None:
     """Lint Dockerfiles, Compose files and Kubernetes manifests for ML workloads."""
 
 
+_SCAN_OPTIONS = [
+    click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "gitlab"]), default="text",
+              show_default=True, help="Output format."),
+    click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE."),
+    click.option("--select", multiple=True, help="Only these rules: ids, names or prefixes (ML1), comma-separated."),
+    click.option("--extend-select", multiple=True, help="Add rules to the default set (opt-in rules)."),
+    click.option("--ignore", multiple=True, help="Skip these rules: ids, names or prefixes."),
+    click.option("--severity", multiple=True, help="Override a rule's severity: ML301=error."),
+    click.option("--fail-on", type=click.Choice(["error", "warning", "note", "never"]), default=None,
+              help="Exit 1 when a finding is at or above this severity.  [default: warning]"),
+    click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable)."),
+    click.option("--stdin-filename", help="Name (and so format) of the file read from `-`."),
+    click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True),
+    click.option("-v", "--verbose", is_flag=True, help="List skipped files and suppressed findings."),
+    click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per CPU)."),
+    click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Configuration file (default: .mllint.yaml or pyproject.toml [tool.mllint], found upward)."),
+    click.option("--no-inline-suppressions", is_flag=True,
+              help="Ignore `# mllint: disable` comments and mllint.dev/ignore annotations."),
+    click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+              help="Accept the findings recorded in this baseline file; report only new ones."),
+    click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings as accepted."),
+    click.option("--index", "index_paths", multiple=True, type=click.Path(),
+              help="Also read these paths for cross-file facts (quotas, HPAs, PriorityClasses), reporting only "
+                   "on PATHS: what a pre-commit hook needs."),
+    click.option("--driver-version", help="Check images and workloads against this NVIDIA driver (e.g. 535.104.05)."),
+]
+
+
+def _scan_options(func: Any) -> Any:
+    """The options `scan` and `live` share."""
+    for option in reversed(_SCAN_OPTIONS):
+        func = option(func)
+    return func
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "gitlab"]), default="text",
-              show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
-@click.option("--select", multiple=True, help="Only these rules: ids, names or prefixes (ML1), comma-separated.")
-@click.option("--extend-select", multiple=True, help="Add rules to the default set (opt-in rules).")
-@click.option("--ignore", multiple=True, help="Skip these rules: ids, names or prefixes.")
-@click.option("--severity", multiple=True, help="Override a rule's severity: ML301=error.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "note", "never"]), default=None,
-              help="Exit 1 when a finding is at or above this severity.  [default: warning]")
-@click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
-@click.option("--stdin-filename", help="Name (and so format) of the file read from `-`.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
-@click.option("-v", "--verbose", is_flag=True, help="List skipped files and suppressed findings.")
-@click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per CPU).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Configuration file (default: .mllint.yaml or pyproject.toml [tool.mllint], found upward).")
-@click.option("--no-inline-suppressions", is_flag=True,
-              help="Ignore `# mllint: disable` comments and mllint.dev/ignore annotations.")
-@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
-              help="Accept the findings recorded in this baseline file; report only new ones.")
-@click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings as accepted.")
-@click.option("--index", "index_paths", multiple=True, type=click.Path(),
-              help="Also read these paths for cross-file facts (quotas, HPAs, PriorityClasses), reporting only "
-                   "on PATHS: what a pre-commit hook needs.")
-@click.option("--driver-version", help="Check images and workloads against this NVIDIA driver (e.g. 535.104.05).")
-def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
+@_scan_options
+@click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
+              help="Check against the host profile `mllint live --write-profile` wrote (in place of `cluster`).")
+def scan(paths: tuple[str, ...], profile_path: str | None, **settings: Any) -> None:
+    """Scan PATHS (files or directories; `-` for stdin; default `.`)."""
+    profile = None
+    if profile_path:
+        from mllint.live.host import ProfileError, read_profile
+
+        try:
+            profile = read_profile(profile_path)
+        except ProfileError as exc:
+            raise click.UsageError(str(exc)) from None
+    _run(paths, profile=profile, **settings)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@_scan_options
+@click.option("--write-profile", type=click.Path(dir_okay=False),
+              help="Save the host as a profile for `mllint scan --profile` (e.g. in CI, where there is no GPU).")
+@click.option("--fake-nvml", type=click.Path(exists=True, dir_okay=False), hidden=True,
+              help="Read a fake host description (JSON) instead of NVML, for tests and demonstrations.")
+def live(paths: tuple[str, ...], write_profile: str | None, fake_nvml: str | None, **settings: Any) -> None:
+    """Read this host's GPUs through NVML and check PATHS (default `.`) against them."""
+    from mllint.live import nvml
+    from mllint.live.host import write_profile as save
+
+    try:
+        if fake_nvml:
+            from mllint.live.fake import FakeNvml
+
+            backend: nvml.Backend = FakeNvml.from_file(fake_nvml)
+        else:
+            backend = nvml.load()
+        host = nvml.read_host(backend)
+    except nvml.LiveError as exc:
+        click.echo(f"mllint live: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    if write_profile:
+        try:
+            save(host, write_profile)
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {write_profile}: {exc.strerror}") from None
+        click.echo(f"mllint: wrote the profile of {host.hostname} ({len(host.gpus)} GPUs, driver {host.driver}) "
+                   f"to {write_profile}", err=True)
+    _run(paths, profile={"pools": [host.pool()]}, host=host, **settings)
+
+
+def _run(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
          extend_select: tuple[str, ...], ignore: tuple[str, ...], severity: tuple[str, ...], fail_on: str | None,
          exclude: tuple[str, ...], stdin_filename: str | None, color: str, verbose: bool, jobs: int,
          config_path: str | None, no_inline_suppressions: bool, baseline_path: str | None,
-         write_baseline: str | None, index_paths: tuple[str, ...], driver_version: str | None) -> None:
-    """Scan PATHS (files or directories; `-` for stdin; default `.`)."""
+         write_baseline: str | None, index_paths: tuple[str, ...], driver_version: str | None,
+         profile: dict[str, Any] | None = None, host: Any = None) -> None:
     from mllint import baseline, config, engine
     from mllint.report import render
 
@@ -88,7 +148,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
         per_path_ignores=cfg.get("per-path-ignores", {}),
         inline_suppressions=not no_inline_suppressions and cfg.get("inline-suppressions", True),
         config_root=str(cfg.root) if cfg.path else None, index_paths=list(index_paths), rule_files=cfg.rule_files,
-        cuda=_cuda_config(cfg, driver_version),
+        cuda=_cuda_config(cfg, driver_version, profile), host=host,
     )
     fail_on = fail_on or cfg.get("fail-on") or "warning"
     if baseline_path is None and cfg.get("baseline") and not write_baseline:
@@ -166,13 +226,13 @@ def config_validate(path: str | None, config_path: str | None) -> None:
     raise SystemExit(1 if problems else 0)
 
 
-def _cuda_config(cfg: Config, driver_version: str | None) -> CudaConfig:
+def _cuda_config(cfg: Config, driver_version: str | None, profile: dict[str, Any] | None = None) -> CudaConfig:
     from mllint.cuda import targets
 
     if driver_version is not None and not re.fullmatch(r"\d+\.\d+(\.\d+)?", driver_version.strip()):
         raise click.BadParameter(f"{driver_version!r}: expected a driver version such as 535.104.05",
                                  param_hint="--driver-version")
-    return targets.from_config(cfg.values, driver_version, str(cfg.root))
+    return targets.from_config(cfg.values, driver_version, str(cfg.root), profile)
 
 
 def _load_config(config_path: str | None, start: str) -> Config:

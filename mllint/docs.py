@@ -18,13 +18,16 @@ def _example(path: str) -> str:
             files = sorted(p for p in root.rglob("*") if p.is_file())
             return "\n\n".join(f"# {p.relative_to(root).as_posix()}\n" + p.read_text(encoding="utf-8").rstrip()
                                 for p in files)
+        if root.suffix == ".json":  # a live-mode example names the fake host it reads
+            host = root.parent / json.loads(root.read_text(encoding="utf-8"))["host"]
+            return host.read_text(encoding="utf-8").rstrip()
         return root.read_text(encoding="utf-8").rstrip()
     except OSError:
         return f"({path} is not installed)"
 
 
 def _lang(path: str) -> str:
-    return "dockerfile" if "ockerfile" in path else "yaml"
+    return "dockerfile" if "ockerfile" in path else "json" if path.endswith(".json") else "yaml"
 
 
 def table() -> str:

@@ -45,6 +45,7 @@ class Options:
     rule_files: Sequence[str] = ()  # the custom rules activated for this scan, for workers that do not fork
     progress: Callable[[int, int], None] | None = None  # called with (files done, files in all)
     cuda: CudaConfig = field(default_factory=CudaConfig)  # cluster profile, image → CUDA, --driver-version
+    host: Any = None  # live mode: the mllint.live.host.Host that Host rules check
 
 
 @dataclass
@@ -154,6 +155,8 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
         if file_facts_ is not None:
             facts.append(file_facts_)
     findings.extend(_check_project(ProjectFacts(facts), plan, texts))
+    if options.host is not None:
+        findings.extend(_check_host(options.host, plan))
     if options.per_path_ignores:
         findings = _drop_per_path(findings, options)
     if reported is not None:
@@ -417,6 +420,20 @@ def _check_project(project: ProjectFacts, plan: Plan, texts: dict[str, list[str]
         if plan.inline_suppressions:
             suppress.apply(group, suppress.directives(path, text), _rule_names())
         _fingerprint(group, text)
+    return findings
+
+
+def _check_host(host: Any, plan: Plan) -> list[Finding]:
+    """Run the Host rules (live mode) once over the host's facts; their findings name the host, not a file."""
+    from mllint.checks.context import HostCtx
+
+    findings: list[Finding] = []
+    for rule in (registry()[rid] for rid in plan.rule_ids if "Host" in registry()[rid].meta.targets):
+        for finding in rule.func(host, HostCtx(Params(plan.params.get(rule.meta.id, {})))):
+            finding.rule = rule.meta.id
+            _finish(finding, rule, plan, host, None)
+            findings.append(finding)
+    _fingerprint(findings, "")
     return findings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,9 @@ def test_fixture(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         select = ["ML003", "ML101"]
     if rule == "ML006":  # a comment is unused only when the rule it names ran
         select = ["ML006", "ML301"]
+    if "Host" in registry()[rule].meta.targets:  # a live-mode rule: its fixture names a fake host
+        _check_host_fixture(case, rule)
+        return
     cuda = targets.CudaConfig()
     if (case / ".mllint.yaml").is_file():  # a directory fixture's cluster profile and image mappings
         cuda = targets.from_config(config.load(case / ".mllint.yaml").values, root=str(case))
@@ -48,6 +52,17 @@ def test_fixture(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert expected, "a bad-* fixture needs at least one `# expect:` line"
     else:
         assert not expected, "an ok-* fixture expects nothing"
+
+
+def _check_host_fixture(case: Path, rule: str) -> None:
+    from mllint.live.fake import FakeNvml
+    from mllint.live.nvml import read_host
+
+    spec = json.loads(case.read_text(encoding="utf-8"))
+    host = read_host(FakeNvml.from_file(case.parent / spec["host"]))
+    result = engine.scan([], engine.Options(select=[rule], jobs=1, host=host))
+    assert sorted(f.span.path for f in result.findings) == sorted(spec["expect"]), _explain(result, set())
+    assert bool(spec["expect"]) == case.name.startswith("bad-")
 
 
 def _explain(result: engine.Result, expected: set[tuple[str, str, int, int | None]]) -> str:

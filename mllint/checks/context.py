@@ -40,6 +40,13 @@ class ProjectCtx:
     cuda: CudaConfig = field(default_factory=CudaConfig)
 
 
+@dataclass(slots=True)
+class HostCtx:
+    """What a Host rule (live mode) receives besides the host's facts."""
+
+    params: Params
+
+
 def gpu_names(container: Container, patterns: tuple[str, ...] | list[str]) -> list[str]:
     """The container's resource names (requests or limits) that are GPUs by the `patterns` globs."""
     names = dict.fromkeys([*container.resources.requests, *container.resources.limits])

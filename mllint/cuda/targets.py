@@ -35,6 +35,9 @@ class Target:
     mig_profiles: tuple[str, ...] | None = None
     labels: tuple[tuple[str, str], ...] = ()  # a pool's node labels, to match pods' nodeSelectors
     driver: str | None = None  # as written
+    gpus: int | None = None  # GPUs per node
+    gpu_memory: int | None = None  # MiB per GPU
+    mig: bool = False  # MIG enabled on every GPU
 
     @property
     def driver_text(self) -> str:
@@ -122,10 +125,11 @@ def pools(config: Mapping[str, Any] | None) -> tuple[Target, ...]:
         driver = parse(str(pool["driver"])) if pool.get("driver") is not None else None
         found = gpu(pool["gpu"]) if pool.get("gpu") else None
         out.append(Target(
-            f"pool {pool['name']!r}", driver, driver, found, found.cc if found else None,
+            f"{'host' if pool.get('host') else 'pool'} {pool['name']!r}", driver, driver, found, found.cc if found else None,
             tuple(pool["mig-profiles"]) if "mig-profiles" in pool else None,
             tuple(sorted((k, str(v)) for k, v in (pool.get("labels") or {}).items())),
             str(pool["driver"]) if pool.get("driver") is not None else None,
+            pool.get("gpus"), pool.get("gpu-memory"), bool(pool.get("mig")),
         ))
     return tuple(out)
 
@@ -184,13 +188,14 @@ def image_dockerfile(image: str, config: CudaConfig) -> str | None:
     return _lookup(image, config.dockerfiles)
 
 
-def from_config(values: Mapping[str, Any], driver: str | None = None, root: str = ".") -> CudaConfig:
+def from_config(values: Mapping[str, Any], driver: str | None = None, root: str = ".",
+                profile: Mapping[str, Any] | None = None) -> CudaConfig:
     """The CUDA settings of a configuration (`cluster`, `images`) and of `--driver-version`; Dockerfile
-    paths are relative to `root`, the configuration's folder."""
+    paths are relative to `root`, the configuration's folder. A host profile's pools replace `cluster`."""
     mapped = (values.get("images") or {}).items()
     images = tuple((name, str(spec["cuda"])) for name, spec in mapped if "cuda" in spec)
     dockerfiles = tuple((name, os.path.abspath(os.path.join(root, str(spec["dockerfile"]))))
                         for name, spec in mapped if "dockerfile" in spec)
     version = parse(driver) if driver else None
     everywhere = (Target(f"--driver-version {driver}", version, version, driver=driver),) if version else ()
-    return CudaConfig(pools(values.get("cluster")), images, everywhere, dockerfiles)
+    return CudaConfig(pools(profile if profile is not None else values.get("cluster")), images, everywhere, dockerfiles)

@@ -31,6 +31,6 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
                 "path": f.span.path,
                 "positions": {"begin": {"line": f.span.line, "column": f.span.column},
                               "end": {"line": f.span.end_line, "column": f.span.end_column}},
-            },
+            } if f.span.line else {"path": f.span.path, "lines": {"begin": 1}},  # a host: Code Quality needs a line
         })
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

@@ -49,13 +49,17 @@ def document(result: Result) -> dict[str, Any]:
     index = {rid: i for i, rid in enumerate(ids)}
     results = []
     for f in result.findings:
-        region = {"startLine": f.span.line, "startColumn": f.span.column,
-                  "endLine": f.span.end_line, "endColumn": max(f.span.end_column, f.span.column + 1)
-                  if f.span.end_line == f.span.line else f.span.end_column}
-        physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.span.path), "uriBaseId": "%SRCROOT%"},
-                                    "region": region}
-        _add_snippets(result, f.span.path, f.span.line, physical)
-        location: dict[str, Any] = {"physicalLocation": physical}
+        location: dict[str, Any] = {}
+        if f.span.line:
+            region = {"startLine": f.span.line, "startColumn": f.span.column,
+                      "endLine": f.span.end_line, "endColumn": max(f.span.end_column, f.span.column + 1)
+                      if f.span.end_line == f.span.line else f.span.end_column}
+            physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.span.path), "uriBaseId": "%SRCROOT%"},
+                                        "region": region}
+            _add_snippets(result, f.span.path, f.span.line, physical)
+            location["physicalLocation"] = physical
+        else:  # a host or GPU that live mode read: a resource, not a file
+            location["logicalLocations"] = [{"fullyQualifiedName": f.span.path, "kind": "resource"}]
         if f.logical:
             location["logicalLocations"] = [{"fullyQualifiedName": f.logical, "kind": "object"}]
         entry: dict[str, Any] = {

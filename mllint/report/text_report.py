@@ -18,9 +18,10 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
             continue
         rule = result.rules.get(f.rule)
         name = rule.meta.name if rule else f.rule
-        out.append(f"{c('bold', f'{f.span.path}:{f.span.line}:{f.span.column}')}: "
+        where = f"{f.span.path}:{f.span.line}:{f.span.column}" if f.span.line else f.span.path  # a host (live mode)
+        out.append(f"{c('bold', where)}: "
                    f"{c(f.severity, f.rule)} {c(f.severity, f.severity)}: {f.message} {c('dim', f'[{name}]')}")
-        line = result.source_line(f.span.path, f.span.line)
+        line = result.source_line(f.span.path, f.span.line) if f.span.line else None
         if line is not None:
             gutter = len(str(f.span.line))
             shown = line.expandtabs(1)
