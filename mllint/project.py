@@ -13,14 +13,16 @@ import posixpath
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mllint import suppress
 from mllint import yamlsrc as y
-from mllint.cuda.needs import Need
-from mllint.cuda.targets import CudaConfig, Target
 from mllint.model import Quantity, SourceFile, Span, Value, Workload
 from mllint.sources.podspec import NodeReader
+
+if TYPE_CHECKING:  # the CUDA modules load only for files that need them
+    from mllint.cuda.needs import Need
+    from mllint.cuda.targets import CudaConfig, Target
 
 HPA_TARGET_RESOURCES = ("cpu", "memory")
 
@@ -149,6 +151,8 @@ def _key(path: str) -> str:
 
 def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...], cuda: CudaConfig | None = None) -> FileFacts | None:
     """The facts of one parsed file; None when it holds nothing cross-file rules read."""
+    from mllint.cuda.targets import CudaConfig
+
     cuda = cuda or CudaConfig()
     if file.kind == "requirements":
         return _requirements_facts(file)
@@ -268,6 +272,7 @@ def _hpa(reader: NodeReader, name: str, namespace: str | None, spec: Any, path: 
 
 def _requirements_facts(file: SourceFile) -> FileFacts | None:
     from mllint.cuda import installs
+    from mllint.cuda.needs import Need
 
     needs = [Need(ev.cuda, _offset_span(file, ev.start, ev.end), f"the packages of {file.path}")
              for ev in installs.from_requirements(file.text)]
