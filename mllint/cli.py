@@ -211,8 +211,6 @@ def config_group() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="The file to check.")
 def config_validate(path: str | None, config_path: str | None) -> None:
     """Validate the configuration that `mllint scan PATH` would use."""
-    from mllint import config
-
     from mllint import policy
 
     cfg = _load_config(config_path, path or ".")
