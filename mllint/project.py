@@ -204,16 +204,7 @@ def _workload(reader: NodeReader, w: Workload, gpu_patterns: tuple[str, ...], is
     replicas = w.replicas
     if replicas is None and w.group is not None:
         replicas = reader.integer(w.group, "minReplicas")
-    gpus: dict[str, Decimal] = {}
-    gpu_span = None
-    for containers, combine in ((w.pod.containers, "sum"), (w.pod.init_containers, "max")):
-        for c in containers:
-            for name, q in {**c.resources.requests, **c.resources.limits}.items():
-                if q.amount is None or not any(fnmatchcase(name, p) for p in gpu_patterns):
-                    continue
-                gpu_span = gpu_span or q.span
-                have = gpus.get(name, Decimal(0))
-                gpus[name] = have + q.amount if combine == "sum" else max(have, q.amount)
+    gpus, gpu_span = pod_gpus(w, gpu_patterns)
     without: dict[str, list[str]] = {}
     for resource in HPA_TARGET_RESOURCES:
         without[resource] = [c.name for c in w.pod.containers
@@ -231,6 +222,22 @@ def _workload(reader: NodeReader, w: Workload, gpu_patterns: tuple[str, ...], is
         containers_without=without,
         serving=any(is_server(w, c) for c in w.pod.containers),
     )
+
+
+def pod_gpus(w: Workload, gpu_patterns: tuple[str, ...]) -> tuple[dict[str, Decimal], Span | None]:
+    """GPUs one pod holds, by resource name (its containers' sum, or its largest init container, as the
+    scheduler reserves them), and the span of the first GPU quantity."""
+    gpus: dict[str, Decimal] = {}
+    gpu_span = None
+    for containers, combine in ((w.pod.containers, "sum"), (w.pod.init_containers, "max")):
+        for c in containers:
+            for name, q in {**c.resources.requests, **c.resources.limits}.items():
+                if q.amount is None or not any(fnmatchcase(name, p) for p in gpu_patterns):
+                    continue
+                gpu_span = gpu_span or q.span
+                have = gpus.get(name, Decimal(0))
+                gpus[name] = have + q.amount if combine == "sum" else max(have, q.amount)
+    return gpus, gpu_span
 
 
 def _replicas_item(w: Workload) -> Any:

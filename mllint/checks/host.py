@@ -5,36 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from fnmatch import fnmatchcase
 
 from mllint.checks.context import Ctx, HostCtx, who
 from mllint.cuda import targets
 from mllint.live.host import Host
 from mllint.model import Container, Finding, Span, Workload
+from mllint.project import pod_gpus
 from mllint.registry import rule
-
-
-def _pod_gpus(workload: Workload, patterns: tuple[str, ...]) -> tuple[Decimal, Span | None]:
-    """GPUs one pod of the workload holds: its containers' sum, or its largest init container."""
-    total, init, span = Decimal(0), Decimal(0), None
-    for containers, is_init in ((workload.pod.containers, False), (workload.pod.init_containers, True)):
-        for c in containers:
-            amount = Decimal(0)
-            for name, q in {**c.resources.requests, **c.resources.limits}.items():
-                if q.amount is not None and any(fnmatchcase(name, p) for p in patterns) \
-                        and not name.startswith("nvidia.com/mig-"):
-                    amount = max(amount, q.amount)
-                    span = span or q.span
-            if is_init:
-                init = max(init, amount)
-            else:
-                total += amount
-    return max(total, init), span
 
 
 @rule("ML801")
 def gpus_exceed_node(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
-    wanted, span = _pod_gpus(workload, ctx.gpu_resources)
+    gpus, span = pod_gpus(workload, ctx.gpu_resources)
+    wanted = sum((n for name, n in gpus.items() if not name.startswith("nvidia.com/mig-")), Decimal(0))
     found = [t for t in targets.for_workload_pod(workload.pod, ctx.cuda) if t.gpus is not None]
     if not wanted or span is None or not found or any(wanted <= t.gpus for t in found if t.gpus is not None):
         return
