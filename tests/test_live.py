@@ -56,7 +56,8 @@ def test_host_facts_of_an_h100_node() -> None:
     assert (gpu.name, gpu.memory_mib, gpu.cc, gpu.mig_enabled, gpu.persistence, gpu.ecc_uncorrected) == \
         ("NVIDIA H100 80GB HBM3", 81559, (9, 0), False, True, 0)
     assert host.pool() == {"name": "dgx-h100-01", "host": True, "driver": "550.54.15", "gpus": 8,
-                           "gpu": "NVIDIA H100 80GB HBM3", "gpu-memory": 81559, "mig-profiles": []}
+                           "gpu": "NVIDIA H100 80GB HBM3", "compute-capability": "9.0", "gpu-memory": 81559,
+                           "mig-profiles": []}
 
 
 def test_host_facts_of_mig_t4_and_lost_gpus() -> None:
@@ -69,6 +70,15 @@ def test_host_facts_of_mig_t4_and_lost_gpus() -> None:
     lost = _read("gpu-lost")
     assert [g.lost for g in lost.gpus] == [None, None, "GPU is lost", None]
     assert lost.pool()["gpus"] == 3
+
+
+def test_host_compute_capability_judges_unknown_models(tmp_path: Path) -> None:
+    spec = json.loads((HOSTS / "t4-470.json").read_text())
+    spec["driver"], spec["gpus"][0]["name"], spec["gpus"][0]["cc"] = "580.65.06", "NVIDIA Future GPU", [6, 1]
+    (tmp_path / "host.json").write_text(json.dumps(spec))
+    (tmp_path / "Dockerfile").write_text("FROM nvidia/cuda:13.0.0-runtime-ubuntu24.04\n")
+    code, out, _err = _live(str(tmp_path), "--fake-nvml", str(tmp_path / "host.json"), "--select", "ML202")
+    assert code == 1 and "compute capability 6.1" in out and "CUDA 13.0 and later build nothing below" in out
 
 
 @pytest.mark.parametrize(("host", "words"), [

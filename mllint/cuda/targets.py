@@ -124,8 +124,10 @@ def pools(config: Mapping[str, Any] | None) -> tuple[Target, ...]:
     for pool in (config or {}).get("pools", []):
         driver = parse(str(pool["driver"])) if pool.get("driver") is not None else None
         found = gpu(pool["gpu"]) if pool.get("gpu") else None
+        written = parse(pool["compute-capability"]) if pool.get("compute-capability") else None
+        cc = (written[0], written[1]) if written and len(written) >= 2 else found.cc if found else None
         out.append(Target(
-            f"{'host' if pool.get('host') else 'pool'} {pool['name']!r}", driver, driver, found, found.cc if found else None,
+            f"{'host' if pool.get('host') else 'pool'} {pool['name']!r}", driver, driver, found, cc,
             tuple(pool["mig-profiles"]) if "mig-profiles" in pool else None,
             tuple(sorted((k, str(v)) for k, v in (pool.get("labels") or {}).items())),
             str(pool["driver"]) if pool.get("driver") is not None else None,

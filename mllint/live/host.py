@@ -51,6 +51,9 @@ class Host:
         models = list(dict.fromkeys(g.name for g in live if g.name))
         if models:
             pool["gpu"] = models[0]
+        capabilities = sorted({g.cc for g in live if g.cc is not None})
+        if capabilities:
+            pool["compute-capability"] = "{}.{}".format(*capabilities[0])  # the oldest GPU decides
         memory = [g.memory_mib for g in live if g.memory_mib is not None]
         if memory:
             pool["gpu-memory"] = min(memory)
