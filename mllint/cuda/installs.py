@@ -4,7 +4,6 @@ packages, `ENV CUDA_VERSION` and `NVIDIA_REQUIRE_CUDA`. Each answer carries wher
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,7 +19,6 @@ class Evidence:
     end: int
 
 
-_SEPARATORS = re.compile(r"&&|\|\||[;|\n]")
 _INDEX_CU = re.compile(r"/whl/(?:nightly/|test/)?cu(\d{2})(\d)\b")
 _INDEX_CPU = re.compile(r"/whl/(?:nightly/|test/)?cpu\b")
 _TORCH = re.compile(r"^torch(?:\[[^\]]*\])?(?:(==|~=|>=|<=|>|<|===)\s*([0-9][^,;\s]*))?")
@@ -40,29 +38,11 @@ def _torch_defaults() -> dict[str, str]:
     return dict(table("frameworks")["pytorch_pypi_default"]["versions"])
 
 
-def _words(command: str, base: int) -> list[tuple[str, int, int]]:
-    """Shell words with their offsets (quotes removed from the word, kept out of the span)."""
-    out = []
-    for match in re.finditer(r"\"[^\"]*\"|'[^']*'|\S+", command):
-        word = match[0]
-        try:
-            text = " ".join(shlex.split(word)) if word[0] in "\"'" else word
-        except ValueError:
-            text = word
-        out.append((text, base + match.start(), base + match.end()))
-    return out
-
-
 def commands(text: str) -> list[list[tuple[str, int, int]]]:
-    """The simple commands of a shell line (split at &&, ||, ;, | and newlines), as words with offsets."""
-    out, start = [], 0
-    for match in list(_SEPARATORS.finditer(text)) + [None]:
-        end = match.start() if match else len(text)
-        words = _words(text[start:end], start)
-        if words:
-            out.append(words)
-        start = match.end() if match else len(text)
-    return out
+    """The simple commands of a shell line, as words with offsets (`mllint.shell`)."""
+    from mllint.shell import commands as split
+
+    return split(text)
 
 
 def _installer(words: list[str]) -> str | None:
