@@ -204,7 +204,7 @@ def _workload(reader: NodeReader, w: Workload, gpu_patterns: tuple[str, ...], is
     replicas = w.replicas
     if replicas is None and w.group is not None:
         replicas = reader.integer(w.group, "minReplicas")
-    gpus, gpu_span = pod_gpus(w, gpu_patterns)
+    gpus, spans = pod_gpus(w, gpu_patterns)
     without: dict[str, list[str]] = {}
     for resource in HPA_TARGET_RESOURCES:
         without[resource] = [c.name for c in w.pod.containers
@@ -218,26 +218,26 @@ def _workload(reader: NodeReader, w: Workload, gpu_patterns: tuple[str, ...], is
         name_span=reader.span(meta_name) if meta_name is not None else w.span,
         replicas=replicas if replicas is not None else 1,
         replicas_span=reader.span(replicas_item) if replicas_item is not None else None,
-        gpus=gpus, gpu_span=gpu_span, priority_class=priority, labels=dict(w.labels),
+        gpus=gpus, gpu_span=next(iter(spans.values()), None), priority_class=priority, labels=dict(w.labels),
         containers_without=without,
         serving=any(is_server(w, c) for c in w.pod.containers),
     )
 
 
-def pod_gpus(w: Workload, gpu_patterns: tuple[str, ...]) -> tuple[dict[str, Decimal], Span | None]:
+def pod_gpus(w: Workload, gpu_patterns: tuple[str, ...]) -> tuple[dict[str, Decimal], dict[str, Span]]:
     """GPUs one pod holds, by resource name (its containers' sum, or its largest init container, as the
-    scheduler reserves them), and the span of the first GPU quantity."""
+    scheduler reserves them), and the span of each resource's first quantity."""
     gpus: dict[str, Decimal] = {}
-    gpu_span = None
+    spans: dict[str, Span] = {}
     for containers, combine in ((w.pod.containers, "sum"), (w.pod.init_containers, "max")):
         for c in containers:
             for name, q in {**c.resources.requests, **c.resources.limits}.items():
                 if q.amount is None or not any(fnmatchcase(name, p) for p in gpu_patterns):
                     continue
-                gpu_span = gpu_span or q.span
+                spans.setdefault(name, q.span)
                 have = gpus.get(name, Decimal(0))
                 gpus[name] = have + q.amount if combine == "sum" else max(have, q.amount)
-    return gpus, gpu_span
+    return gpus, spans
 
 
 def _replicas_item(w: Workload) -> Any:
@@ -303,7 +303,7 @@ def _build_facts(file: SourceFile, cuda: CudaConfig) -> FileFacts | None:
     requirements = []
     for name, span in needs.requirement_files(build, final):
         if "$" not in name and "://" not in name:  # in the build context, which is usually the Dockerfile's folder
-            requirements.append((_key(os.path.join(folder, name.lstrip("/") if name.startswith("/") else name)), span))
+            requirements.append((_key(os.path.join(folder, name.lstrip("/"))), span))
             if name.startswith("/") or os.path.dirname(name):  # COPY requirements.txt /app/: try the basename too
                 requirements.append((_key(os.path.join(folder, os.path.basename(name))), span))
     facts = FileFacts(file.path)

@@ -143,9 +143,10 @@ def test_profile_round_trip(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "words"), [
-    ("{", "not JSON"),
+    ("{", "host.json:"),
     ('{"cluster": {}}', "not an mllint host profile"),
-    ('{"mllint-host-profile": 1, "cluster": {"pools": [{"name": "x", "gpus": "eight"}]}}', "cluster.pools.0.gpus"),
+    ('{"mllint-host-profile": 1,\n "cluster": {"pools": [{"name": "x", "gpus": "eight"}]}}',
+     "host.json:2:46: cluster.pools.0.gpus: 'eight' is not of type 'integer'"),
 ])
 def test_bad_profiles_are_usage_errors(tmp_path: Path, text: str, words: str) -> None:
     profile = tmp_path / "host.json"

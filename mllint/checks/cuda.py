@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from mllint.checks.context import Ctx, ProjectCtx, who
-from mllint.cuda import installs, targets, versions
+from mllint.cuda import targets, versions
 from mllint.cuda.images import Cuda, Unknown
 from mllint.cuda.needs import ARCH_LIST_NAMES, Need, env_pairs, image_cuda, stage_needs, strongest
 from mllint.cuda.targets import CudaConfig, Target
@@ -15,6 +15,7 @@ from mllint.knowledge import table
 from mllint.model import Container, Finding, ImageBuild, Span, Stage, Workload
 from mllint.project import BuildFacts, ProjectFacts
 from mllint.registry import rule
+from mllint.shell import commands
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
@@ -259,7 +260,7 @@ def driver_installed_in_image(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         if ins.keyword != "RUN":
             continue
         text = ins.args[ins.args_offset:]
-        for words in installs.commands(text):
+        for words in commands(text):
             names = [w.rsplit("/", 1)[-1] for w, _s, _e in words]
             runfile = next(((w, s, e) for w, s, e in words if re.match(r"(?:\./|.*/)?NVIDIA-Linux-.*\.run$", w)), None)
             hits = []

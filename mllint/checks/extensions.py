@@ -11,10 +11,11 @@ from functools import lru_cache
 from mllint.checks.context import Ctx
 from mllint.cuda import installs, versions
 from mllint.cuda.images import Cuda
-from mllint.cuda.needs import chain, env_pairs, image_cuda
+from mllint.cuda.needs import ARCH_LIST_NAMES, chain, env_pairs, image_cuda
 from mllint.knowledge import table
 from mllint.model import Finding, Instruction, Span, Stage
 from mllint.registry import rule
+from mllint.shell import Word, commands
 
 _NVCC = re.compile(r"^(?:cuda-(?:nvcc|toolkit|compiler|minimal-build)-(\d+)-(\d+)(?:=.*)?"
                    r"|(?:nvidia::|conda-forge::)?cuda-(?:nvcc|toolkit)[=<>]+=?(\d+)\.(\d+).*"
@@ -51,11 +52,14 @@ class _Build:
 
     def read_env(self, ins: Instruction) -> None:
         for name, value, _start, _end in env_pairs(ins):
-            if name in _known()[2] or name in ("TORCH_CUDA_ARCH_LIST",):
-                (self.switches.add if value.strip().lower() in _TRUE or name == "TORCH_CUDA_ARCH_LIST" and value
-                 else self.switches.discard)(name)
+            if name == ARCH_LIST_NAMES[0] or name in _known()[2]:
+                on = bool(value) if name == ARCH_LIST_NAMES[0] else value.strip().lower() in _TRUE
+                if on:
+                    self.switches.add(name)
+                else:
+                    self.switches.discard(name)
 
-    def read_command(self, words: list[tuple[str, int, int]]) -> None:
+    def read_command(self, words: list[Word]) -> None:
         texts = [w for w, _s, _e in words]
         if "install" not in texts and "create" not in texts:
             return
@@ -67,24 +71,21 @@ class _Build:
             conda = _CONDA_TORCH.match(word)
             if conda:
                 self.torch = _Cuda((int(conda[1]), int(conda[2])), f"conda install {word}")
-        text = " ".join(texts)
-        for ev in installs.from_run(text):
-            spec = text[ev.start:ev.end]
-            if _name(spec) == "torch":
+        by_start = {start: word for word, start, _end in words}
+        for ev in installs.from_command(words):
+            if _name(by_start.get(ev.start, "")) == "torch":
                 self.torch = _Cuda(ev.cuda.version, ev.cuda.origin)
 
 
-def _extensions(words: list[tuple[str, int, int]], cloned: list[tuple[str, int, int]],
-                switches: set[str]) -> list[tuple[str, int, int]]:
+def _extensions(words: list[Word], cloned: list[Word], switches: set[str]) -> list[Word]:
     """The words of one command that compile a CUDA extension: a known package or repository installed by
     pip, or a source build (`pip install .`, `setup.py install`) of a cloned repository or with FORCE_CUDA."""
     pypi, repos, build_switches = _known()
     texts = [w for w, _s, _e in words]
     inline = {w.split("=", 1)[0] for w in texts if re.match(r"^[A-Z_][A-Z0-9_]*=(1|true|yes|on)$", w, re.I)}
-    forced = bool((switches | inline) & (build_switches | {"TORCH_CUDA_ARCH_LIST"}))
+    forced = bool((switches | inline) & (build_switches | {ARCH_LIST_NAMES[0]}))
     names = [w.rsplit("/", 1)[-1] for w in texts]
-    pip = "install" in names and any(re.fullmatch(r"pip\d?(\.\d+)?", n) or n == "uv" for n in names) \
-        or ("-m" in names and "pip" in names and "install" in names)
+    pip = installs.installer(texts) == "pip"
     setup = next((i for i, n in enumerate(names) if n == "setup.py"), None)
     found = []
     if pip:
@@ -121,8 +122,8 @@ def cuda_extension_build(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                 state.read_env(ins)
             if ins.keyword != "RUN":
                 continue
-            cloned: list[tuple[str, int, int]] = []
-            for words in installs.commands(ins.args[ins.args_offset:]):
+            cloned: list[Word] = []
+            for words in commands(ins.args[ins.args_offset:]):
                 texts = [w for w, _s, _e in words]
                 if "git" in texts and "clone" in texts:
                     cloned += [w for w in words if any(r in w[0].lower() for r in _known()[1])]

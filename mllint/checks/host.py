@@ -16,8 +16,10 @@ from mllint.registry import rule
 
 @rule("ML801")
 def gpus_exceed_node(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
-    gpus, span = pod_gpus(workload, ctx.gpu_resources)
-    wanted = sum((n for name, n in gpus.items() if not name.startswith("nvidia.com/mig-")), Decimal(0))
+    gpus, spans = pod_gpus(workload, ctx.gpu_resources)
+    whole = [name for name in gpus if not name.startswith("nvidia.com/mig-")]  # MIG slices are not GPUs
+    wanted = sum((gpus[name] for name in whole), Decimal(0))
+    span = spans[whole[0]] if whole else None
     found = [t for t in targets.for_workload_pod(workload.pod, ctx.cuda) if t.gpus is not None]
     if not wanted or span is None or not found or any(wanted <= t.gpus for t in found if t.gpus is not None):
         return

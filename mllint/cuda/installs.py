@@ -10,6 +10,7 @@ from functools import lru_cache
 from mllint.cuda.images import Cuda, tensorflow_cuda
 from mllint.cuda.versions import parse
 from mllint.knowledge import table
+from mllint.shell import Word, commands
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,7 @@ def _torch_defaults() -> dict[str, str]:
     return dict(table("frameworks")["pytorch_pypi_default"]["versions"])
 
 
-def commands(text: str) -> list[list[tuple[str, int, int]]]:
-    """The simple commands of a shell line, as words with offsets (`mllint.shell`)."""
-    from mllint.shell import commands as split
-
-    return split(text)
-
-
-def _installer(words: list[str]) -> str | None:
+def installer(words: list[str]) -> str | None:
     """pip | conda | apt for an install command, else None."""
     names = [w.rsplit("/", 1)[-1] for w in words]
     if "install" not in names and "add" not in names:
@@ -62,24 +56,27 @@ def _installer(words: list[str]) -> str | None:
 
 def from_run(text: str) -> list[Evidence]:
     """CUDA brought in by the install commands of a RUN instruction (or any shell text)."""
-    found: list[Evidence] = []
-    for words in commands(text):
-        kind = _installer([w for w, _s, _e in words])
-        if kind == "pip":
-            found += _pip(words)
-        elif kind == "conda":
-            found += _spec_words(words, _conda)
-        elif kind == "apt":
-            found += _spec_words(words, _apt)
-    return found
+    return [ev for words in commands(text) for ev in from_command(words)]
 
 
-def requirement_refs(text: str) -> list[tuple[str, int, int]]:
+def from_command(words: list[Word]) -> list[Evidence]:
+    """CUDA brought in by one simple command (its words as `mllint.shell` splits them)."""
+    kind = installer([w for w, _s, _e in words])
+    if kind == "pip":
+        return _pip(words)
+    if kind == "conda":
+        return _spec_words(words, _conda)
+    if kind == "apt":
+        return _spec_words(words, _apt)
+    return []
+
+
+def requirement_refs(text: str) -> list[Word]:
     """The files pip or uv installs read with `-r` / `--requirement` (and `-c` constraints, which pin the
     same way): (path as written, start, end)."""
     out = []
     for words in commands(text):
-        if _installer([w for w, _s, _e in words]) != "pip":
+        if installer([w for w, _s, _e in words]) != "pip":
             continue
         for i, (word, start, end) in enumerate(words):
             for flag in ("-r", "--requirement", "-c", "--constraint"):
@@ -95,7 +92,7 @@ def requirement_refs(text: str) -> list[tuple[str, int, int]]:
 def from_requirements(text: str) -> list[Evidence]:
     """CUDA pinned by a requirements file: its packages (`torch==2.1.0+cu121`, `nvidia-*-cu12`) and its
     `--index-url` / `--extra-index-url` lines, which apply to the whole file; offsets into `text`."""
-    words: list[tuple[str, int, int]] = []
+    words: list[Word] = []
     offset = 0
     for line in text.split("\n"):
         content = re.split(r"(?:^|\s)#", line, maxsplit=1)[0]
@@ -105,7 +102,7 @@ def from_requirements(text: str) -> list[Evidence]:
     return _pip(words)
 
 
-def _pip(words: list[tuple[str, int, int]]) -> list[Evidence]:
+def _pip(words: list[Word]) -> list[Evidence]:
     texts = [w for w, _s, _e in words]
     index_cu = next((m for w in texts for m in [_INDEX_CU.search(w)] if m), None)
     cpu_index = any(_INDEX_CPU.search(w) for w in texts)
@@ -161,7 +158,7 @@ def _pip_package(spec: str, index_cu: re.Match[str] | None, cpu_index: bool) -> 
     return None
 
 
-def _spec_words(words: list[tuple[str, int, int]], judge: object) -> list[Evidence]:
+def _spec_words(words: list[Word], judge: object) -> list[Evidence]:
     out = []
     for word, start, end in words:
         cuda = judge(word.strip("\"'"))  # type: ignore[operator]

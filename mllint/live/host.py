@@ -72,23 +72,24 @@ def write_profile(host: Host, path: str) -> None:
 
 
 def read_profile(path: str) -> dict[str, Any]:
-    """The `cluster` value of a host profile, validated against the configuration schema's `cluster`."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ProfileError(f"{path}: not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("mllint-host-profile") != PROFILE_VERSION:
-        raise ProfileError(f"{path}: not an mllint host profile (write one with `mllint live --write-profile`)")
-    from mllint.config import schema
-
+    """The `cluster` value of a host profile, checked against the configuration schema's `cluster`;
+    a mistake is reported as `file:line:col: key: message`, like a configuration file's."""
     import jsonschema
 
-    cluster = data.get("cluster")
-    errors = sorted(jsonschema.Draft202012Validator(schema()["properties"]["cluster"]).iter_errors(cluster),
-                    key=lambda e: list(e.path))
-    if errors:
-        where = ".".join(str(p) for p in errors[0].path)
-        raise ProfileError(f"{path}: cluster{'.' + where if where else ''}: {errors[0].message}")
-    return dict(cluster)
+    from mllint.config import ConfigError, load_yaml, schema, schema_error
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        values, locate = load_yaml(Path(path), text)  # JSON is YAML: one reader, with positions
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
+    except ConfigError as exc:
+        raise ProfileError(str(exc)) from None
+    if not isinstance(values, dict) or values.get("mllint-host-profile") != PROFILE_VERSION:
+        raise ProfileError(f"{path}: not an mllint host profile (write one with `mllint live --write-profile`)")
+    cluster = schema()["properties"]["cluster"]
+    error = next(iter(sorted(jsonschema.Draft202012Validator(cluster).iter_errors(values.get("cluster")),
+                             key=lambda e: list(map(str, e.absolute_path)))), None)
+    if error is not None:
+        raise ProfileError(str(schema_error(Path(path), error, ["cluster"], locate, ", ".join(cluster["properties"]))))
+    return dict(values.get("cluster") or {})
