@@ -9,7 +9,8 @@ from functools import lru_cache
 from mllint.checks.context import Ctx, ProjectCtx, who
 from mllint.cuda import targets, versions
 from mllint.cuda.images import Cuda, Unknown
-from mllint.cuda.needs import ARCH_LIST_NAMES, Need, env_pairs, image_cuda, stage_needs, strongest
+from mllint.cuda.needs import ARCH_LIST_NAMES, Need, image_cuda, stage_needs, strongest
+from mllint.stages import env_pairs
 from mllint.cuda.targets import CudaConfig, Target
 from mllint.knowledge import table
 from mllint.model import Container, Finding, ImageBuild, Span, Stage, Workload

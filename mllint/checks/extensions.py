@@ -11,7 +11,8 @@ from functools import lru_cache
 from mllint.checks.context import Ctx
 from mllint.cuda import installs, versions
 from mllint.cuda.images import Cuda
-from mllint.cuda.needs import ARCH_LIST_NAMES, chain, env_pairs, image_cuda
+from mllint.cuda.needs import ARCH_LIST_NAMES, image_cuda
+from mllint.stages import chain, env_pairs
 from mllint.knowledge import table
 from mllint.model import Finding, Instruction, Span, Stage
 from mllint.registry import rule

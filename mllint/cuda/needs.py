@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mllint.cuda import images, installs, targets, versions
 from mllint.cuda.images import Cuda, Unknown
 from mllint.cuda.targets import CudaConfig
-from mllint.model import ImageBuild, Instruction, Span, Stage
-from mllint.sources.dockerfile import unquote
+from mllint.model import ImageBuild, Span, Stage
+from mllint.stages import chain, env_pairs
 
-_ENV_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
 ARCH_LIST_NAMES = ("TORCH_CUDA_ARCH_LIST", "CUDA_ARCH_LIST")
 
 
@@ -24,31 +21,6 @@ class Need:
     cuda: Cuda
     span: Span
     what: str  # the image, for messages: "image nvcr.io/nvidia/pytorch:24.01-py3"
-
-
-def env_pairs(ins: Instruction) -> Iterator[tuple[str, str, int, int]]:
-    """(name, value, start, end) of each variable an ENV or ARG instruction sets; offsets into `ins.args`."""
-    text = ins.args[ins.args_offset:]
-    base = ins.args_offset
-    parts = text.split(None, 1)
-    if not parts:
-        return
-    if "=" not in parts[0]:  # the legacy form `ENV NAME value with spaces`
-        if len(parts) == 2:
-            start = base + text.index(parts[1], len(parts[0]))
-            yield parts[0], parts[1].strip(), start, start + len(parts[1].rstrip())
-        return
-    for match in _ENV_PAIR.finditer(text):
-        yield match[1], unquote(match[2]), base + match.start(2), base + match.end(2)
-
-
-def chain(build: ImageBuild, stage: Stage) -> list[Stage]:
-    """The stage and the stages it builds FROM, nearest first."""
-    out, seen = [stage], {stage.index}
-    while out[-1].base_stage is not None and out[-1].base_stage not in seen:
-        seen.add(out[-1].base_stage)
-        out.append(build.stages[out[-1].base_stage])
-    return out
 
 
 def image_cuda(reference: str, config: CudaConfig) -> Cuda | Unknown | None:

@@ -113,7 +113,7 @@ def _heredocs(path: str, lines: list[str], i: int, inst: Instruction, diagnostic
                                           f"heredoc <<{delimiter} is never terminated; Docker reads to the end of the file"))
             inst.heredocs.append((delimiter, "\n".join(lines[body_start:]), inst.span_of(match.start(), match.end())))
             return i
-        body = "\n".join(line.lstrip("\t") if strip_tabs else line for line in lines[body_start:i])
+        body = "\n".join(lines[body_start:i])  # `<<-` tabs kept: offsets stay columns; shells skip them
         inst.heredocs.append((delimiter, body, Span(path, body_start + 1, 1, i + 1, len(lines[i]) + 1)))
         inst.span = inst.span._replace(end_line=i + 1, end_column=len(lines[i]) + 1)
         i += 1

@@ -1,0 +1,295 @@
+"""What an install command installs, and how firmly each package is pinned: pip, `python -m pip`,
+`uv pip`, `uv add`, `uv tool`, pipx; conda, mamba, micromamba; apt, apk, dnf, yum, microdnf, zypper.
+Requirement strings are read with `packaging`, as pip reads them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from mllint.shell import Word
+
+# How a package is pinned, from firmest to loosest. `exact` and `local` are reproducible.
+EXACT, RANGE, WILDCARD, BARE = "exact", "range", "wildcard", "bare"
+VCS_PINNED, VCS_FLOATING, URL_PINNED, URL_FLOATING, LOCAL, VARIABLE = (
+    "vcs-pinned", "vcs-floating", "url-pinned", "url-floating", "local", "variable")
+
+_PIP_VALUE_FLAGS = frozenset("""
+-r --requirement -c --constraint -e --editable -i --index-url --extra-index-url -f --find-links -t --target
+--prefix --root --src --trusted-host --platform --python-version --implementation --abi --upgrade-strategy
+--progress-bar --cache-dir --log --log-file --timeout --retries --proxy --cert --client-cert --exists-action
+--use-feature --config-settings -C --global-option --install-option --no-binary --only-binary --python --report
+--keyring-provider --root-user-action --index --default-index --index-strategy -p --extra --group --with
+--constraints --overrides --override --resolution --prerelease --python-platform --link-mode -P
+--upgrade-package --no-build-isolation-package --exclude-newer --torch-backend --build-constraint --pip-args
+--suffix --spec --package --optional --dev-group --branch --tag --rev --script -w --directory --project
+""".split())
+_CONDA_VALUE_FLAGS = frozenset("-c --channel -n --name -p --prefix -f --file --repodata-fn --platform -r --root-prefix"
+                               " --subdir --solver --override-channels-file".split())
+_OS_VALUE_FLAGS = frozenset("-o --option -t --target-release -c --config-file -X --repository --virtual --setopt "
+                            "--releasever --installroot --enablerepo --disablerepo --repo --repofrom -p --root "
+                            "--arch --keys-dir --repositories-file --cache-dir".split())
+_HEX_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+_VERSION_REF = re.compile(r"^v?\d+(?:\.\d+)+(?:[-.+]?[A-Za-z0-9.]*)?$")
+_ARCHIVE_REF = re.compile(r"/(?:archive|tarball|zipball)/(?:refs/(?:tags|heads)/)?([^/]+?)(?:\.tar\.gz|\.zip|\.tgz)?$")
+_WHEEL_OR_SDIST = re.compile(r"-\d+(?:\.\d+)+[^/]*\.(?:whl|tar\.gz|zip|tgz|tar\.bz2)$")
+_CONDA_SPEC = re.compile(r"^(?:[\w.-]+::)?([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*(.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    name: str  # canonical name ('' for a URL or VCS install without #egg=)
+    word: Word  # the package as written, with its offsets
+    pin: str  # one of the constants above
+    specifier: str = ""  # `>=2.0`, `==1.24.*`; the ref of a VCS install
+
+
+@dataclass(slots=True)
+class Install:
+    """One install command."""
+
+    manager: str  # pip | pipx | conda | apt | apk | dnf | zypper
+    tool: Word  # the word naming the tool (`pip3`, `uv`, `conda`, `apt-get`), where build findings point
+    packages: list[Package] = field(default_factory=list)
+    requirements: list[Word] = field(default_factory=list)  # -r FILE, and conda's -f/--file FILE
+    constraints: list[Word] = field(default_factory=list)  # -c FILE
+    flags: dict[str, Word] = field(default_factory=dict)  # every flag given, by name (`--no-cache-dir`)
+    upgrade: Word | None = None  # -U / --upgrade
+    environment_file: bool = False  # conda/mamba `env create -f` / micromamba `create -f`: `requirements` are env files
+
+
+def parse_install(words: list[Word], at: int | None = None) -> Install | None:
+    """The install that `words` (one simple command) runs, or None. `at`: the program's index, when known."""
+    names = [w.rsplit("/", 1)[-1] for w, _s, _e in words]
+    start = at if at is not None else 0
+    for i in range(start, min(len(names), start + 4) if at is not None else len(names)):
+        name = names[i]
+        rest = names[i + 1:]
+        if re.fullmatch(r"pip\d?(?:\.\d+)?", name) and _first_command(rest) == "install":
+            return _pip("pip", words, i, i + 1 + _command_index(rest))
+        if re.fullmatch(r"python\d?(?:\.\d+)?", name) and rest[:2] == ["-m", "pip"] and _first_command(rest[2:]) == "install":
+            return _pip("pip", words, i, i + 3 + _command_index(rest[2:]))
+        if name == "uv":
+            sub = _first_command(rest)
+            j = i + 1 + _command_index(rest)
+            if sub == "pip" and _first_command(names[j + 1:]) == "install":
+                return _pip("pip", words, i, j + 1 + _command_index(names[j + 1:]))
+            if sub == "add":
+                return _pip("pip", words, i, j)
+            if sub == "tool" and _first_command(names[j + 1:]) == "install":
+                return _pip("pipx", words, i, j + 1 + _command_index(names[j + 1:]))
+        if name == "pipx" and _first_command(rest) in ("install", "inject"):
+            sub_at = i + 1 + _command_index(rest)
+            install = _pip("pipx", words, i, sub_at)
+            if names[sub_at] == "inject" and install.packages:
+                install.packages.pop(0)  # `pipx inject VENV pkg...`: the first word names the venv
+            return install
+        if name in ("conda", "mamba", "micromamba"):
+            return _conda(words, i, rest)
+        if name in ("apt-get", "apt") and _first_command(rest) == "install":
+            return _os("apt", words, i, i + 1 + _command_index(rest))
+        if name == "apk" and _first_command(rest) == "add":
+            return _os("apk", words, i, i + 1 + _command_index(rest))
+        if name in ("dnf", "yum", "microdnf", "tdnf") and _first_command(rest) == "install":
+            return _os("dnf", words, i, i + 1 + _command_index(rest))
+        if name == "zypper" and _first_command(rest) in ("install", "in"):
+            return _os("zypper", words, i, i + 1 + _command_index(rest))
+    return None
+
+
+def _command_index(rest: list[str]) -> int:
+    return next((k for k, w in enumerate(rest) if not w.startswith("-")), len(rest))
+
+
+def _first_command(rest: list[str]) -> str:
+    """The first word that is not a flag: pip's subcommand after global options such as `-q`."""
+    k = _command_index(rest)
+    return rest[k] if k < len(rest) else ""
+
+
+def _arguments(words: list[Word], start: int, value_flags: frozenset[str], install: Install) -> list[Word]:
+    """Positional words after `start`; flags go into `install.flags` (value flags with their value)."""
+    out: list[Word] = []
+    i = start
+    while i < len(words):
+        word = words[i]
+        text = word[0]
+        if text in (">", ">>", "2>", "<") or re.match(r"^\d?[<>]", text):
+            i += 2 if text in (">", ">>", "2>", "<") else 1
+            continue
+        if text.startswith("-") and len(text) > 1:
+            flag, eq, value = text.partition("=")
+            given: Word | None = None
+            if eq:
+                given = (value, word[1] + len(flag) + 1, word[2])
+            elif flag in value_flags and i + 1 < len(words):
+                given = words[i + 1]
+                i += 1
+            elif install.manager in ("pip", "pipx") and len(flag) > 2 and flag[:2] in ("-r", "-c") \
+                    and not flag.startswith("--"):
+                flag, given = flag[:2], (flag[2:], word[1] + 2, word[2])  # -rrequirements.txt
+            install.flags[flag] = given or word
+            if given is not None:
+                _collect_file(flag, given, install)
+            i += 1
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def _collect_file(flag: str, value: Word, install: Install) -> None:
+    if install.manager in ("pip", "pipx"):
+        if flag in ("-r", "--requirement"):
+            install.requirements.append(value)
+        elif flag in ("-c", "--constraint", "--constraints", "--build-constraint"):
+            install.constraints.append(value)
+        elif flag in ("-e", "--editable"):
+            install.packages.append(judge_pip(value))
+    elif install.manager == "conda" and flag in ("-f", "--file"):
+        install.requirements.append(value)
+
+
+def _pip(manager: str, words: list[Word], tool: int, sub: int) -> Install:
+    install = Install(manager, words[tool])
+    for word in _arguments(words, sub + 1, _PIP_VALUE_FLAGS, install):
+        install.packages.append(judge_pip(word))
+    install.upgrade = install.flags.get("-U") or install.flags.get("--upgrade")
+    return install
+
+
+def judge_pip(word: Word) -> Package:
+    """How firmly one pip argument (`torch==2.3.1`, `git+https://...@v1`, `./pkg`) is pinned."""
+    text = word[0].strip()
+    if "$" in text or "{{" in text:
+        return Package("", word, VARIABLE)
+    if _is_local(text):
+        return Package("", word, LOCAL)
+    vcs = re.match(r"^(?:([A-Za-z0-9_.-]+)\s*@\s*)?(git|hg|svn|bzr)\+", text)
+    if vcs:
+        return _vcs(text, word, vcs[1])
+    named_url = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*@\s*(\S+://\S+)$", text)
+    if "://" in text:
+        url = named_url[2] if named_url else text
+        name = canonicalize_name(named_url[1]) if named_url else ""
+        return Package(name, word, URL_PINNED if _url_fixed(url) else URL_FLOATING)
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return Package("", word, VARIABLE)
+    name = canonicalize_name(requirement.name)
+    specs = list(requirement.specifier)
+    if not specs:
+        return Package(name, word, BARE)
+    if any(s.operator == "===" or (s.operator == "==" and not s.version.endswith(".*")) for s in specs):
+        return Package(name, word, EXACT, str(requirement.specifier))
+    if any(s.operator == "==" for s in specs):
+        return Package(name, word, WILDCARD, str(requirement.specifier))
+    return Package(name, word, RANGE, str(requirement.specifier))
+
+
+def _is_local(text: str) -> bool:
+    return text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")) and "://" not in text \
+        or text.startswith("file:") or ("/" in text and "://" not in text and "@" not in text and "+" not in text)
+
+
+def _vcs(text: str, word: Word, named: str | None) -> Package:
+    egg = re.search(r"#egg=([A-Za-z0-9_.-]+)", text)
+    name = canonicalize_name(named or (egg[1] if egg else "") or _repo_name(text))
+    location = text.split("#", 1)[0]
+    path = location.split("://", 1)[-1]
+    ref = path.rsplit("@", 1)[1] if "@" in path.split("/", 1)[-1] else ""
+    if ref and (_HEX_COMMIT.match(ref) or _VERSION_REF.match(ref)):
+        return Package(name, word, VCS_PINNED, ref)
+    return Package(name, word, VCS_FLOATING, ref)
+
+
+def _repo_name(url: str) -> str:
+    match = re.search(r"/([A-Za-z0-9_.-]+?)(?:\.git)?(?:@[^/]*)?(?:#.*)?$", url)
+    return match[1] if match else ""
+
+
+def _url_fixed(url: str) -> bool:
+    """A URL install is fixed when it carries a hash or names one release's file."""
+    if re.search(r"#(?:sha256|sha384|sha512|md5)=", url):
+        return True
+    path = url.split("#", 1)[0].split("?", 1)[0]
+    archive = _ARCHIVE_REF.search(path)
+    if archive and ("github.com" in path or "gitlab" in path):
+        return bool(_HEX_COMMIT.match(archive[1]) or _VERSION_REF.match(archive[1]))
+    return bool(_WHEEL_OR_SDIST.search(path))
+
+
+def _conda(words: list[Word], tool: int, rest: list[str]) -> Install | None:
+    sub = _first_command(rest)
+    sub_at = tool + 1 + _command_index(rest)
+    install = Install("conda", words[tool])
+    if sub == "env" and _first_command([w.rsplit("/", 1)[-1] for w, _s, _e in words[sub_at + 1:]]) in ("create",
+                                                                                                         "update"):
+        install.environment_file = True
+        sub_at += 1 + _command_index([w for w, _s, _e in words[sub_at + 1:]])
+    elif sub not in ("install", "create", "update"):
+        return None
+    positional = _arguments(words, sub_at + 1, _CONDA_VALUE_FLAGS, install)
+    if sub in ("create", "install") and words[tool][0].rsplit("/", 1)[-1] == "micromamba":
+        install.environment_file = any(re.search(r"\.ya?ml$", w) for w, _s, _e in install.requirements)
+    if install.environment_file and not install.requirements:
+        install.requirements.append(("environment.yml", words[sub_at][1], words[sub_at][2]))  # conda's default file
+    for word in positional:
+        install.packages.append(judge_conda(word))
+    install.upgrade = None
+    return install
+
+
+def judge_conda(word: Word) -> Package:
+    """`numpy`, `numpy=1.26.4`, `numpy>=1.26`, `pytorch::pytorch=2.3=*cuda*`, `"numpy 1.26.*"`."""
+    text = word[0].strip()
+    if "$" in text:
+        return Package("", word, VARIABLE)
+    if _is_local(text) or text.endswith((".tar.bz2", ".conda")):
+        return Package("", word, LOCAL)
+    match = _CONDA_SPEC.match(text)
+    if match is None:
+        return Package("", word, VARIABLE)
+    name, spec = match[1].lower(), match[2].strip()
+    if not spec:
+        return Package(name, word, BARE)
+    version = spec.lstrip("=").split("=", 1)[0].strip()
+    if spec.startswith(("=", " ")) or re.match(r"^\d", spec):
+        if "*" in version or "|" in version or "," in version:
+            return Package(name, word, WILDCARD if "*" in version else RANGE, spec)
+        if spec.startswith("==") or re.fullmatch(r"[\w.+!-]+", version):
+            return Package(name, word, EXACT, spec)
+    return Package(name, word, RANGE, spec)
+
+
+def _os(manager: str, words: list[Word], tool: int, sub: int) -> Install:
+    install = Install(manager, words[tool])
+    for word in _arguments(words, sub + 1, _OS_VALUE_FLAGS, install):
+        install.packages.append(judge_os(manager, word))
+    return install
+
+
+def judge_os(manager: str, word: Word) -> Package:
+    text = word[0]
+    if "$" in text:
+        return Package("", word, VARIABLE)
+    if text.endswith((".deb", ".rpm", ".apk")) or text.startswith(("/", "./")):
+        return Package("", word, LOCAL)
+    if manager == "apt":
+        name, eq, version = text.partition("=")
+        pinned = bool(eq and version) or "/" in name  # `pkg=1.2-3`, `pkg/bookworm-backports`
+        return Package(name.split("/")[0], word, EXACT if pinned else BARE, version)
+    if manager == "apk":
+        match = re.match(r"^([^=~<>]+)([=~<>].*)?$", text)
+        name = match[1] if match else text
+        spec = match[2] or "" if match else ""
+        return Package(name, word, EXACT if spec.startswith("=") else RANGE if spec else BARE, spec)
+    # dnf, yum, zypper: `name-1.2.3`, `name-1.2.3-1.el9`, `name = 1.2`
+    match = re.match(r"^(.+?)-(\d[\w.+~^-]*)$", text)
+    if match:
+        return Package(match[1], word, EXACT, match[2])
+    return Package(text, word, BARE)

@@ -1,0 +1,100 @@
+"""Package lists an image build reads from the repository: pip requirements files (`-r`) and conda
+environment files (`conda env create -f`). Each entry is judged like a package on a RUN line, with
+offsets into the file so a finding lands on the entry's own line."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from mllint import yamlsrc as y
+from mllint.model import Span
+from mllint.packages import Package, judge_conda, judge_pip
+
+MAX_DEPTH = 5  # `-r` inside a requirements file may nest
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPackage:
+    package: Package
+    span: Span
+    manager: str  # pip | conda
+
+
+def read_requirements(path: str, display: str, _depth: int = 0) -> list[ListedPackage]:
+    """The packages of a requirements file and of the files its `-r` lines include."""
+    text = _read(path)
+    if text is None:
+        return []
+    out: list[ListedPackage] = []
+    offset = 0
+    for line in text.split("\n"):
+        content = re.split(r"(?:^|\s)#", line, maxsplit=1)[0].rstrip().rstrip("\\").rstrip()
+        stripped = content.strip()
+        start = offset + len(content) - len(content.lstrip())
+        offset += len(line) + 1
+        if not stripped:
+            continue
+        if stripped.startswith("-"):
+            match = re.match(r"^(-r|--requirement|-c|--constraint|-e|--editable)(?:\s*=?\s*)(\S+)", stripped)
+            if match and match[1] in ("-r", "--requirement") and _depth < MAX_DEPTH:
+                nested = os.path.join(os.path.dirname(path), match[2])
+                out += read_requirements(nested, os.path.normpath(os.path.join(os.path.dirname(display), match[2])),
+                                         _depth + 1)
+            elif match and match[1] in ("-e", "--editable"):
+                at = start + match.start(2)
+                out.append(_listed(judge_pip((match[2], at, at + len(match[2]))), text, display, "pip"))
+            continue
+        requirement = re.sub(r"\s+--hash[= ]\S+", "", stripped)
+        hashed = requirement != stripped
+        spec = requirement.split(";")[0].rstrip()  # environment markers do not pin
+        package = judge_pip((spec, start, start + len(spec)))
+        if hashed:
+            continue  # --require-hashes installs exactly the hashed files
+        out.append(_listed(package, text, display, "pip"))
+    return out
+
+
+def read_environment(path: str, display: str) -> list[ListedPackage]:
+    """The conda and pip dependencies of an environment file."""
+    text = _read(path)
+    if text is None:
+        return []
+    docs = y.compose(display, text, [])
+    if not docs:
+        return []
+    out: list[ListedPackage] = []
+    for entry in _sequence(y.get(docs[0].root, "dependencies")):
+        if y.is_scalar(entry):
+            out.append(_scalar(entry, display, judge_conda, "conda"))
+        elif y.is_map(entry):
+            for item in _sequence(y.get(entry, "pip")):
+                if y.is_scalar(item):
+                    out.append(_scalar(item, display, judge_pip, "pip"))
+    return [item for item in out if item.package.name or item.package.pin not in ("variable", "local")]
+
+
+def _sequence(node: object) -> list[object]:
+    return list(node.value) if y.is_seq(node) else []  # type: ignore[attr-defined]
+
+
+def _scalar(node: object, display: str, judge: object, manager: str) -> ListedPackage:
+    span = y.span(display, node)
+    value = y.text(node) or ""
+    return ListedPackage(judge((value, 0, len(value))), span, manager)  # type: ignore[operator]
+
+
+def _listed(package: Package, text: str, display: str, manager: str) -> ListedPackage:
+    _word, start, end = package.word
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    return ListedPackage(package, Span(display, line, column, line, column + (end - start)), manager)
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            return handle.read(4 * 1024 * 1024)
+    except OSError:
+        return None

@@ -1,0 +1,158 @@
+"""The shell commands a Dockerfile stage runs: each RUN instruction (shell or exec form) and the heredoc
+bodies BuildKit runs as scripts, split into simple commands by `mllint.shell`, with a span for any word.
+Python code handed to an interpreter (`python -c CODE`, `python <<EOF`) is kept apart for the rules
+that read it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from mllint.model import Instruction, Span, Stage
+from mllint.shell import Word, commands
+
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+_PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
+_HEREDOC_WORD = re.compile(r"^<<-?[A-Za-z_][A-Za-z0-9_.-]*$")
+_WRAPPERS = frozenset({"sudo", "env", "nohup", "exec", "time", "timeout", "xargs", "stdbuf", "nice", "gosu",
+                       "su-exec", "tini", "dumb-init", "command"})
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+@dataclass(slots=True)
+class Command:
+    """One simple command: its words (offsets into `text`) and where they are in the Dockerfile."""
+
+    words: list[Word]
+    ins: Instruction
+    locate: Callable[[int, int], Span]
+
+    @property
+    def texts(self) -> list[str]:
+        return [w for w, _s, _e in self.words]
+
+    @property
+    def names(self) -> list[str]:
+        """Each word's last path component: `/opt/conda/bin/pip` is `pip`."""
+        return [w.rsplit("/", 1)[-1] for w, _s, _e in self.words]
+
+    def span(self, word: Word) -> Span:
+        return self.locate(word[1], word[2])
+
+    def program(self) -> tuple[str, int]:
+        """The program the command runs, past `sudo`, `env A=b`, `VAR=x` prefixes, and its word index."""
+        names = self.names
+        i = 0
+        while i < len(names):
+            name = names[i]
+            if _ASSIGNMENT.match(self.words[i][0]) or name in _WRAPPERS:
+                i += 1
+                while i < len(names) and names[i].startswith("-") and names[i - 1] in _WRAPPERS:
+                    i += 1  # the wrapper's own flags: `sudo -E`, `timeout -s KILL`
+                continue
+            if name.isdigit() and i and names[i - 1] == "timeout":
+                i += 1
+                continue
+            return name, i
+        return "", len(names)
+
+
+def stage_commands(stage: Stage) -> Iterator[Command]:
+    for ins in stage.instructions:
+        if ins.keyword == "RUN":
+            yield from run_commands(ins)
+
+
+def run_commands(ins: Instruction) -> Iterator[Command]:
+    """The simple commands of one RUN instruction, heredoc scripts included."""
+    line = _line_commands(ins)
+    yield from line
+    for (_delimiter, body, span), owner in zip(ins.heredocs, _heredoc_owners(line, ins)):
+        rest = [] if owner is None else [n for w, n in zip(owner.texts, owner.names)
+                                         if not _HEREDOC_WORD.match(w) and not w.startswith("-")]
+        if not rest or rest[0] in _SHELLS:  # `RUN <<EOF` alone runs in the default shell; `bash <<EOF` too
+            for words in commands(body):
+                yield Command(words, ins, _body_locator(body, span))
+
+
+def python_sources(stage: Stage) -> Iterator[tuple[str, Callable[[int, int], Span]]]:
+    """Python code the stage runs: `python -c CODE` words and heredocs fed to `python`."""
+    for ins in stage.instructions:
+        if ins.keyword != "RUN":
+            continue
+        line = _line_commands(ins)
+        for command in line:
+            name, at = command.program()
+            if not _PYTHON.match(name):
+                continue
+            for i in range(at + 1, len(command.words) - 1):
+                if command.words[i][0] == "-c":
+                    code, start, _end = command.words[i + 1]
+                    quoted = ins.args[ins.args_offset + start:ins.args_offset + start + 1] in ("'", '"')
+                    yield code, _shifted(command.locate, start + quoted)  # offsets hold while it has no escapes
+                    break
+        for (_delimiter, body, span), owner in zip(ins.heredocs, _heredoc_owners(line, ins)):
+            if owner is not None and _PYTHON.match(owner.program()[0]):
+                yield body, _body_locator(body, span)
+
+
+def _line_commands(ins: Instruction) -> list[Command]:
+    """The commands written on the RUN line itself (continuations joined)."""
+    text = ins.args[ins.args_offset:]
+    base = ins.args_offset
+
+    def locate(start: int, end: int) -> Span:
+        return ins.span_of(start + base, end + base)
+
+    exec_form = _exec_words(text)
+    if exec_form is None:
+        return [Command(words, ins, locate) for words in commands(text)]
+    if len(exec_form) >= 3 and exec_form[0][0].rsplit("/", 1)[-1] in _SHELLS and exec_form[1][0] == "-c":
+        script, start, _end = exec_form[2]  # ["sh", "-c", "script"]: offsets hold while it has no escapes
+        return [Command([(w, s + start, e + start) for w, s, e in words], ins, locate) for words in commands(script)]
+    return [Command(exec_form, ins, locate)] if exec_form else []
+
+
+def _shifted(locate: Callable[[int, int], Span], base: int) -> Callable[[int, int], Span]:
+    return lambda start, end: locate(start + base, end + base)
+
+
+def _heredoc_owners(line: list[Command], ins: Instruction) -> list[Command | None]:
+    """The command each heredoc of the RUN line feeds, in order."""
+    owners: list[Command | None] = []
+    for command in line:
+        owners += [command] * sum(1 for w in command.texts if _HEREDOC_WORD.match(w))
+    return owners + [None] * (len(ins.heredocs) - len(owners))
+
+
+def _body_locator(body: str, span: Span) -> Callable[[int, int], Span]:
+    def locate(start: int, end: int) -> Span:
+        line = span.line + body.count("\n", 0, start)
+        column = start - (body.rfind("\n", 0, start) + 1) + 1
+        end_line = span.line + body.count("\n", 0, max(start, end - 1))
+        end_column = end - (body.rfind("\n", 0, max(start, end - 1)) + 1) + 1
+        return Span(span.path, line, column, end_line, end_column)
+
+    return locate
+
+
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _exec_words(text: str) -> list[Word] | None:
+    """The words of an exec-form RUN (`RUN ["pip", "install", "x"]`), None for the shell form."""
+    stripped = text.strip()
+    if not (stripped.startswith("[") and stripped.endswith("]")):
+        return None
+    try:
+        values = json.loads(stripped)
+    except ValueError:
+        return None
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        return None
+    found = list(_JSON_STRING.finditer(text))
+    if len(found) != len(values):
+        return None
+    return [(value, m.start(1), m.end(1)) for value, m in zip(values, found)]

@@ -1,0 +1,55 @@
+"""Facts about Dockerfile stages that several rule families read: the chain of stages a stage builds
+FROM, the variables ENV and ARG set, and which stages end up in the final image."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from mllint.model import ImageBuild, Instruction, Stage
+from mllint.sources.dockerfile import unquote
+
+_ENV_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
+
+
+def env_pairs(ins: Instruction) -> Iterator[tuple[str, str, int, int]]:
+    """(name, value, start, end) of each variable an ENV or ARG instruction sets; offsets into `ins.args`."""
+    text = ins.args[ins.args_offset:]
+    base = ins.args_offset
+    parts = text.split(None, 1)
+    if not parts:
+        return
+    if "=" not in parts[0]:  # the legacy form `ENV NAME value with spaces`
+        if len(parts) == 2:
+            start = base + text.index(parts[1], len(parts[0]))
+            yield parts[0], parts[1].strip(), start, start + len(parts[1].rstrip())
+        return
+    for match in _ENV_PAIR.finditer(text):
+        yield match[1], unquote(match[2]), base + match.start(2), base + match.end(2)
+
+
+def chain(build: ImageBuild, stage: Stage) -> list[Stage]:
+    """The stage and the stages it builds FROM, nearest first."""
+    out, seen = [stage], {stage.index}
+    while out[-1].base_stage is not None and out[-1].base_stage not in seen:
+        seen.add(out[-1].base_stage)
+        out.append(build.stages[out[-1].base_stage])
+    return out
+
+
+def shipped(build: ImageBuild) -> set[int]:
+    """Indexes of the stages whose layers are in the final image: the final stage and the stages it
+    builds FROM (not builder stages it only copies from)."""
+    final = build.final_stage
+    return {s.index for s in chain(build, final)} if final is not None else set()
+
+
+def environment(build: ImageBuild, stage: Stage) -> dict[str, str]:
+    """The ENV variables a stage's RUN lines see (from its chain of stages, last value wins)."""
+    out: dict[str, str] = {}
+    for current in reversed(chain(build, stage)):
+        for ins in current.instructions:
+            if ins.keyword == "ENV":
+                for name, value, _start, _end in env_pairs(ins):
+                    out[name] = value
+    return out
