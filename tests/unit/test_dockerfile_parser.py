@@ -19,7 +19,7 @@ def test_heredocs_do_not_become_instructions() -> None:
     instructions, _, build_, diags = parse(text)
     assert [i.keyword for i in instructions] == ["FROM", "RUN", "RUN", "CMD"]
     assert instructions[1].heredocs[0][1] == "pip install torch==2.3.1"
-    assert [h[1] for h in instructions[2].heredocs] == ["one", "two"]
+    assert [h[1] for h in instructions[2].heredocs] == ["\tone", "two"]  # tabs kept: offsets stay columns
     assert instructions[3].keyword_span.line == 10 and not diags
 
 
