@@ -5,11 +5,14 @@ Requirement strings are read with `packaging`, as pip reads them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from mllint.model import Stage
+from mllint.runs import Command, stage_commands
 from mllint.shell import Word
 
 # How a package is pinned, from firmest to loosest. `exact` and `local` are reproducible.
@@ -59,6 +62,14 @@ class Install:
     flags: dict[str, Word] = field(default_factory=dict)  # every flag given, by name (`--no-cache-dir`)
     upgrade: Word | None = None  # -U / --upgrade
     environment_file: bool = False  # conda/mamba `env create -f` / micromamba `create -f`: `requirements` are env files
+
+
+def stage_installs(stage: Stage) -> Iterator[tuple[Command, Install]]:
+    """Every install command the stage's RUN instructions run."""
+    for command in stage_commands(stage):
+        install = parse_install(command.words, command.program()[1])
+        if install is not None:
+            yield command, install
 
 
 def parse_install(words: list[Word], at: int | None = None) -> Install | None:
@@ -164,7 +175,7 @@ def _pip(manager: str, words: list[Word], tool: int, sub: int) -> Install:
 def judge_pip(word: Word) -> Package:
     """How firmly one pip argument (`torch==2.3.1`, `git+https://...@v1`, `./pkg`) is pinned."""
     text = word[0].strip()
-    if "$" in text or "{{" in text:
+    if "$" in re.sub(r"://[^/@\s]+@", "://", text) or "{{" in text:  # a variable outside the URL's credentials
         return Package("", word, VARIABLE)
     if _is_local(text):
         return Package("", word, LOCAL)

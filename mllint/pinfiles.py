@@ -9,8 +9,9 @@ import re
 from dataclasses import dataclass
 
 from mllint import yamlsrc as y
-from mllint.model import Span
-from mllint.packages import Package, judge_conda, judge_pip
+from mllint.model import ImageBuild, Span
+from mllint.packages import Package, judge_conda, judge_pip, stage_installs
+from mllint.stages import environment
 
 MAX_DEPTH = 5  # `-r` inside a requirements file may nest
 
@@ -20,6 +21,31 @@ class ListedPackage:
     package: Package
     span: Span
     manager: str  # pip | conda
+
+
+def referenced(build: ImageBuild, folder: str, display_folder: str) -> list[tuple[str, str, str]]:
+    """(requirements | environment, absolute path, display path) of each package list the build installs
+    from, when it is in the repository and no constraints file fixes its versions. A path is resolved in
+    the Dockerfile's folder (the usual build context), then by its base name (`COPY requirements.txt /app/`)."""
+    out: list[tuple[str, str, str]] = []
+    for stage in build.stages:
+        env = environment(build, stage)
+        if env.get("PIP_CONSTRAINT") or env.get("UV_CONSTRAINT"):
+            continue
+        for _command, install in stage_installs(stage):
+            if install.constraints:
+                continue
+            kind = "environment" if install.environment_file else "requirements" if install.manager == "pip" else None
+            for name, _start, _end in install.requirements if kind else ():
+                if "$" in name or "://" in name:
+                    continue
+                for candidate in dict.fromkeys([name.lstrip("/"), os.path.basename(name)]):
+                    path = os.path.abspath(os.path.join(folder, candidate))
+                    if os.path.isfile(path):
+                        out.append((kind, os.path.normcase(path), os.path.normpath(os.path.join(display_folder,
+                                                                                                   candidate))))
+                        break
+    return out
 
 
 def read_requirements(path: str, display: str, _depth: int = 0) -> list[ListedPackage]:

@@ -91,6 +91,8 @@ class BuildFacts:
     needs: list[Need]
     arch_list: tuple[str, Span] | None  # TORCH_CUDA_ARCH_LIST as set, with the value's span
     requirements: list[tuple[str, Span]]  # `-r` files its installs read: absolute path, the reference's span
+    # package lists any stage installs from: (requirements | environment, absolute path, display path)
+    package_files: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -306,9 +308,12 @@ def _build_facts(file: SourceFile, cuda: CudaConfig) -> FileFacts | None:
             requirements.append((_key(os.path.join(folder, name.lstrip("/"))), span))
             if name.startswith("/") or os.path.dirname(name):  # COPY requirements.txt /app/: try the basename too
                 requirements.append((_key(os.path.join(folder, os.path.basename(name))), span))
+    from mllint.pinfiles import referenced
+
     facts = FileFacts(file.path)
     facts.builds.append(BuildFacts(_key(file.path), file.path, needs.stage_needs(build, final, cuda),
-                                   needs.arch_list(build, final), requirements))
+                                   needs.arch_list(build, final), requirements,
+                                   referenced(build, folder, os.path.dirname(file.path))))
     return facts
 
 

@@ -28,6 +28,12 @@ class Command:
     words: list[Word]
     ins: Instruction
     locate: Callable[[int, int], Span]
+    source: str = ""  # the text the word offsets index
+    shell: bool = True  # False for an exec-form RUN, whose words no shell reads
+
+    def raw(self, word: Word) -> str:
+        """The word as written, quotes and escapes included."""
+        return self.source[word[1]:word[2]]
 
     @property
     def texts(self) -> list[str]:
@@ -74,7 +80,7 @@ def run_commands(ins: Instruction) -> Iterator[Command]:
                                          if not _HEREDOC_WORD.match(w) and not w.startswith("-")]
         if not rest or rest[0] in _SHELLS:  # `RUN <<EOF` alone runs in the default shell; `bash <<EOF` too
             for words in commands(body):
-                yield Command(words, ins, _body_locator(body, span))
+                yield Command(words, ins, _body_locator(body, span), body)
 
 
 def python_sources(stage: Stage) -> Iterator[tuple[str, Callable[[int, int], Span]]]:
@@ -108,11 +114,12 @@ def _line_commands(ins: Instruction) -> list[Command]:
 
     exec_form = _exec_words(text)
     if exec_form is None:
-        return [Command(words, ins, locate) for words in commands(text)]
+        return [Command(words, ins, locate, text) for words in commands(text)]
     if len(exec_form) >= 3 and exec_form[0][0].rsplit("/", 1)[-1] in _SHELLS and exec_form[1][0] == "-c":
         script, start, _end = exec_form[2]  # ["sh", "-c", "script"]: offsets hold while it has no escapes
-        return [Command([(w, s + start, e + start) for w, s, e in words], ins, locate) for words in commands(script)]
-    return [Command(exec_form, ins, locate)] if exec_form else []
+        return [Command([(w, s + start, e + start) for w, s, e in words], ins, locate, text)
+                for words in commands(script)]
+    return [Command(exec_form, ins, locate, text, shell=False)] if exec_form else []
 
 
 def _shifted(locate: Callable[[int, int], Span], base: int) -> Callable[[int, int], Span]:

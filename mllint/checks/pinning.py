@@ -58,3 +58,14 @@ def latest_image_tag(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
         if not gpu_names(target, ctx.gpu_resources):
             finding.severity = "note"  # a floating tag on a GPU container or a base image is what breaks builds
         yield finding
+
+
+@rule("ML302")
+def base_image_not_digest(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    image = stage.base
+    if stage.base_stage is not None or image.digest or image.templated or image.resolved.lower() == "scratch":
+        return
+    if image.resolved.lower() in ctx.params.placeholder_images or _floating(image):
+        return  # ML301 reports untagged and `latest` images
+    yield Finding.at(image.span, f"base image {_shown(image)} is pinned by tag only; the tag can be re-pushed",
+                     fix=f"pin the digest too: FROM {image.resolved}@sha256:<digest>")
