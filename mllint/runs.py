@@ -71,6 +71,27 @@ def stage_commands(stage: Stage) -> Iterator[Command]:
             yield from run_commands(ins)
 
 
+def start_commands(stage: Stage) -> list[Command]:
+    """What the image runs when a container starts: the stage's last ENTRYPOINT and last CMD."""
+    out: list[Command] = []
+    for keyword in ("ENTRYPOINT", "CMD"):
+        last = next((ins for ins in reversed(stage.instructions) if ins.keyword == keyword), None)
+        if last is not None:
+            out += _line_commands(last)
+    return out
+
+
+def piped(commands_: list[Command], index: int) -> bool:
+    """Whether command `index` writes into the next one through a pipe (`curl ... | sh`)."""
+    if index + 1 >= len(commands_):
+        return False
+    here, after = commands_[index], commands_[index + 1]
+    if here.source is not after.source or not here.words or not after.words:
+        return False
+    between = here.source[here.words[-1][2]:after.words[0][1]].strip()
+    return between == "|" or between == "|&"
+
+
 def run_commands(ins: Instruction) -> Iterator[Command]:
     """The simple commands of one RUN instruction, heredoc scripts included."""
     line = _line_commands(ins)
