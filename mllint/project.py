@@ -93,6 +93,8 @@ class BuildFacts:
     requirements: list[tuple[str, Span]]  # `-r` files its installs read: absolute path, the reference's span
     # package lists any stage installs from: (requirements | environment, absolute path, display path)
     package_files: list[tuple[str, str, str]] = field(default_factory=list)
+    server: tuple[str, Span] | None = None  # the model server the final stage starts, and where its CMD names it
+    healthcheck: bool = False  # the final stage (or a stage it builds FROM) declares HEALTHCHECK
 
 
 @dataclass(slots=True)
@@ -102,6 +104,7 @@ class ImageUse:
     dockerfile: str  # the Dockerfile's absolute path
     who: str  # "service 'trainer' (docker-compose.yml:12)"
     targets: tuple[Target, ...]  # the nodes the workload may land on
+    kubernetes: bool = False  # a Kubernetes workload (probes), not a Compose service
 
 
 @dataclass(slots=True)
@@ -308,12 +311,14 @@ def _build_facts(file: SourceFile, cuda: CudaConfig) -> FileFacts | None:
             requirements.append((_key(os.path.join(folder, name.lstrip("/"))), span))
             if name.startswith("/") or os.path.dirname(name):  # COPY requirements.txt /app/: try the basename too
                 requirements.append((_key(os.path.join(folder, os.path.basename(name))), span))
+    from mllint.checks.build import healthcheck, server_start
     from mllint.pinfiles import referenced
 
     facts = FileFacts(file.path)
     facts.builds.append(BuildFacts(_key(file.path), file.path, needs.stage_needs(build, final, cuda),
                                    needs.arch_list(build, final), requirements,
-                                   referenced(build, folder, os.path.dirname(file.path))))
+                                   referenced(build, folder, os.path.dirname(file.path)),
+                                   server_start(build, final), healthcheck(build, final)))
     return facts
 
 
@@ -335,7 +340,7 @@ def _image_uses(workload: Workload, path: str, cuda: CudaConfig) -> list[ImageUs
         if dockerfile is not None:
             who = f"service {container.name!r}" if workload.format == "compose" else \
                 f"container {container.name!r} of {workload.kind} {workload.name!r}"
-            out.append(ImageUse(_key(dockerfile), f"{who} ({at})", found))
+            out.append(ImageUse(_key(dockerfile), f"{who} ({at})", found, workload.format == "kubernetes"))
     return out
 
 

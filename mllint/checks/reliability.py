@@ -11,7 +11,7 @@ from mllint.registry import rule
 from mllint.sources.kinds import KSERVE_FRAMEWORKS, PROBE_INJECTING_KINDS
 
 SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "ReplicaSet"})
-_SERVER = re.compile(
+SERVER = re.compile(  # model servers and the web servers that front them
     r"tritonserver|tensorflow_model_server|tensorflow/serving|model[-_]?serv|torchserve|vllm|text-generation-launcher|text-generation-inference|"
     r"uvicorn|gunicorn|mlflow|bentoml|serve\b|ray\s+serve|sglang|ollama|llama[-_.]?cpp|infinity_emb|fastapi",
     re.I,
@@ -21,7 +21,7 @@ _SERVER = re.compile(
 def _runs_server(container: Container) -> bool:
     words = " ".join([container.image.resolved if container.image else "",
                       *(v.text for v in container.command), *(v.text for v in container.args)])
-    return bool(_SERVER.search(words))
+    return bool(SERVER.search(words))
 
 
 def is_model_server(workload: Workload | None, container: Container) -> bool:

@@ -1,0 +1,302 @@
+"""ML401–ML409: how an ML image is built: devel bases and compilers shipped to production, package
+caches left in layers, stage references that do not resolve, and serving images without HEALTHCHECK."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from mllint.checks.context import Ctx, ProjectCtx
+from mllint.model import Finding, ImageBuild, Instruction, Span, Stage
+from mllint.packages import Install, parse_install, stage_installs
+from mllint.project import ProjectFacts
+from mllint.registry import rule
+from mllint.checks.reliability import SERVER
+from mllint.runs import Command, run_commands, start_commands
+from mllint.stages import chain, environment, shipped
+
+_DEVEL_REPOS = ("nvidia/cuda", "nvcr.io/nvidia/cuda", "pytorch/pytorch")
+_TRUE = ("1", "true", "yes", "on")
+
+
+def _build(ctx: Ctx) -> ImageBuild | None:
+    return ctx.file.build
+
+
+def _in_final_image(stage: Stage, ctx: Ctx) -> bool:
+    build = _build(ctx)
+    return build is not None and stage.index in shipped(build)
+
+
+def _cache_mount(ins: Instruction, *targets: str) -> bool:
+    """`RUN --mount=type=cache,target=...` on one of the cache folders: the cache never enters a layer."""
+    flags = ins.args[:ins.args_offset]
+    return "type=cache" in flags and any(t in flags for t in targets)
+
+
+# -- ML401 ----------------------------------------------------------------------------------------------------------
+
+
+@rule("ML401")
+def devel_image_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    build = _build(ctx)
+    if build is None or stage is not build.final_stage:
+        return
+    root = chain(build, stage)[-1]
+    image = root.base
+    name = f"{image.registry}/{image.repository}" if image.registry and image.registry != "docker.io" \
+        else image.repository
+    if image.templated or name not in _DEVEL_REPOS or not image.tag or not re.search(r"(?:^|-)devel(?:-|$)", image.tag):
+        return
+    runtime = re.sub(r"(?<![A-Za-z])devel(?=-|$)", "runtime", image.tag)
+    yield Finding.at(image.span if root is stage else stage.span,
+                     f"the final image is built on {name}:{image.tag}, a -devel image with the CUDA compilers, headers "
+                     "and static libraries (several GB) that serving and training at run time do not need",
+                     fix=f"compile in a builder stage on {name}:{image.tag} and copy the results into a final stage "
+                         f"FROM {name}:{runtime}")
+
+
+# -- ML402 ----------------------------------------------------------------------------------------------------------
+
+_BUILD_TOOLS = re.compile(r"^(?:build-essential|gcc(?:-\d+)?|g\+\+(?:-\d+)?|clang(?:-\d+)?|gfortran|cmake|ninja-build|"
+                          r"make|autoconf|automake|libtool|cuda-nvcc(?:-[\d-]+)?|cuda-toolkit(?:-[\d-]+)?|"
+                          r"[a-z0-9.+-]+-dev(?:el)?|alpine-sdk|build-base|gcc-c\+\+|@development-tools|"
+                          r"\"?@?Development Tools\"?)(?:[=:].*)?$")
+
+
+@rule("ML402")
+def build_tools_in_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    build = _build(ctx)
+    if build is None or len(build.stages) != 1:
+        return
+    purged = _purged(stage)
+    for command, install in stage_installs(stage):
+        if install.manager not in ("apt", "apk", "dnf", "zypper"):
+            continue
+        tools = [p for p in install.packages if _BUILD_TOOLS.match(p.word[0]) and p.name not in purged]
+        for package in tools[:1]:  # one finding per install line: the first compiler names the problem
+            others = f" and {len(tools) - 1} more" if len(tools) > 1 else ""
+            yield Finding.at(command.span(package.word),
+                             f"{package.word[0]}{others} stay in the image that runs: compilers and headers are "
+                             "only needed to build wheels and extensions",
+                             fix="build in a first stage (FROM ... AS build), then COPY --from=build only the built "
+                                 "wheels or the virtualenv into a clean final stage")
+
+
+def _purged(stage: Stage) -> set[str]:
+    """Packages a later `apt-get purge/remove` or `apk del` takes out again."""
+    out: set[str] = set()
+    for ins in stage.instructions:
+        if ins.keyword != "RUN":
+            continue
+        for command in run_commands(ins):
+            names = command.names
+            if any(n in ("purge", "remove", "del", "autoremove", "erase") for n in names[1:3]):
+                out.update(n.split("=")[0] for n in command.texts if not n.startswith("-"))
+    return out
+
+
+# -- ML403–ML406: caches left in layers ---------------------------------------------------------------------------
+
+
+def _run_installs(stage: Stage) -> Iterator[tuple[Instruction, list[Command], Command, Install]]:
+    for ins in stage.instructions:
+        if ins.keyword != "RUN":
+            continue
+        found = list(run_commands(ins))
+        for command in found:
+            install = parse_install(command.words, command.program()[1])
+            if install is not None:
+                yield ins, found, command, install
+
+
+@rule("ML403")
+def pip_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    build = _build(ctx)
+    if build is None or not _in_final_image(stage, ctx):
+        return
+    env = environment(build, stage)
+    pip_off = env.get("PIP_NO_CACHE_DIR", "").lower() in _TRUE or env.get("PIP_NO_CACHE_DIR", "") == "off"
+    uv_off = env.get("UV_NO_CACHE", "").lower() in _TRUE
+    for ins, found, command, install in _run_installs(stage):
+        if install.manager != "pip" or not install.packages and not install.requirements:
+            continue
+        uv = command.names[command.program()[1]] == "uv"
+        if uv and (uv_off or "--no-cache" in install.flags or _cache_mount(ins, "/.cache/uv", "/root/.cache")):
+            continue
+        if not uv and (pip_off or any(f.startswith("--no-cache") for f in install.flags)
+                       or _cache_mount(ins, "/.cache/pip", "/root/.cache")):
+            continue
+        if any(("cache" in c.texts and "purge" in c.texts) or
+               (c.program()[0] == "rm" and any(".cache" in w for w in c.texts)) for c in found):
+            continue
+        flag = "--no-cache" if uv else "--no-cache-dir"
+        yield Finding.at(command.span(install.tool),
+                         f"{' '.join(command.texts[command.program()[1]:][:2])} keeps its download cache in the layer "
+                         "(hundreds of MB for torch and CUDA wheels)",
+                         fix=f"add {flag}, set ENV {'UV_NO_CACHE' if uv else 'PIP_NO_CACHE_DIR'}=1, or use "
+                             f"RUN --mount=type=cache,target=/root/.cache/{'uv' if uv else 'pip'}")
+
+
+@rule("ML404")
+def apt_lists_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    if not _in_final_image(stage, ctx):
+        return
+    for ins, found, command, install in _run_installs(stage):
+        if install.manager != "apt" or _cache_mount(ins, "/var/lib/apt", "/var/cache/apt"):
+            continue
+        if any(c.program()[0] == "rm" and any("/var/lib/apt/lists" in w for w in c.texts) for c in found) or \
+                any("apt-get clean" in " ".join(c.texts) and "lists" in " ".join(c.texts) for c in found):
+            continue
+        yield Finding.at(command.span(install.tool),
+                         f"{command.names[command.program()[1]]} install leaves the package lists of `apt-get update` "
+                         "in the layer (tens of MB); removing them in a later RUN does not shrink the image",
+                         fix="end the same RUN with `&& rm -rf /var/lib/apt/lists/*`")
+
+
+@rule("ML405")
+def conda_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    if not _in_final_image(stage, ctx):
+        return
+    for ins, found, command, install in _run_installs(stage):
+        if install.manager != "conda" or _cache_mount(ins, "/pkgs", "/.cache/mamba", "/root/.cache"):
+            continue
+        if any(c.program()[0] in ("conda", "mamba", "micromamba") and "clean" in c.texts for c in found) or \
+                any(c.program()[0] == "rm" and any("pkgs" in w for w in c.texts) for c in found):
+            continue
+        tool = command.names[command.program()[1]]
+        yield Finding.at(command.span(install.tool),
+                         f"{tool} keeps the package tarballs and index cache in the layer (often GBs with pytorch "
+                         "and cudatoolkit)",
+                         fix=f"end the same RUN with `&& {tool} clean --all --yes`")
+
+
+@rule("ML406")
+def apt_install_recommends(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    if not _in_final_image(stage, ctx):
+        return
+    for _ins, _found, command, install in _run_installs(stage):
+        if install.manager != "apt" or "--no-install-recommends" in install.flags:
+            continue
+        if any("Install-Recommends" in w for w in command.texts):
+            continue
+        yield Finding.at(command.span(install.tool),
+                         f"{command.names[command.program()[1]]} install also installs recommended packages (X11 "
+                         "libraries, documentation, sometimes a second Python)",
+                         fix="add --no-install-recommends")
+
+
+# -- ML407, ML408: stage references -------------------------------------------------------------------------------
+
+
+def _aliases(build: ImageBuild) -> dict[str, list[Stage]]:
+    out: dict[str, list[Stage]] = {}
+    for stage in build.stages:
+        if stage.alias is not None:
+            out.setdefault(stage.alias.text.lower(), []).append(stage)
+    return out
+
+
+@rule("ML407")
+def unknown_stage_reference(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    build = _build(ctx)
+    if build is None:
+        return
+    aliases = _aliases(build)
+    for ins in stage.instructions:
+        refs = []
+        if ins.keyword in ("COPY", "ADD") and "from" in ins.flags:
+            refs.append(ins.flags["from"])
+        if ins.keyword == "RUN":
+            refs += [(m[1], m.start(1), m.end(1)) for m in re.finditer(r"from=([^,\s]+)", ins.args[:ins.args_offset])]
+        for ref in refs:
+            if isinstance(ref, tuple):
+                name, start, end = ref
+                span = ins.span_of(start, end)
+            else:
+                name, span = ref.text, ref.span
+            message = _stage_problem(name, stage, aliases, len(build.stages))
+            if message:
+                yield Finding.at(span, message, fix="name a stage defined above (FROM ... AS <name>), or a full "
+                                                    "image reference with a tag")
+    if stage.base_stage is None and stage.base.resolved.lower() in aliases:
+        later = aliases[stage.base.resolved.lower()][0]
+        yield Finding.at(stage.base.span, f"FROM {stage.base.resolved} names stage {later.alias.text if later.alias else ''!r} "
+                                          f"defined later (line {later.span.line}); Docker pulls an image of that "
+                                          "name instead", fix="move this stage below the one it builds on")
+
+
+def _stage_problem(name: str, stage: Stage, aliases: dict[str, list[Stage]], count: int) -> str | None:
+    if "$" in name:
+        return None
+    if name.isdigit():
+        index = int(name)
+        if index >= stage.index:
+            return (f"--from={name} names stage {index}, which is not defined before this one (this is stage "
+                    f"{stage.index}); the build fails")
+        return None
+    defined = aliases.get(name.lower())
+    if defined:
+        if all(s.index >= stage.index for s in defined):
+            return f"--from={name} names stage {name!r}, defined later (line {defined[0].span.line}); the build fails"
+        return None
+    if "/" in name or ":" in name or "@" in name:
+        return None  # an image reference
+    known = ", ".join(sorted(aliases)) or "none"
+    return (f"--from={name} is not a stage of this Dockerfile (stages: {known}), so Docker pulls an image named "
+            f"{name!r} from Docker Hub")
+
+
+@rule("ML408")
+def duplicate_stage_alias(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    build = _build(ctx)
+    if build is None or stage.alias is None:
+        return
+    same = _aliases(build)[stage.alias.text.lower()]
+    if len(same) > 1 and same[0] is not stage:
+        yield Finding.at(stage.alias.span, f"stage name {stage.alias.text!r} is already used by the stage on line "
+                                           f"{same[0].span.line}: --from and FROM cannot tell them apart (Docker's build check "
+                                           "DuplicateStageName is an error)",
+                         fix="give each stage its own name")
+
+
+# -- ML409 ----------------------------------------------------------------------------------------------------------
+
+
+def server_start(build: ImageBuild, stage: Stage) -> tuple[str, Span] | None:
+    """The model server the stage starts (its CMD or ENTRYPOINT, or the nearest stage's it builds FROM)."""
+    for current in chain(build, stage):
+        started = start_commands(current)
+        if not started:
+            continue
+        for command in started:
+            for word in command.words:
+                match = SERVER.search(word[0])
+                if match:
+                    return match[0], command.span(word)
+        return None
+    return None
+
+
+def healthcheck(build: ImageBuild, stage: Stage) -> bool:
+    for current in chain(build, stage):
+        for ins in reversed(current.instructions):
+            if ins.keyword == "HEALTHCHECK":
+                return ins.args[ins.args_offset:].strip().upper() != "NONE"
+    return False
+
+
+@rule("ML409")
+def serving_image_without_healthcheck(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
+    for build in project.builds:
+        if build.server is None or build.healthcheck:
+            continue
+        uses = project.uses_by_dockerfile.get(build.key, [])
+        if any(use.kubernetes for use in uses):
+            continue  # Kubernetes probes the container instead
+        server, span = build.server
+        run_by = f"; run by {uses[0].who}" if uses else ""
+        yield Finding.at(span, f"the image runs {server} but declares no HEALTHCHECK{run_by}: Docker and Compose "
+                               "cannot tell a server that is still loading its model (or hung) from a healthy one",
+                         fix="add HEALTHCHECK --start-period=<model load time> CMD curl -fsS "
+                             "http://localhost:<port>/<health path> || exit 1")
