@@ -267,6 +267,7 @@ class Finding:
     fingerprint_key: str = ""  # object identity + YAML path, stable across line moves
     suppressed: str | None = None  # justification when suppressed
     suppression_kind: str = "inSource"  # SARIF's kinds: inSource (comments, annotations) or external (baseline)
+    sensitive: bool = False  # the source line holds a secret: reports never quote it
 
     @classmethod
     def at(cls, span: Span, message: str, fix: str | None = None) -> Finding:

@@ -18,7 +18,7 @@ from mllint.data import rules_dir
 
 TARGETS = ("File", "Object", "ImageBuild", "Stage", "Workload", "PodSpec", "Container", "Project", "Host")
 SEVERITIES = ("note", "warning", "error")
-CHECK_MODULES = ("meta", "gpu", "launchers", "cuda", "extensions", "host", "pinning", "packages", "downloads", "build", "reliability", "jobs", "ray", "scaling", "tenancy")
+CHECK_MODULES = ("meta", "gpu", "launchers", "cuda", "extensions", "host", "pinning", "packages", "downloads", "build", "security", "reliability", "jobs", "ray", "scaling", "tenancy")
 
 RuleFunc = Callable[..., Iterator[Any]]
 _FUNCTIONS: dict[str, RuleFunc] = {}

@@ -213,3 +213,16 @@ def test_gitlab_code_quality_report(result: engine.Result) -> None:
     jsonschema.Draft202012Validator(GITLAB_SCHEMA).validate(issues)
     assert len(issues) == len([f for f in result.findings if f.suppressed is None])
     assert len({i["fingerprint"] for i in issues}) == len(issues)  # GitLab dedupes by fingerprint
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "gitlab"])
+def test_secret_values_are_never_echoed(fmt: str) -> None:
+    paths = ["fixtures/ML703/bad-compose-secrets.yaml", "fixtures/ML703/bad-env.Dockerfile",
+             "fixtures/ML703/bad-k8s-env.yaml"]
+    result = engine.scan(paths, engine.Options(select=["ML703"], jobs=1))
+    assert len(result.findings) >= 7
+    out = render(fmt, result)
+    for secret in ("minioadmin", "hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "0123456789abcdef0123456789abcdef01234567",
+                   "s3cret"):
+        assert secret not in out, f"{fmt} echoes a secret value"
+    assert "HF_TOKEN" in out  # the variable is named, its value is not

@@ -56,7 +56,8 @@ def document(result: Result) -> dict[str, Any]:
                       if f.span.end_line == f.span.line else f.span.end_column}
             physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.span.path), "uriBaseId": "%SRCROOT%"},
                                         "region": region}
-            _add_snippets(result, f.span.path, f.span.line, physical)
+            if not f.sensitive:  # a secret's line is never quoted
+                _add_snippets(result, f.span.path, f.span.line, physical)
             location["physicalLocation"] = physical
         else:  # a host or GPU that live mode read: a resource, not a file
             location["logicalLocations"] = [{"fullyQualifiedName": f.span.path, "kind": "resource"}]

@@ -21,7 +21,7 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
         where = f"{f.span.path}:{f.span.line}:{f.span.column}" if f.span.line else f.span.path  # a host (live mode)
         out.append(f"{c('bold', where)}: "
                    f"{c(f.severity, f.rule)} {c(f.severity, f.severity)}: {f.message} {c('dim', f'[{name}]')}")
-        line = result.source_line(f.span.path, f.span.line) if f.span.line else None
+        line = result.source_line(f.span.path, f.span.line) if f.span.line and not f.sensitive else None
         if line is not None:
             gutter = len(str(f.span.line))
             shown = line.expandtabs(1)

@@ -1,0 +1,428 @@
+"""ML701–ML708: security of ML images and services: root users, secrets in plain text, notebooks and
+dashboards without authentication, host access, and scripts piped from the network into a shell."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from fnmatch import fnmatchcase
+
+from mllint import yamlsrc as y
+from mllint.checks.context import Ctx, span_in_value, who
+from mllint.model import Container, Finding, K8sObject, Span, Stage, Value
+from mllint.registry import rule
+from mllint.runs import Command, piped, run_commands, start_commands
+from mllint.shell import Word, commands
+from mllint.stages import chain, env_pairs
+
+# -- ML701, ML702: the user the image runs as ---------------------------------------------------------------------
+
+
+def _last_user(stage: Stage, ctx: Ctx) -> tuple[str, Span] | None:
+    build = ctx.file.build
+    for current in chain(build, stage) if build is not None else [stage]:
+        for ins in reversed(current.instructions):
+            if ins.keyword == "USER":
+                text = ins.args[ins.args_offset:].strip()
+                return text, ins.span_of(ins.args_offset, len(ins.args.rstrip()))
+    return None
+
+
+def _is_final(stage: Stage, ctx: Ctx) -> bool:
+    build = ctx.file.build
+    return build is not None and stage is build.final_stage
+
+
+@rule("ML701")
+def runs_as_root(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    if not _is_final(stage, ctx):
+        return
+    user = _last_user(stage, ctx)
+    if user is not None and user[0].split(":")[0] in ("root", "0"):
+        yield Finding.at(user[1], f"USER {user[0]} is the last USER of the final stage: every process of the image, "
+                                  "the model server and notebook included, runs as root",
+                         fix="switch back to an unprivileged user after the steps that need root (USER 1000:1000, "
+                             "or a named user created with useradd)")
+
+
+@rule("ML702")
+def no_user(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    if not _is_final(stage, ctx) or _last_user(stage, ctx) is not None:
+        return
+    build = ctx.file.build
+    root = chain(build, stage)[-1] if build is not None else stage
+    base = root.base.resolved.lower()
+    if base == "scratch" or root.base.templated or any(fnmatchcase(base, p) for p in ctx.params.nonroot_images):
+        return
+    yield Finding.at(stage.span, f"the final stage (FROM {stage.base.resolved}) sets no USER, so the image runs "
+                                 "as root unless its base image switched user",
+                     fix="create a user and end with USER <name> (or USER 1000:1000)")
+
+
+# -- ML703: secrets in plain text -----------------------------------------------------------------------------------
+
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|PASS|PWD|API_?KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|"
+    r"CLIENT_SECRET|CREDENTIALS?)(?:_|$)|SECRET|PASSWORD|API_?KEY", re.I)
+_NOT_SECRET = re.compile(r"(?:_FILE|_PATH|_DIR|_URL|_URI|_HOST|_PORT|_USER|_USERNAME|_ID|_NAME|_LENGTH|_TTL|"
+                         r"_EXPIRY|_EXPIRES|_TYPE|_HEADER|_ENABLED|_REQUIRED|_LOCATION|_REF|_MOUNT|_ENV|_VAR)$", re.I)
+_TOKEN_VALUE = re.compile(r"^(?:hf_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|"
+                          r"xox[abpr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20})$")
+_DEFAULT_CREDENTIALS = frozenset({"minioadmin", "admin", "password", "changeme", "root", "mlflow", "postgres"})
+
+
+def secret_kind(name: str, value: str | None) -> str | None:
+    """Why `name=value` is a secret in plain text (never the value itself), or None."""
+    if not value or re.search(r"\$\{|\$\(|\$[A-Za-z_]|\{\{", value) or value.startswith("/run/secrets/"):
+        return None
+    if _TOKEN_VALUE.match(value):
+        return "an access token"
+    if not _SECRET_NAME.search(name) or _NOT_SECRET.search(name) or value.lower() in ("true", "false", "none"):
+        return None
+    return "a well-known default credential" if value in _DEFAULT_CREDENTIALS else "a literal value"
+    return None
+
+
+def _secret_finding(span: Span, what: str, kind: str, stored: str) -> Finding:
+    finding = Finding.at(span, f"{what} holds {kind} (not shown): {stored}",
+                         fix="pass it at run time from a secret store (Kubernetes Secret with secretKeyRef, Compose "
+                             "secrets or an env_file kept out of git, `docker build --secret`), and rotate it")
+    finding.sensitive = True
+    return finding
+
+
+@rule("ML703")
+def secret_in_plain_text(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
+    if isinstance(target, Stage):
+        for ins in target.instructions:
+            if ins.keyword not in ("ENV", "ARG"):
+                continue
+            for name, value, start, _end in env_pairs(ins):
+                kind = secret_kind(name, value)
+                if kind:
+                    yield _secret_finding(ins.span_of(start - len(name) - 1, start - 1), f"{ins.keyword} {name}", kind,
+                                          "ENV and ARG values are kept in the image's history, readable by anyone "
+                                          "who can pull it")
+        return
+    for env in target.env:
+        if env.from_ref or env.from_secret:
+            continue
+        kind = secret_kind(env.name, env.value)
+        if kind:
+            yield _secret_finding(env.name_span, f"environment variable {env.name} of {who(target, ctx)}", kind,
+                                  "anyone who can read this file or the object has it")
+
+
+# -- ML704: Jupyter without authentication ---------------------------------------------------------------------------
+
+_JUPYTER_OPTION = re.compile(r"^--(?:NotebookApp|ServerApp|IdentityProvider)\.(token|password)=(.*)$")
+
+
+def _jupyter_open(words: list[Word], env: dict[str, str]) -> Word | None:
+    """The word that turns off the token of a Jupyter start command, when no password replaces it."""
+    texts = [w for w, _s, _e in words]
+    if not any("jupyter" in t or "notebook" in t or "start-notebook" in t or "lab" == t for t in texts):
+        return None
+    empty_token = None
+    password = False
+    for word in words:
+        match = _JUPYTER_OPTION.match(word[0])
+        if match and match[1] == "token" and match[2].strip("'\"") == "":
+            empty_token = word
+        elif match and match[1] == "password" and match[2].strip("'\""):
+            password = True
+    if empty_token is None and env.get("JUPYTER_TOKEN") == "" and "JUPYTER_TOKEN" in env:
+        return words[0]
+    return None if password else empty_token
+
+
+@rule("ML704")
+def jupyter_without_auth(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
+    message = ("Jupyter starts with an empty token and no password: anyone who reaches the port runs code in the "
+               "container, with its credentials, data and GPUs")
+    fix = "remove the empty --*App.token= (Jupyter then generates a token) or set a hashed password"
+    if isinstance(target, Stage):
+        if not _is_final(target, ctx):
+            return
+        env = {n: v for ins in target.instructions if ins.keyword == "ENV" for n, v, _s, _e in env_pairs(ins)}
+        for command in start_commands(target):
+            word = _jupyter_open(command.words, env)
+            if word is not None:
+                yield Finding.at(command.span(word), message, fix=fix)
+        return
+    env = {e.name: e.value or "" for e in target.env if not e.from_ref}
+    for found in _container_words(target, ctx):
+        words, locate = found
+        word = _jupyter_open(words, env)
+        if word is not None:
+            yield Finding.at(locate(word), f"{who(target, ctx)}: {message}", fix=fix)
+            return
+
+
+Locate = Callable[[Word], Span]
+
+
+def _container_words(container: Container, ctx: Ctx) -> Iterator[tuple[list[Word], Locate]]:
+    """The container's command line as words (spans through its values), then each value read as a script."""
+    values = [*container.command, *container.args]
+    if not values:
+        return
+    lines = ctx.file.lines()
+    if len(values) == 1:
+        value = values[0]
+        for words in commands(value.text):
+            yield words, (lambda w, v=value: span_in_value(v, w[1], w[2], lines))
+        return
+    yield [(v.text, i, i) for i, v in enumerate(values)], (lambda w: values[w[1]].span)
+    for value in values:
+        if " " in value.text:
+            for words in commands(value.text):
+                yield words, (lambda w, v=value: span_in_value(v, w[1], w[2], lines))
+
+
+# -- ML705: Ray dashboard reachable from outside the cluster ------------------------------------------------------
+
+_RAY_KINDS = {"RayCluster": ("spec",), "RayJob": ("spec", "rayClusterSpec"), "RayService": ("spec", "rayClusterConfig")}
+_EXPOSED = ("NodePort", "LoadBalancer")
+
+
+def _published(port: str) -> tuple[str, str | None]:
+    """(container port, host address or None) of a Compose ports entry `[ip:]host:container[/proto]`."""
+    text = port.split("/")[0]
+    parts = text.rsplit(":", 2) if text.count(":") <= 2 else [text]
+    container = parts[-1]
+    address = parts[0] if len(parts) == 3 else None
+    return container.split("-")[0], address
+
+
+def _publicly_published(container: Container, port: str) -> Value | None:
+    for value in container.ports:
+        target, address = _published(value.text)
+        if target == port and (address is None or address not in ("127.0.0.1", "localhost", "::1", "[::1]")):
+            return value
+    return None
+
+
+@rule("ML705")
+def ray_dashboard_exposed(target: K8sObject | Container, ctx: Ctx) -> Iterator[Finding]:
+    if isinstance(target, Container):
+        if not ctx.compose:
+            return
+        value = _publicly_published(target, "8265")
+        if value is not None:
+            yield Finding.at(value.span, f"{who(target, ctx)} publishes Ray's dashboard and job API (8265) on every "
+                                         "interface of the host: Ray has no authentication, so anyone who reaches it "
+                                         "runs jobs on the cluster (CVE-2023-48022, exploited in the wild)",
+                             fix="publish it on 127.0.0.1 only (\"127.0.0.1:8265:8265\") and reach it through an SSH "
+                                 "tunnel or an authenticating proxy")
+        return
+    node = target.node
+    if target.kind in _RAY_KINDS:
+        holder = node
+        for key in _RAY_KINDS[target.kind]:
+            holder = y.get(holder, key)
+        service_type = y.get_item(y.get(holder, "headGroupSpec"), "serviceType")
+        if service_type is not None and y.text(service_type[1]) in _EXPOSED:
+            yield Finding.at(y.span(ctx.file.path, service_type[1]),
+                             f"{target.kind} {target.name!r} exposes its head service as {y.text(service_type[1])}: "
+                             "the dashboard and job API (8265) are then reachable from outside the cluster without "
+                             "authentication (CVE-2023-48022)",
+                             fix="keep serviceType: ClusterIP and use kubectl port-forward, or an Ingress with "
+                                 "authentication in front")
+    elif target.kind == "Service":
+        spec = y.get(node, "spec")
+        if y.text(y.get(spec, "type")) not in _EXPOSED:
+            return
+        for port in y.get(spec, "ports").value if y.is_seq(y.get(spec, "ports")) else []:
+            for key in ("port", "targetPort"):
+                item = y.get_item(port, key)
+                if item is not None and y.text(item[1]) in ("8265", "dashboard"):
+                    yield Finding.at(y.span(ctx.file.path, item[1]),
+                                     f"Service {target.name!r} ({y.text(y.get(spec, 'type'))}) exposes port "
+                                     f"{y.text(item[1])}, Ray's dashboard and job API, outside the cluster without "
+                                     "authentication (CVE-2023-48022)",
+                                     fix="use type: ClusterIP and kubectl port-forward, or put an authenticating "
+                                         "proxy in front")
+                    break
+    elif target.kind == "Ingress":
+        yield from _ingress_to_dashboard(target, ctx)
+
+
+def _ingress_to_dashboard(target: K8sObject, ctx: Ctx) -> Iterator[Finding]:
+    def walk(node: object) -> Iterator[object]:
+        if y.is_map(node):
+            service = y.get(node, "service")
+            if y.is_map(service):
+                yield service
+            for _key, _k, value in y.items(node):
+                yield from walk(value)
+        elif y.is_seq(node):
+            for item in node.value:  # type: ignore[attr-defined]
+                yield from walk(item)
+
+    for service in walk(y.get(target.node, "spec")):
+        name = y.text(y.get(service, "name")) or ""
+        number = y.get(y.get(service, "port"), "number")
+        port_name = y.text(y.get(y.get(service, "port"), "name"))
+        if y.text(number) == "8265" or port_name == "dashboard" or name.endswith("-head-svc") and number is None:
+            where = number if number is not None else y.get(service, "name")
+            yield Finding.at(y.span(ctx.file.path, where),
+                             f"Ingress {target.name!r} routes to Ray's dashboard and job API ({name}): Ray has no "
+                             "authentication, so anyone who reaches the Ingress runs jobs on the cluster "
+                             "(CVE-2023-48022)",
+                             fix="remove the route, or put authentication in front (oauth2-proxy, the Ingress "
+                                 "controller's auth annotations)")
+
+
+# -- ML706: MLflow and TensorBoard published without authentication -----------------------------------------------
+
+
+def _open_server(words: list[Word]) -> tuple[str, Word] | None:
+    texts = [w for w, _s, _e in words]
+    names = [t.rsplit("/", 1)[-1] for t in texts]
+    for i, name in enumerate(names):
+        if name == "mlflow" and i + 1 < len(names) and names[i + 1] in ("server", "ui"):
+            if any(t.startswith("--app-name") for t in texts) or "basic-auth" in texts:
+                return None
+            for j, t in enumerate(texts[i + 2:], i + 2):
+                if t in ("--host", "-h") and j + 1 < len(texts) and texts[j + 1] == "0.0.0.0":
+                    return "MLflow", words[j + 1]
+                if t == "--host=0.0.0.0":
+                    return "MLflow", words[j]
+        if name == "tensorboard":
+            for j, t in enumerate(texts[i + 1:], i + 1):
+                if t == "--bind_all":
+                    return "TensorBoard", words[j]
+                if t in ("--host", "--host=0.0.0.0") and (t.endswith("0.0.0.0") or texts[j + 1:j + 2] == ["0.0.0.0"]):
+                    return "TensorBoard", words[j + (0 if t.endswith("0.0.0.0") else 1)]
+    return None
+
+
+@rule("ML706")
+def tracking_server_exposed(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
+    fix = ("bind it to 127.0.0.1 and publish the port on 127.0.0.1 only, or put authentication in front (MLflow: "
+           "--app-name basic-auth; an authenticating reverse proxy)")
+    if isinstance(target, Stage):
+        if not _is_final(target, ctx):
+            return
+        for command in start_commands(target):
+            found = _open_server(command.words)
+            if found is not None:
+                yield Finding.at(command.span(found[1]), f"the image starts {found[0]} on all interfaces without "
+                                                         "authentication: `docker run -p` makes it reachable by "
+                                                         "anyone on the network", fix=fix)
+        return
+    if not ctx.compose or not target.ports:
+        return
+    for words, locate in _container_words(target, ctx):
+        found = _open_server(words)
+        if found is not None and any(_published(v.text)[1] in (None, "0.0.0.0") for v in target.ports):
+            yield Finding.at(locate(found[1]), f"{who(target, ctx)} serves {found[0]} on all interfaces without "
+                                               "authentication and publishes its port: anyone on the network reads "
+                                               "and overwrites experiments, models and artifacts", fix=fix)
+            return
+
+
+# -- ML707: host access ---------------------------------------------------------------------------------------------
+
+_DANGEROUS_PATHS = ("/", "/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock",
+                    "/var/run/containerd/containerd.sock", "/var/run/crio/crio.sock")
+
+
+@rule("ML707")
+def host_access(target: Container, ctx: Ctx) -> Iterator[Finding]:
+    workload = ctx.workload
+    if workload is None:
+        return
+    if target.image is not None and any(fnmatchcase(target.image.resolved, p) for p in ctx.params.allowed_images):
+        return
+    subject = who(target, ctx)
+    privileged = target.security_context.get("privileged")
+    if privileged is not None and privileged.text.lower() == "true":
+        yield Finding.at(privileged.span, f"{subject} is privileged: it sees every device and can take over the node",
+                         fix="drop privileged; GPUs come through the device plugin (nvidia.com/gpu) or Compose "
+                             "`deploy.resources.reservations.devices`, not through privileged mode")
+    pod = workload.pod
+    first = pod.all_containers[0] is target if pod.all_containers else False
+    if first:  # pod-level settings: reported once per pod
+        for flag, key in ((pod.host_network, "hostNetwork" if workload.format == "kubernetes" else "network_mode"),
+                          (pod.host_pid, "hostPID" if workload.format == "kubernetes" else "pid")):
+            if flag:
+                span = _key_span(ctx, pod.span, key)
+                yield Finding.at(span, f"{key} shares the host's {'network' if 'etwork' in key else 'process'} "
+                                       f"namespace with {subject}",
+                                 fix="remove it; NCCL over RDMA/InfiniBand needs the RDMA device plugin and "
+                                     "IPC_LOCK, not the host network")
+    yield from _host_mounts(target, ctx, subject, first)
+
+
+def _key_span(ctx: Ctx, within: Span, key: str) -> Span:
+    lines = ctx.file.lines()
+    for number in range(within.line, min(within.end_line, len(lines)) + 1):
+        match = re.match(rf"^(\s*-?\s*){re.escape(key)}\s*:", lines[number - 1])
+        if match:
+            return Span(within.path, number, match.end(1) + 1, number, match.end(1) + 1 + len(key))
+    return within
+
+
+def _host_mounts(target: Container, ctx: Ctx, subject: str, first: bool) -> Iterator[Finding]:
+    workload = ctx.workload
+    assert workload is not None
+    if workload.format == "compose":
+        volumes = y.get(workload.node, "volumes")
+        for item in volumes.value if y.is_seq(volumes) else []:
+            text = y.text(item) if y.is_scalar(item) else y.text(y.get(item, "source"))
+            source = (text or "").split(":")[0]
+            if source in _DANGEROUS_PATHS:
+                yield _mount_finding(y.span(ctx.file.path, item), source, subject)
+        return
+    if not first:
+        return
+    for _name, source, _span in workload.pod.volumes:
+        host = source.get("hostPath")
+        path_node = y.get(host, "path") if host is not None else None
+        path = y.text(path_node) if path_node is not None else None
+        if path is not None and (path.rstrip("/") == "" or path in _DANGEROUS_PATHS):
+            yield _mount_finding(y.span(ctx.file.path, path_node), path, f"the pod of {workload.kind} {workload.name!r}")
+
+
+def _mount_finding(span: Span, path: str, subject: str) -> Finding:
+    what = "the host's root filesystem" if path.rstrip("/") == "" else f"the container runtime's socket {path}"
+    return Finding.at(span, f"{subject} mounts {what}: whoever runs code in it controls the node",
+                      fix="mount only the folders it needs (a PVC or a dedicated hostPath such as /data), never / "
+                          "or a runtime socket")
+
+
+# -- ML708: a script from the network piped into a shell ----------------------------------------------------------
+
+_INTERPRETERS = frozenset({"sh", "bash", "zsh", "ash", "dash", "python", "python3", "perl", "ruby", "node"})
+
+
+@rule("ML708")
+def curl_pipe_shell(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
+    for ins in stage.instructions:
+        if ins.keyword != "RUN":
+            continue
+        found = list(run_commands(ins))
+        for index, command in enumerate(found):
+            name, at = command.program()
+            if name in ("curl", "wget") and piped(found, index):
+                into, _ = found[index + 1].program()
+                if into in _INTERPRETERS:
+                    yield _pipe_finding(command, at, into)
+            elif name in _INTERPRETERS:
+                for word in command.words[at + 1:]:
+                    if re.search(r"(?:\$\(|<\()\s*(?:curl|wget)\b", word[0]):
+                        yield Finding.at(command.span(word), f"{name} runs a script fetched from the network at "
+                                                             "build time; its content is whatever the server sends",
+                                         fix=_PIPE_FIX)
+
+
+_PIPE_FIX = ("download the installer to a file, check its sha256 (sha256sum -c) and then run it; or install a "
+             "pinned package instead")
+
+
+def _pipe_finding(command: Command, at: int, into: str) -> Finding:
+    url = next((w for w in command.words[at + 1:] if "://" in w[0]), command.words[at])
+    return Finding.at(command.span(url), f"{command.names[at]} pipes {url[0]} into {into}: the script runs unchecked, "
+                                         "and a changed or compromised server changes the image", fix=_PIPE_FIX)
