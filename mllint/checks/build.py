@@ -77,7 +77,7 @@ def build_tools_in_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         for package in tools[:1]:  # one finding per install line: the first compiler names the problem
             others = f" and {len(tools) - 1} more" if len(tools) > 1 else ""
             yield Finding.at(command.span(package.word),
-                             f"{package.word[0]}{others} stay in the image that runs: compilers and headers are "
+                             f"{package.word[0]}{others} {'stay' if others else 'stays'} in the image that runs: compilers and headers are "
                              "only needed to build wheels and extensions",
                              fix="build in a first stage (FROM ... AS build), then COPY --from=build only the built "
                                  "wheels or the virtualenv into a clean final stage")
@@ -142,16 +142,20 @@ def pip_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
 def apt_lists_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     if not _in_final_image(stage, ctx):
         return
-    for ins, found, command, install in _run_installs(stage):
-        if install.manager != "apt" or _cache_mount(ins, "/var/lib/apt", "/var/cache/apt"):
+    for ins in stage.instructions:
+        if ins.keyword != "RUN" or _cache_mount(ins, "/var/lib/apt"):
             continue
-        if any(c.program()[0] == "rm" and any("/var/lib/apt/lists" in w for w in c.texts) for c in found) or \
-                any("apt-get clean" in " ".join(c.texts) and "lists" in " ".join(c.texts) for c in found):
+        found = list(run_commands(ins))
+        update = next((c for c in found if c.program()[0] in ("apt-get", "apt") and
+                       "update" in c.texts[c.program()[1] + 1:]), None)
+        if update is None or any(c.program()[0] == "rm" and any("/var/lib/apt/lists" in w for w in c.texts)
+                                 for c in found):
             continue
-        yield Finding.at(command.span(install.tool),
-                         f"{command.names[command.program()[1]]} install leaves the package lists of `apt-get update` "
-                         "in the layer (tens of MB); removing them in a later RUN does not shrink the image",
-                         fix="end the same RUN with `&& rm -rf /var/lib/apt/lists/*`")
+        tool = update.words[update.program()[1]]
+        yield Finding.at(update.span(tool),
+                         f"{tool[0].rsplit('/', 1)[-1]} update writes the package lists into this layer (tens of MB) "
+                         "and this RUN does not remove them; removing them in a later RUN does not shrink the image",
+                         fix="install in the same RUN and end it with `&& rm -rf /var/lib/apt/lists/*`")
 
 
 @rule("ML405")
