@@ -23,7 +23,9 @@ keys = st.sampled_from(["apiVersion", "kind", "metadata", "spec", "template", "c
                         "scaleTargetRef", "metrics", "resource", "type", "hard", "requests.nvidia.com/gpu", "runPolicy",
                         "rayStartParams", "num-gpus", "nprocPerNode", "slotsPerWorker", "minReplicas", "maxReplicas",
                         "replicas", "restartPolicy", "priorityClassName", "tolerations", "selector", "matchLabels",
-                        "command", "args", "capabilities", "device_ids", "runtime", "jobTemplate"])
+                        "command", "args", "capabilities", "device_ids", "runtime", "jobTemplate", "privileged",
+                        "securityContext", "hostNetwork", "hostPID", "hostPath", "path", "ports", "port", "environment",
+                        "serviceType", "network_mode", "pid", "build", "healthcheck", "value", "backend", "service"])
 trees = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                       st.dictionaries(keys, inner, max_size=5)), max_leaves=30)
 kinds = st.sampled_from(["Pod", "Deployment", "PyTorchJob", "RayCluster", "InferenceService", "Workflow", "TrainJob",
@@ -62,6 +64,23 @@ def test_arbitrary_bytes_never_raise(data: bytes) -> None:
 @SETTINGS
 @given(st.text(alphabet=st.sampled_from(list("FROMRUNCOPYARG=${}<<EOF \\\n\t#-:abc123./@'\"")), max_size=300))
 def test_dockerfile_like_text_never_raises(text: str) -> None:
+    outcome, findings = _scan("Dockerfile", "dockerfile", text.encode())
+    _check_spans(outcome, findings, text.encode())
+
+
+_SHELL_WORDS = ["pip", "pip3", "install", "-m", "python", "uv", "add", "pipx", "inject", "conda", "mamba", "env",
+                "create", "-f", "apt-get", "update", "apk", "add", "yum", "git", "clone", "checkout", "-b", "curl",
+                "wget", "-o", "-O", "|", "&&", ";", "sh", "bash", "-c", "huggingface-cli", "hf", "download",
+                "--revision", "torch", "torch==2.1", "'numpy>=1'", "git+https://x/y@main", "https://h.co/a.whl",
+                "-r", "r.txt", "-c", "c.txt", "$X", "\\\n", "\"", "'", "<<EOF\nRUN\nEOF", "(", ")", "$(", ">",
+                "-U", "--no-cache-dir", "rm", "-rf", "/var/lib/apt/lists/*", "clean", "-a", "snapshot_download('a/b')",
+                "\n", "#", "USER", "root", "CMD", "ENV", "HF_TOKEN=hf_x", "COPY", "--from=x", "AS", "FROM", "img:1"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(_SHELL_WORDS), max_size=40))
+def test_run_lines_never_raise(words: list[str]) -> None:
+    text = "FROM a:1 AS b\nRUN " + " ".join(words) + "\nFROM b\nRUN " + " ".join(reversed(words)) + "\n"
     outcome, findings = _scan("Dockerfile", "dockerfile", text.encode())
     _check_spans(outcome, findings, text.encode())
 

@@ -46,7 +46,8 @@ def _clone(command: Command) -> tuple[tuple[str, int, int], str | None] | None:
                 branch = value if eq else (command.texts[i + 1] if i + 1 < len(command.words) else None)
             i += 2 if (flag in _GIT_VALUE_FLAGS and not eq) else 1
             continue
-        return command.words[i], branch
+        word = command.words[i]
+        return (word, branch) if re.search(r"://|^git@|^[\w.-]+@[\w.-]+:|/", word[0]) else None
     return None
 
 

@@ -111,7 +111,9 @@ def _heredocs(path: str, lines: list[str], i: int, inst: Instruction, diagnostic
         if i >= len(lines):
             diagnostics.append(Diagnostic("ML001", inst.span_of(match.start(), match.end()),
                                           f"heredoc <<{delimiter} is never terminated; Docker reads to the end of the file"))
-            inst.heredocs.append((delimiter, "\n".join(lines[body_start:]), inst.span_of(match.start(), match.end())))
+            body_span = Span(path, body_start + 1, 1, len(lines), len(lines[-1]) + 1) if body_start < len(lines) \
+                else inst.span_of(match.start(), match.end())
+            inst.heredocs.append((delimiter, "\n".join(lines[body_start:]), body_span))
             return i
         body = "\n".join(lines[body_start:i])  # `<<-` tabs kept: offsets stay columns; shells skip them
         inst.heredocs.append((delimiter, body, Span(path, body_start + 1, 1, i + 1, len(lines[i]) + 1)))
