@@ -8,9 +8,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from mllint.model import Stage
 from mllint.runs import Command, stage_commands
 from mllint.shell import Word
@@ -172,8 +169,14 @@ def _pip(manager: str, words: list[Word], tool: int, sub: int) -> Install:
     return install
 
 
+def canonicalize_name(name: str) -> str:
+    """PEP 503's normal form, as `packaging.utils.canonicalize_name` computes it."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def judge_pip(word: Word) -> Package:
     """How firmly one pip argument (`torch==2.3.1`, `git+https://...@v1`, `./pkg`) is pinned."""
+    from packaging.requirements import InvalidRequirement, Requirement  # only for files with pip installs
     text = word[0].strip()
     if "$" in re.sub(r"://[^/@\s]+@", "://", text) or "{{" in text:  # a variable outside the URL's credentials
         return Package("", word, VARIABLE)

@@ -151,6 +151,8 @@ def jupyter_without_auth(target: Stage | Container, ctx: Ctx) -> Iterator[Findin
                 yield Finding.at(command.span(word), message, fix=fix)
         return
     env = {e.name: e.value or "" for e in target.env if not e.from_ref}
+    if not _mentions(target, ("jupyter", "notebook", "lab")):
+        return
     for found in _container_words(target, ctx):
         words, locate = found
         word = _jupyter_open(words, env)
@@ -160,6 +162,11 @@ def jupyter_without_auth(target: Stage | Container, ctx: Ctx) -> Iterator[Findin
 
 
 Locate = Callable[[Word], Span]
+
+
+def _mentions(container: Container, needles: tuple[str, ...]) -> bool:
+    """A cheap test before the command line is parsed: does any command or args value name one of these?"""
+    return any(n in v.text for v in (*container.command, *container.args) for n in needles)
 
 
 def _container_words(container: Container, ctx: Ctx) -> Iterator[tuple[list[Word], Locate]]:
@@ -312,7 +319,7 @@ def tracking_server_exposed(target: Stage | Container, ctx: Ctx) -> Iterator[Fin
                                                          "authentication: `docker run -p` makes it reachable by "
                                                          "anyone on the network", fix=fix)
         return
-    if not ctx.compose or not target.ports:
+    if not ctx.compose or not target.ports or not _mentions(target, ("mlflow", "tensorboard")):
         return
     for words, locate in _container_words(target, ctx):
         found = _open_server(words)
