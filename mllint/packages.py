@@ -32,7 +32,7 @@ _CONDA_VALUE_FLAGS = frozenset("-c --channel -n --name -p --prefix -f --file --r
 _OS_VALUE_FLAGS = frozenset("-o --option -t --target-release -c --config-file -X --repository --virtual --setopt "
                             "--releasever --installroot --enablerepo --disablerepo --repo --repofrom -p --root "
                             "--arch --keys-dir --repositories-file --cache-dir".split())
-_HEX_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+HEX_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 _VERSION_REF = re.compile(r"^v?\d+(?:\.\d+)+(?:[-.+]?[A-Za-z0-9.]*)?$")
 _ARCHIVE_REF = re.compile(r"/(?:archive|tarball|zipball)/(?:refs/(?:tags|heads)/)?([^/]+?)(?:\.tar\.gz|\.zip|\.tgz)?$")
 _WHEEL_OR_SDIST = re.compile(r"-\d+(?:\.\d+)+[^/]*\.(?:whl|tar\.gz|zip|tgz|tar\.bz2)$")
@@ -169,6 +169,16 @@ def _pip(manager: str, words: list[Word], tool: int, sub: int) -> Install:
     return install
 
 
+def fixed_ref(ref: str) -> bool:
+    """A git ref that names one version: a commit hash or a version tag (`v1.2.3`, `1.2.3`)."""
+    return bool(HEX_COMMIT.match(ref) or _VERSION_REF.match(ref))
+
+
+def mask_credentials(url: str) -> str:
+    """A URL as messages show it: `https://user:token@host` becomes `https://***@host`."""
+    return re.sub(r"//[^/@\s]+@", "//***@", url)
+
+
 def canonicalize_name(name: str) -> str:
     """PEP 503's normal form, as `packaging.utils.canonicalize_name` computes it."""
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -216,7 +226,7 @@ def _vcs(text: str, word: Word, named: str | None) -> Package:
     location = text.split("#", 1)[0]
     path = location.split("://", 1)[-1]
     ref = path.rsplit("@", 1)[1] if "@" in path.split("/", 1)[-1] else ""
-    if ref and (_HEX_COMMIT.match(ref) or _VERSION_REF.match(ref)):
+    if ref and (fixed_ref(ref)):
         return Package(name, word, VCS_PINNED, ref)
     return Package(name, word, VCS_FLOATING, ref)
 
@@ -233,7 +243,7 @@ def _url_fixed(url: str) -> bool:
     path = url.split("#", 1)[0].split("?", 1)[0]
     archive = _ARCHIVE_REF.search(path)
     if archive and ("github.com" in path or "gitlab" in path):
-        return bool(_HEX_COMMIT.match(archive[1]) or _VERSION_REF.match(archive[1]))
+        return bool(fixed_ref(archive[1]))
     return bool(_WHEEL_OR_SDIST.search(path))
 
 

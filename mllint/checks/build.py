@@ -19,12 +19,8 @@ _DEVEL_REPOS = ("nvidia/cuda", "nvcr.io/nvidia/cuda", "pytorch/pytorch")
 _TRUE = ("1", "true", "yes", "on")
 
 
-def _build(ctx: Ctx) -> ImageBuild | None:
-    return ctx.file.build
-
-
 def _in_final_image(stage: Stage, ctx: Ctx) -> bool:
-    build = _build(ctx)
+    build = ctx.file.build
     return build is not None and stage.index in shipped(build)
 
 
@@ -39,7 +35,7 @@ def _cache_mount(ins: Instruction, *targets: str) -> bool:
 
 @rule("ML401")
 def devel_image_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
-    build = _build(ctx)
+    build = ctx.file.build
     if build is None or stage is not build.final_stage:
         return
     root = chain(build, stage)[-1]
@@ -66,7 +62,7 @@ _BUILD_TOOLS = re.compile(r"^(?:build-essential|gcc(?:-\d+)?|g\+\+(?:-\d+)?|clan
 
 @rule("ML402")
 def build_tools_in_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
-    build = _build(ctx)
+    build = ctx.file.build
     if build is None or len(build.stages) != 1:
         return
     purged = _purged(stage)
@@ -112,7 +108,7 @@ def _run_installs(stage: Stage) -> Iterator[tuple[Instruction, list[Command], Co
 
 @rule("ML403")
 def pip_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
-    build = _build(ctx)
+    build = ctx.file.build
     if build is None or not _in_final_image(stage, ctx):
         return
     env = environment(build, stage)
@@ -203,7 +199,7 @@ def _aliases(build: ImageBuild) -> dict[str, list[Stage]]:
 
 @rule("ML407")
 def unknown_stage_reference(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
-    build = _build(ctx)
+    build = ctx.file.build
     if build is None:
         return
     aliases = _aliases(build)
@@ -253,7 +249,7 @@ def _stage_problem(name: str, stage: Stage, aliases: dict[str, list[Stage]], cou
 
 @rule("ML408")
 def duplicate_stage_alias(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
-    build = _build(ctx)
+    build = ctx.file.build
     if build is None or stage.alias is None:
         return
     same = _aliases(build)[stage.alias.text.lower()]

@@ -9,12 +9,11 @@ from collections.abc import Callable, Iterator
 
 from mllint.checks.context import Ctx, span_in_value
 from mllint.model import Container, Finding, Instruction, Span, Stage
+from mllint.packages import HEX_COMMIT, fixed_ref, mask_credentials
 from mllint.registry import rule
 from mllint.runs import Command, piped, python_sources, run_commands, stage_commands, start_commands
 from mllint.shell import commands
 
-_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
-_VERSION = re.compile(r"^v?\d+(?:\.\d+)+(?:[-.+]?[A-Za-z0-9.]*)?$")
 _GIT_VALUE_FLAGS = frozenset("-b --branch --depth -o --origin -c --config --reference --separate-git-dir --filter "
                              "-j --jobs -u --upload-pack --template --shallow-since --shallow-exclude".split())
 _HF_HOST = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/", re.I)
@@ -27,7 +26,7 @@ _HUB_CALLS = frozenset({"snapshot_download", "hf_hub_download", "from_pretrained
 
 
 def _is_fixed(ref: str) -> bool:
-    return bool(_COMMIT.match(ref) or _VERSION.match(ref) or "$" in ref)
+    return fixed_ref(ref) or "$" in ref  # a $VARIABLE is set by ARG, for each build to choose
 
 
 def _clone(command: Command) -> tuple[tuple[str, int, int], str | None] | None:
@@ -91,7 +90,7 @@ def git_clone_unpinned(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         if any(_is_fixed(ref) for ref in later) or (branch is not None and _is_fixed(branch)):
             continue
         moving = branch or (later[0] if later else None)
-        repo = re.sub(r"//[^/@\s]+@", "//***@", url[0])
+        repo = mask_credentials(url[0])
         if moving is not None:
             finding = Finding.at(command.span(url), f"git clone of {repo} follows branch {moving!r}; the build gets "
                                                     "whatever it holds that day",
@@ -137,7 +136,7 @@ def download_without_checksum(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                 url = _downloads(command, found[index + 1] if piped(found, index) else None)
                 if url is None or _keyring_output(command):
                     continue
-                finding = Finding.at(command.span(url), f"{command.program()[0]} downloads {_shown(url[0])} and "
+                finding = Finding.at(command.span(url), f"{command.program()[0]} downloads {mask_credentials(url[0])} and "
                                                         "nothing checks what arrived",
                                      fix="verify it in the same RUN: echo \"<sha256>  file\" | sha256sum -c -")
                 finding.severity = "note"
@@ -146,10 +145,6 @@ def download_without_checksum(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
 
 def _keyring_output(command: Command) -> bool:
     return any(re.search(r"keyring|trusted\.gpg|\.gpg$|\.asc$", w) for w in command.texts)
-
-
-def _shown(url: str) -> str:
-    return re.sub(r"//[^/@\s]+@", "//***@", url)
 
 
 def _add(ins: Instruction) -> Iterator[Finding]:
@@ -167,7 +162,7 @@ def _add(ins: Instruction) -> Iterator[Finding]:
         elif _KEY_URL.search(source):
             continue
         span = ins.span_of(ins.args_offset + match.start(), ins.args_offset + match.end())
-        yield Finding.at(span, f"ADD downloads {_shown(source)} without --checksum: a changed or tampered file "
+        yield Finding.at(span, f"ADD downloads {mask_credentials(source)} without --checksum: a changed or tampered file "
                                "goes into the image unnoticed",
                          fix="add --checksum=sha256:<digest> (BuildKit, Dockerfile 1.6+), or pin a git URL to a tag "
                              "or commit (#v1.2.3)")
@@ -187,7 +182,7 @@ def model_download_without_revision(target: Stage | Container, ctx: Ctx) -> Iter
         clone = _clone(command)
         if clone is not None and _HF_HOST.match(clone[0][0]):
             later = _later_checkouts(found, index)
-            if not any(_COMMIT.match(r) or "$" in r for r in later):
+            if not any(HEX_COMMIT.match(r) or "$" in r for r in later):
                 yield Finding.at(command.span(clone[0]),
                                  f"git clone of the Hub repository {clone[0][0]} takes its main branch: the model "
                                  "files change whenever the repository is updated",

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, ProjectCtx
 from mllint.model import Finding, ImageBuild, Span, Stage
-from mllint.packages import BARE, EXACT, RANGE, URL_FLOATING, VCS_FLOATING, WILDCARD, Install, Package, stage_installs
+from mllint.packages import BARE, EXACT, RANGE, URL_FLOATING, VCS_FLOATING, WILDCARD, Install, Package, mask_credentials, stage_installs
 from mllint.pinfiles import ListedPackage, read_environment, read_requirements
 from mllint.project import ProjectFacts
 from mllint.registry import rule
@@ -17,10 +17,6 @@ from mllint.runs import Command
 from mllint.stages import chain, environment
 
 _LOOSE = {RANGE: "a range", WILDCARD: "a wildcard pin"}
-
-
-def _build(ctx: Ctx) -> ImageBuild | None:
-    return ctx.file.build
 
 
 def _constrained(install: Install, env: dict[str, str]) -> bool:
@@ -52,7 +48,7 @@ def pip_unpinned(target: Stage | ProjectFacts, ctx: Ctx | ProjectCtx) -> Iterato
         yield from _listed_files(target, "requirements", exempt)
         return
     assert isinstance(ctx, Ctx)
-    build = _build(ctx)
+    build = ctx.file.build
     if build is None:
         return
     env = environment(build, target)
@@ -115,7 +111,7 @@ def vcs_install_unpinned(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         if install.manager not in ("pip", "pipx"):
             continue
         for package in install.packages:
-            shown = _without_credentials(package.word[0])
+            shown = mask_credentials(package.word[0])
             if package.pin == VCS_FLOATING:
                 ref = f"branch or ref {package.specifier!r}" if package.specifier else "its default branch"
                 yield Finding.at(command.span(package.word),
@@ -126,10 +122,6 @@ def vcs_install_unpinned(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                                  f"{shown} is downloaded without a hash and does not name one release: its "
                                  "content can change between builds",
                                  fix="point at a versioned file and append #sha256=<digest> to the URL")
-
-
-def _without_credentials(url: str) -> str:
-    return re.sub(r"//[^/@\s]+@", "//***@", url)
 
 
 @rule("ML305")
