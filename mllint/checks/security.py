@@ -210,11 +210,17 @@ def _publicly_published(container: Container, port: str) -> Value | None:
     return None
 
 
+def _runs_ray(container: Container) -> bool:
+    image = container.image.resolved.lower() if container.image is not None else ""
+    command = " ".join(v.text for v in (*container.command, *container.args))
+    return "ray" in image.rsplit("/", 1)[-1].split(":")[0] or bool(re.search(r"\bray\s+start\b", command))
+
+
 @rule("ML705")
 def ray_dashboard_exposed(target: K8sObject | Container, ctx: Ctx) -> Iterator[Finding]:
     if isinstance(target, Container):
-        if not ctx.compose:
-            return
+        if not ctx.compose or not _runs_ray(target):
+            return  # 8265 is also Tdarr's web UI, among others
         value = _publicly_published(target, "8265")
         if value is not None:
             yield Finding.at(value.span, f"{who(target, ctx)} publishes Ray's dashboard and job API (8265) on every "
@@ -238,7 +244,9 @@ def ray_dashboard_exposed(target: K8sObject | Container, ctx: Ctx) -> Iterator[F
                                  "authentication in front")
     elif target.kind == "Service":
         spec = y.get(node, "spec")
-        if y.text(y.get(spec, "type")) not in _EXPOSED:
+        selector = y.get(spec, "selector")
+        ray = "ray" in target.name.lower() or any(key.startswith("ray.io/") for key, _k, _v in y.items(selector))
+        if y.text(y.get(spec, "type")) not in _EXPOSED or not ray:
             return
         for port in y.get(spec, "ports").value if y.is_seq(y.get(spec, "ports")) else []:
             for key in ("port", "targetPort"):
