@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from mllint.model import Stage
-from mllint.runs import Command, stage_commands
+from mllint.runs import Command, run_commands
 from mllint.shell import Word
 
 # How a package is pinned, from firmest to loosest. `exact` and `local` are reproducible.
@@ -61,12 +61,34 @@ class Install:
     environment_file: bool = False  # conda/mamba `env create -f` / micromamba `create -f`: `requirements` are env files
 
 
+def run_installs(stage: Stage) -> Iterator[tuple[list[Command], Command, Install]]:
+    """Every install command of the stage's RUN instructions, with all the commands of its RUN (one layer:
+    where a cleanup must happen)."""
+    for ins in stage.instructions:
+        if ins.keyword != "RUN":
+            continue
+        found = list(run_commands(ins))
+        for command in found:
+            install = parse_install(command.words, command.program()[1])
+            if install is not None:
+                yield found, command, install
+
+
 def stage_installs(stage: Stage) -> Iterator[tuple[Command, Install]]:
     """Every install command the stage's RUN instructions run."""
-    for command in stage_commands(stage):
-        install = parse_install(command.words, command.program()[1])
-        if install is not None:
-            yield command, install
+    for _found, command, install in run_installs(stage):
+        yield command, install
+
+
+def pip_tool(command: Command) -> str:
+    """How messages name a pip installer: `pip3`, `python -m pip`, `uv pip`, `uv add`, `pipx`."""
+    names = command.names
+    at = command.program()[1]
+    if names[at].startswith("python"):
+        return f"{names[at]} -m pip"
+    if names[at] == "uv":
+        return "uv " + next((n for n in names[at + 1:] if not n.startswith("-")), "")
+    return names[at]
 
 
 def parse_install(words: list[Word], at: int | None = None) -> Install | None:

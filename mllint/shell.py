@@ -5,13 +5,22 @@ grammar to never split inside quotes or `$(...)`, and to skip comments."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 Word = tuple[str, int, int]  # (text as the command sees it, start offset, end offset)
 
 _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "\n", "(", ")")
+_OPERATOR_STARTS = frozenset("&|;\n()")
 
 
 def commands(text: str) -> list[list[Word]]:
-    """The simple commands of shell `text`, each a list of words with offsets into `text`."""
+    """The simple commands of shell `text`, each a list of words with offsets into `text`. Several rule
+    families read the same RUN line, so the split is computed once per text."""
+    return [list(words) for words in _split(text)]
+
+
+@lru_cache(maxsize=2048)
+def _split(text: str) -> tuple[tuple[Word, ...], ...]:
     out: list[list[Word]] = []
     words: list[Word] = []
     chars: list[str] = []
@@ -43,7 +52,7 @@ def commands(text: str) -> list[list[Word]]:
             end_word(i)
             i += 1
             continue
-        operator = next((op for op in _OPERATORS if text.startswith(op, i)), None)
+        operator = next((op for op in _OPERATORS if text.startswith(op, i)), None) if c in _OPERATOR_STARTS else None
         if operator == "&" and (text.startswith("&>", i) or (i and text[i - 1] in "<>")):
             operator = None  # a redirection: 2>&1, &>/dev/null
         if operator is not None and not (operator == "(" and start >= 0):
@@ -72,7 +81,7 @@ def commands(text: str) -> list[list[Word]]:
             i += 1
     end_word(min(i, n))
     end_command()
-    return out
+    return tuple(tuple(words) for words in out)
 
 
 def _double_quoted(text: str, i: int, chars: list[str]) -> int:

@@ -6,17 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from mllint.checks.context import Ctx, ProjectCtx
+from mllint.checks.context import TRUE, Ctx, ProjectCtx
+from mllint.checks.reliability import SERVER
 from mllint.model import Finding, ImageBuild, Instruction, Span, Stage
-from mllint.packages import Install, parse_install, stage_installs
+from mllint.packages import pip_tool, run_installs, stage_installs
 from mllint.project import ProjectFacts
 from mllint.registry import rule
-from mllint.checks.reliability import SERVER
-from mllint.runs import Command, run_commands, start_commands
+from mllint.runs import run_commands, start_commands
 from mllint.stages import chain, environment, shipped
 
 _DEVEL_REPOS = ("nvidia/cuda", "nvcr.io/nvidia/cuda", "pytorch/pytorch")
-_TRUE = ("1", "true", "yes", "on")
 
 
 def _in_final_image(stage: Stage, ctx: Ctx) -> bool:
@@ -73,8 +72,8 @@ def build_tools_in_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         for package in tools[:1]:  # one finding per install line: the first compiler names the problem
             others = f" and {len(tools) - 1} more" if len(tools) > 1 else ""
             yield Finding.at(command.span(package.word),
-                             f"{package.word[0]}{others} {'stay' if others else 'stays'} in the image that runs: compilers and headers are "
-                             "only needed to build wheels and extensions",
+                             f"{package.word[0]}{others} {'stay' if others else 'stays'} in the image that runs: "
+                             "compilers and headers are only needed to build wheels and extensions",
                              fix="build in a first stage (FROM ... AS build), then COPY --from=build only the built "
                                  "wheels or the virtualenv into a clean final stage")
 
@@ -95,26 +94,16 @@ def _purged(stage: Stage) -> set[str]:
 # -- ML403–ML406: caches left in layers ---------------------------------------------------------------------------
 
 
-def _run_installs(stage: Stage) -> Iterator[tuple[Instruction, list[Command], Command, Install]]:
-    for ins in stage.instructions:
-        if ins.keyword != "RUN":
-            continue
-        found = list(run_commands(ins))
-        for command in found:
-            install = parse_install(command.words, command.program()[1])
-            if install is not None:
-                yield ins, found, command, install
-
-
 @rule("ML403")
 def pip_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     build = ctx.file.build
     if build is None or not _in_final_image(stage, ctx):
         return
     env = environment(build, stage)
-    pip_off = env.get("PIP_NO_CACHE_DIR", "").lower() in _TRUE or env.get("PIP_NO_CACHE_DIR", "") == "off"
-    uv_off = env.get("UV_NO_CACHE", "").lower() in _TRUE
-    for ins, found, command, install in _run_installs(stage):
+    pip_off = bool(env.get("PIP_NO_CACHE_DIR"))  # pip turns the cache off for any value, "false" and "0" included
+    uv_off = env.get("UV_NO_CACHE", "").lower() in TRUE
+    for found, command, install in run_installs(stage):
+        ins = command.ins
         if install.manager != "pip" or not install.packages and not install.requirements:
             continue
         uv = command.names[command.program()[1]] == "uv"
@@ -128,7 +117,7 @@ def pip_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
             continue
         flag = "--no-cache" if uv else "--no-cache-dir"
         yield Finding.at(command.span(install.tool),
-                         f"{' '.join(command.texts[command.program()[1]:][:2])} keeps its download cache in the layer "
+                         f"{pip_tool(command)} install keeps its download cache in the layer "
                          "(hundreds of MB for torch and CUDA wheels)",
                          fix=f"add {flag}, set ENV {'UV_NO_CACHE' if uv else 'PIP_NO_CACHE_DIR'}=1, or use "
                              f"RUN --mount=type=cache,target=/root/.cache/{'uv' if uv else 'pip'}")
@@ -158,7 +147,8 @@ def apt_lists_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
 def conda_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     if not _in_final_image(stage, ctx):
         return
-    for ins, found, command, install in _run_installs(stage):
+    for found, command, install in run_installs(stage):
+        ins = command.ins
         if install.manager != "conda" or _cache_mount(ins, "/pkgs", "/.cache/mamba", "/root/.cache"):
             continue
         if any(c.program()[0] in ("conda", "mamba", "micromamba") and "clean" in c.texts for c in found) or \
@@ -175,7 +165,7 @@ def conda_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
 def apt_install_recommends(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     if not _in_final_image(stage, ctx):
         return
-    for _ins, _found, command, install in _run_installs(stage):
+    for _found, command, install in run_installs(stage):
         if install.manager != "apt" or "--no-install-recommends" in install.flags:
             continue
         if any("Install-Recommends" in w for w in command.texts):
@@ -215,18 +205,18 @@ def unknown_stage_reference(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                 span = ins.span_of(start, end)
             else:
                 name, span = ref.text, ref.span
-            message = _stage_problem(name, stage, aliases, len(build.stages))
+            message = _stage_problem(name, stage, aliases)
             if message:
                 yield Finding.at(span, message, fix="name a stage defined above (FROM ... AS <name>), or a full "
                                                     "image reference with a tag")
     if stage.base_stage is None and stage.base.resolved.lower() in aliases:
         later = aliases[stage.base.resolved.lower()][0]
-        yield Finding.at(stage.base.span, f"FROM {stage.base.resolved} names stage {later.alias.text if later.alias else ''!r} "
-                                          f"defined later (line {later.span.line}); Docker pulls an image of that "
-                                          "name instead", fix="move this stage below the one it builds on")
+        yield Finding.at(stage.base.span, f"FROM {stage.base.resolved} names a stage defined later (line "
+                                          f"{later.span.line}); Docker pulls an image of that name instead",
+                         fix="move this stage below the one it builds on")
 
 
-def _stage_problem(name: str, stage: Stage, aliases: dict[str, list[Stage]], count: int) -> str | None:
+def _stage_problem(name: str, stage: Stage, aliases: dict[str, list[Stage]]) -> str | None:
     if "$" in name:
         return None
     if name.isdigit():

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from mllint.cuda.targets import CudaConfig
 from mllint.model import Container, SourceFile, Span, Value, Workload
 from mllint.registry import Params
+from mllint.shell import Word, commands
+
+TRUE = frozenset({"1", "true", "yes", "on"})  # how environment variables say yes
 
 
 @dataclass(slots=True)
@@ -70,3 +74,28 @@ def span_in_value(value: Value, start: int, end: int, lines: list[str]) -> Span:
         if column >= 0 and needle:
             return Span(value.span.path, number, column + 1, number, column + 1 + len(needle))
     return value.span
+
+
+Locate = Callable[[Word], Span]
+
+
+def command_words(container: Container, ctx: Ctx) -> Iterator[tuple[list[Word], Locate]]:
+    """A container's command line as shell words, each with a way to its span: the command and args list
+    itself (one value, one word), then each value with spaces read as a script (`sh -c "..."`, a Compose
+    string command)."""
+    values = [*container.command, *container.args]
+    lines: list[str] = []
+
+    def locate_in(value: Value) -> Locate:
+        def locate(word: Word) -> Span:
+            if not lines:
+                lines.extend(ctx.file.lines())  # split the file only when a word is placed
+            return span_in_value(value, word[1], word[2], lines)
+        return locate
+
+    if len(values) > 1:
+        yield [(v.text, i, i) for i, v in enumerate(values)], (lambda w: values[w[1]].span)
+    for value in values:
+        if len(values) == 1 or " " in value.text:
+            for words in commands(value.text):
+                yield words, locate_in(value)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from mllint.checks.context import Ctx, ProjectCtx, who
+from mllint.checks.context import TRUE, Ctx, ProjectCtx, who
 from mllint.cuda import targets, versions
 from mllint.cuda.images import Cuda, Unknown
 from mllint.cuda.needs import ARCH_LIST_NAMES, Need, image_cuda, stage_needs, strongest
@@ -18,7 +18,6 @@ from mllint.project import BuildFacts, ProjectFacts
 from mllint.registry import rule
 from mllint.shell import commands
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 def _build_targets(project: ProjectFacts, build: BuildFacts, config: CudaConfig) -> list[tuple[Target, str]]:
@@ -285,11 +284,11 @@ def nvidia_disable_require(target: Stage | Container, ctx: Ctx) -> Iterator[Find
         for ins in target.instructions:
             if ins.keyword == "ENV":
                 for name, value, start, end in env_pairs(ins):
-                    if name == "NVIDIA_DISABLE_REQUIRE" and value.strip().lower() in _TRUE:
+                    if name == "NVIDIA_DISABLE_REQUIRE" and value.strip().lower() in TRUE:
                         yield _disable_finding(ins.span_of(start, end))
         return
     for env in target.env:
-        if env.name == "NVIDIA_DISABLE_REQUIRE" and (env.value or "").strip().lower() in _TRUE:
+        if env.name == "NVIDIA_DISABLE_REQUIRE" and (env.value or "").strip().lower() in TRUE:
             yield _disable_finding(env.span)
 
 

@@ -7,12 +7,11 @@ import ast
 import re
 from collections.abc import Callable, Iterator
 
-from mllint.checks.context import Ctx, span_in_value
+from mllint.checks.context import Ctx, command_words
 from mllint.model import Container, Finding, Instruction, Span, Stage
 from mllint.packages import HEX_COMMIT, fixed_ref, mask_credentials
 from mllint.registry import rule
 from mllint.runs import Command, piped, python_sources, run_commands, stage_commands, start_commands
-from mllint.shell import commands
 
 _GIT_VALUE_FLAGS = frozenset("-b --branch --depth -o --origin -c --config --reference --separate-git-dir --filter "
                              "-j --jobs -u --upload-pack --template --shallow-since --shallow-exclude".split())
@@ -252,13 +251,7 @@ def _python_calls(code: str, locate: Callable[[int, int], Span]) -> Iterator[Fin
 
 
 def _container_downloads(container: Container, ctx: Ctx) -> Iterator[Finding]:
-    values = [*container.command, *container.args]
-    if not values or not any("download" in v.text for v in values):
+    if not any("download" in v.text for v in (*container.command, *container.args)):
         return
-    yield from _cli_download([(v.text, i, i) for i, v in enumerate(values)], lambda w: values[w[1]].span)
-    if any(v.text in ("huggingface-cli", "hf") for v in values):
-        return
-    lines = ctx.file.lines()
-    for value in values:
-        for words in commands(value.text):
-            yield from _cli_download(words, lambda w, v=value: span_in_value(v, w[1], w[2], lines))
+    for words, locate in command_words(container, ctx):
+        yield from _cli_download(words, locate)

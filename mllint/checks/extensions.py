@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mllint.checks.context import Ctx
+from mllint.checks.context import TRUE, Ctx
 from mllint.cuda import installs, versions
 from mllint.cuda.images import Cuda
 from mllint.cuda.needs import ARCH_LIST_NAMES, image_cuda
@@ -23,7 +23,6 @@ _NVCC = re.compile(r"^(?:cuda-(?:nvcc|toolkit|compiler|minimal-build)-(\d+)-(\d+
                    r"|nvidia-cuda-nvcc-cu(\d+)(?:[=<>~].*)?)$")
 _CONDA_TORCH = re.compile(r"^pytorch-cuda[=<>]+=?(\d+)\.(\d+)")
 _SETUP = frozenset({"install", "develop", "build_ext", "bdist_wheel", "build"})
-_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class _Build:
     def read_env(self, ins: Instruction) -> None:
         for name, value, _start, _end in env_pairs(ins):
             if name == ARCH_LIST_NAMES[0] or name in _known()[2]:
-                on = bool(value) if name == ARCH_LIST_NAMES[0] else value.strip().lower() in _TRUE
+                on = bool(value) if name == ARCH_LIST_NAMES[0] else value.strip().lower() in TRUE
                 if on:
                     self.switches.add(name)
                 else:

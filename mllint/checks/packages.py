@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, ProjectCtx
 from mllint.model import Finding, ImageBuild, Span, Stage
-from mllint.packages import BARE, EXACT, RANGE, URL_FLOATING, VCS_FLOATING, WILDCARD, Install, Package, mask_credentials, stage_installs
+from mllint.packages import (BARE, EXACT, RANGE, URL_FLOATING, VCS_FLOATING, WILDCARD, Install, Package,
+                             mask_credentials, pip_tool, stage_installs)
 from mllint.pinfiles import ListedPackage, read_environment, read_requirements
 from mllint.project import ProjectFacts
 from mllint.registry import rule
-from mllint.runs import Command
 from mllint.stages import chain, environment
 
 _LOOSE = {RANGE: "a range", WILDCARD: "a wildcard pin"}
@@ -56,7 +56,7 @@ def pip_unpinned(target: Stage | ProjectFacts, ctx: Ctx | ProjectCtx) -> Iterato
     for command, install in stage_installs(target):
         if install.manager not in ("pip", "pipx"):
             continue
-        tool = _pip_tool(command)
+        tool = pip_tool(command)
         for package in install.packages:
             if package.name in exempt or package.pin not in (BARE, RANGE, WILDCARD):
                 if package.pin == EXACT:
@@ -81,17 +81,6 @@ def pip_unpinned(target: Stage | ProjectFacts, ctx: Ctx | ProjectCtx) -> Iterato
             finding = _pin_finding(package, command.span(package.word), "pip", tool)
             if finding is not None:
                 yield finding
-
-
-def _pip_tool(command: Command) -> str:
-    """How messages name the installer: `pip3`, `python -m pip`, `uv pip`, `uv add`, `pipx`."""
-    names = command.names
-    at = command.program()[1]
-    if names[at].startswith("python"):
-        return f"{names[at]} -m pip"
-    if names[at] == "uv":
-        return "uv " + next((n for n in names[at + 1:] if not n.startswith("-")), "")
-    return names[at]
 
 
 def _earlier_pins(build: ImageBuild, stage: Stage) -> dict[str, tuple[str, Span]]:

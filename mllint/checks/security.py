@@ -4,15 +4,15 @@ dashboards without authentication, host access, and scripts piped from the netwo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 from mllint import yamlsrc as y
-from mllint.checks.context import Ctx, span_in_value, who
+from mllint.checks.context import Ctx, command_words, who
 from mllint.model import Container, Finding, K8sObject, Span, Stage, Value
 from mllint.registry import rule
 from mllint.runs import Command, piped, run_commands, start_commands
-from mllint.shell import Word, commands
+from mllint.shell import Word
 from mllint.stages import chain, env_pairs
 
 # -- ML701, ML702: the user the image runs as ---------------------------------------------------------------------
@@ -153,38 +153,16 @@ def jupyter_without_auth(target: Stage | Container, ctx: Ctx) -> Iterator[Findin
     env = {e.name: e.value or "" for e in target.env if not e.from_ref}
     if not _mentions(target, ("jupyter", "notebook", "lab")):
         return
-    for found in _container_words(target, ctx):
-        words, locate = found
+    for words, locate in command_words(target, ctx):
         word = _jupyter_open(words, env)
         if word is not None:
             yield Finding.at(locate(word), f"{who(target, ctx)}: {message}", fix=fix)
             return
 
 
-Locate = Callable[[Word], Span]
-
-
 def _mentions(container: Container, needles: tuple[str, ...]) -> bool:
     """A cheap test before the command line is parsed: does any command or args value name one of these?"""
     return any(n in v.text for v in (*container.command, *container.args) for n in needles)
-
-
-def _container_words(container: Container, ctx: Ctx) -> Iterator[tuple[list[Word], Locate]]:
-    """The container's command line as words (spans through its values), then each value read as a script."""
-    values = [*container.command, *container.args]
-    if not values:
-        return
-    lines = ctx.file.lines()
-    if len(values) == 1:
-        value = values[0]
-        for words in commands(value.text):
-            yield words, (lambda w, v=value: span_in_value(v, w[1], w[2], lines))
-        return
-    yield [(v.text, i, i) for i, v in enumerate(values)], (lambda w: values[w[1]].span)
-    for value in values:
-        if " " in value.text:
-            for words in commands(value.text):
-                yield words, (lambda w, v=value: span_in_value(v, w[1], w[2], lines))
 
 
 # -- ML705: Ray dashboard reachable from outside the cluster ------------------------------------------------------
@@ -329,7 +307,7 @@ def tracking_server_exposed(target: Stage | Container, ctx: Ctx) -> Iterator[Fin
         return
     if not ctx.compose or not target.ports or not _mentions(target, ("mlflow", "tensorboard")):
         return
-    for words, locate in _container_words(target, ctx):
+    for words, locate in command_words(target, ctx):
         found = _open_server(words)
         if found is not None and any(_published(v.text)[1] in (None, "0.0.0.0") for v in target.ports):
             yield Finding.at(locate(found[1]), f"{who(target, ctx)} serves {found[0]} on all interfaces without "
