@@ -15,6 +15,9 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".t
                        ".pytest_cache", ".ruff_cache", ".venv", "venv", "site-packages", ".terraform",
                        ".hypothesis", ".eggs", ".mllint"})  # .mllint: custom rules and their bad examples
 _DOCKERFILE = re.compile(r"^(?:(?:Docker|Container)file(?:[._-].*)?|.*\.(?:[Dd]ockerfile|[Cc]ontainerfile))$")
+# Docker's per-Dockerfile ignore file (`Dockerfile.dockerignore`), templates and documents named for a Dockerfile
+_NOT_DOCKERFILE = re.compile(r"\.(?:dockerignore|j2|jinja2?|tmpl|tpl|mustache|erb|md|rst|html?|json|ya?ml|toml|py|sh|"
+                             r"m?js|ts|png|svg|patch|diff|lock)$", re.I)
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:[._-].*)?\.ya?ml$", re.I)
 _REQUIREMENTS = re.compile(r"^requirements.*\.(?:txt|in)$", re.I)
 _KUSTOMIZATION = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
@@ -28,7 +31,7 @@ class Candidate:
 
 
 def classify(name: str) -> str | None:
-    if _DOCKERFILE.match(name):
+    if _DOCKERFILE.match(name) and not _NOT_DOCKERFILE.search(name):
         return "dockerfile"
     if _COMPOSE.match(name):
         return "compose"

@@ -20,6 +20,7 @@ _DOC_START = re.compile(r"^---", re.M)
 _FLOW_CHARS = re.compile(r"[^\[\]{}]+")
 
 _yaml: Any = None
+_pure_yaml: Any = None
 
 
 def _loader() -> Any:
@@ -32,6 +33,17 @@ def _loader() -> Any:
         except Exception:  # pragma: no cover - C extension missing
             _yaml = YAML(typ="safe", pure=True)
     return _yaml
+
+
+def _pure_loader() -> Any:
+    """ruamel.yaml's own parser: slower, but YAML 1.2 where libyaml is 1.1 (`[no-new-privileges:true]`,
+    a colon inside a flow scalar, is valid YAML 1.2 and Compose reads it; libyaml refuses it)."""
+    global _pure_yaml
+    if _pure_yaml is None:
+        from ruamel.yaml import YAML
+
+        _pure_yaml = YAML(typ="safe", pure=True)
+    return _pure_yaml
 
 
 def parser_in_use() -> str:
@@ -185,34 +197,48 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
         return []
     docs: list[Document] = []
     offset, rest, index = 0, src, 0
-    yaml = _loader()
     while True:
+        exc, index = _compose_pass(rest, docs, index)
+        if exc is None:
+            return docs
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line if mark is not None else offset
+        col = (mark.column if mark is not None else 0) + 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        context_mark = getattr(exc, "context_mark", None)
+        if context and context_mark is not None and context_mark.line != line:
+            context += f" that starts on line {context_mark.line + 1}"
+        message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+        line, col = _clamp(src, line, col)
+        diagnostics.append(Diagnostic("ML001", Span(path, line + 1, col, line + 1, col + 1), message,
+                                      _missing_colon_hint(src, line)))
+        index += 1
+        # resume at the next document start: the error's own line if it is one, else a later one
+        search_from = _line_start(src, line if line > offset else line + 1)
+        nxt = _DOC_START.search(src, search_from)
+        if nxt is None:
+            return docs
+        offset = src.count("\n", 0, nxt.start())
+        rest = "\n" * offset + src[nxt.start():]  # keeps every mark's line true
+
+
+def _compose_pass(rest: str, docs: list[Document], index: int) -> tuple[Exception | None, int]:
+    """Append the documents of `rest` to `docs` until an error: (None, next index) when all parsed,
+    else (the error, the index of the document it broke). libyaml parses first; where it fails, the
+    pure parser reads the same text again, since the error may be YAML 1.1's alone."""
+    start, first = len(docs), index
+    for loader in (_loader(), _pure_loader()):
+        del docs[start:]
+        index = first
         try:
-            for root in yaml.compose_all(rest):
+            for root in loader.compose_all(rest):
                 docs.append(Document(root, index))
                 index += 1
-            return docs
+            return None, index
         except Exception as exc:  # ruamel raises MarkedYAMLError subclasses and a few others
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            line = mark.line if mark is not None else offset
-            col = (mark.column if mark is not None else 0) + 1
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            context = getattr(exc, "context", None)
-            context_mark = getattr(exc, "context_mark", None)
-            if context and context_mark is not None and context_mark.line != line:
-                context += f" that starts on line {context_mark.line + 1}"
-            message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-            line, col = _clamp(src, line, col)
-            diagnostics.append(Diagnostic("ML001", Span(path, line + 1, col, line + 1, col + 1), message,
-                                          _missing_colon_hint(src, line)))
-            index += 1
-            # resume at the next document start: the error's own line if it is one, else a later one
-            search_from = _line_start(src, line if line > offset else line + 1)
-            nxt = _DOC_START.search(src, search_from)
-            if nxt is None:
-                return docs
-            offset = src.count("\n", 0, nxt.start())
-            rest = "\n" * offset + src[nxt.start():]  # keeps every mark's line true
+            error = exc
+    return error, index
 
 
 _KEY_SPACE_VALUE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#][^:#]*?)\s*$")

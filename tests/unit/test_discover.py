@@ -14,6 +14,10 @@ def test_classify() -> None:
     assert classify("deploy.yaml") == classify("kustomization.yaml") == "yaml"
     assert classify("obj.json") == "json"
     assert classify("README.md") is None and classify("notes.txt") is None
+    # Docker's per-Dockerfile ignore file, templates and documents are not Dockerfiles
+    assert classify("Dockerfile.dockerignore") is None and classify("Dockerfile.serve.dockerignore") is None
+    assert classify("Dockerfile.j2") is None and classify("Dockerfile.md") is None
+    assert classify("Dockerfile.yaml") == "yaml" and classify("Dockerfile.template") == "dockerfile"
 
 
 def test_walk_skips_and_orders(tmp_path: Path) -> None:

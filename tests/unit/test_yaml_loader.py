@@ -66,3 +66,19 @@ def test_merge_keys_are_followed() -> None:
     container = file.workloads[0].pod.containers[0]
     assert container.image.raw == "b:2"
     assert file.workloads[0].pod.shm_size.text == "8gb"
+
+
+def test_yaml_1_2_colon_in_flow_scalar() -> None:
+    """`[no-new-privileges:true]` is valid YAML 1.2 (Compose reads it); libyaml's 1.1 scanner refuses it, so the
+    pure parser reads such a file again, and positions stay true."""
+    src = b"services:\n  api:\n    image: x\n    security_opt: [no-new-privileges:true]\n    tmpfs: [/tmp:size=16m]\n"
+    file = parse("docker-compose.yml", "compose", src)
+    assert isinstance(file, SourceFile) and file.diagnostics == []
+    broken = b"services:\n  api:\n    security_opt: [no-new-privileges:true]\n    image: {x\n"
+    file = parse("docker-compose.yml", "compose", broken)
+    assert isinstance(file, SourceFile) and [(d.rule, d.span.line) for d in file.diagnostics] == [("ML001", 4)]
+
+
+def test_deep_error_below_the_depth_bound_is_a_finding() -> None:
+    file = parse("deep.yaml", "yaml", ("a: " + "[" * 990 + "x").encode())
+    assert isinstance(file, SourceFile) and [d.rule for d in file.diagnostics] == ["ML001"]
