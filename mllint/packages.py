@@ -91,6 +91,22 @@ def pip_tool(command: Command) -> str:
     return names[at]
 
 
+_FIXED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+
+
+def constrained(install: Install, env: dict[str, str]) -> bool:
+    """Versions fixed for the whole install: `-c constraints.txt`, PIP_CONSTRAINT / UV_CONSTRAINT, or uv's
+    `--exclude-newer` / UV_EXCLUDE_NEWER at a fixed date (uv resolves what was published before it; a
+    relative `"7 days"` moves with every build)."""
+    if install.constraints or env.get("PIP_CONSTRAINT") or env.get("UV_CONSTRAINT"):
+        return True
+    if install.tool[0].rsplit("/", 1)[-1] != "uv":
+        return False
+    flag = install.flags.get("--exclude-newer")
+    date = flag[0] if flag is not None else env.get("UV_EXCLUDE_NEWER", "")
+    return bool(_FIXED_DATE.match(date.strip("\"'")))
+
+
 def parse_install(words: list[Word], at: int | None = None) -> Install | None:
     """The install that `words` (one simple command) runs, or None. `at`: the program's index, when known."""
     names = [w.rsplit("/", 1)[-1] for w, _s, _e in words]
@@ -98,45 +114,54 @@ def parse_install(words: list[Word], at: int | None = None) -> Install | None:
     for i in range(start, min(len(names), start + 4) if at is not None else len(names)):
         name = names[i]
         rest = names[i + 1:]
-        if re.fullmatch(r"pip\d?(?:\.\d+)?", name) and _first_command(rest) == "install":
-            return _pip("pip", words, i, i + 1 + _command_index(rest))
-        if re.fullmatch(r"python\d?(?:\.\d+)?", name) and rest[:2] == ["-m", "pip"] and _first_command(rest[2:]) == "install":
-            return _pip("pip", words, i, i + 3 + _command_index(rest[2:]))
+        if re.fullmatch(r"pip\d?(?:\.\d+)?", name) and _first_command(rest, _PIP_VALUE_FLAGS) == "install":
+            return _pip("pip", words, i, i + 1 + _command_index(rest, _PIP_VALUE_FLAGS))
+        if re.fullmatch(r"python\d?(?:\.\d+)?", name) and rest[:2] == ["-m", "pip"] \
+                and _first_command(rest[2:], _PIP_VALUE_FLAGS) == "install":
+            return _pip("pip", words, i, i + 3 + _command_index(rest[2:], _PIP_VALUE_FLAGS))
         if name == "uv":
-            sub = _first_command(rest)
-            j = i + 1 + _command_index(rest)
-            if sub == "pip" and _first_command(names[j + 1:]) == "install":
-                return _pip("pip", words, i, j + 1 + _command_index(names[j + 1:]))
+            sub = _first_command(rest, _PIP_VALUE_FLAGS)
+            j = i + 1 + _command_index(rest, _PIP_VALUE_FLAGS)
+            after = names[j + 1:]
+            if sub == "pip" and _first_command(after, _PIP_VALUE_FLAGS) == "install":
+                return _pip("pip", words, i, j + 1 + _command_index(after, _PIP_VALUE_FLAGS))
             if sub == "add":
                 return _pip("pip", words, i, j)
-            if sub == "tool" and _first_command(names[j + 1:]) == "install":
-                return _pip("pipx", words, i, j + 1 + _command_index(names[j + 1:]))
-        if name == "pipx" and _first_command(rest) in ("install", "inject"):
-            sub_at = i + 1 + _command_index(rest)
+            if sub == "tool" and _first_command(after, _PIP_VALUE_FLAGS) == "install":
+                return _pip("pipx", words, i, j + 1 + _command_index(after, _PIP_VALUE_FLAGS))
+        if name == "pipx" and _first_command(rest, _PIP_VALUE_FLAGS) in ("install", "inject"):
+            sub_at = i + 1 + _command_index(rest, _PIP_VALUE_FLAGS)
             install = _pip("pipx", words, i, sub_at)
             if names[sub_at] == "inject" and install.packages:
                 install.packages.pop(0)  # `pipx inject VENV pkg...`: the first word names the venv
             return install
         if name in ("conda", "mamba", "micromamba"):
             return _conda(words, i, rest)
-        if name in ("apt-get", "apt") and _first_command(rest) == "install":
-            return _os("apt", words, i, i + 1 + _command_index(rest))
-        if name == "apk" and _first_command(rest) == "add":
-            return _os("apk", words, i, i + 1 + _command_index(rest))
-        if name in ("dnf", "yum", "microdnf", "tdnf") and _first_command(rest) == "install":
-            return _os("dnf", words, i, i + 1 + _command_index(rest))
-        if name == "zypper" and _first_command(rest) in ("install", "in"):
-            return _os("zypper", words, i, i + 1 + _command_index(rest))
+        sub = _first_command(rest, _OS_VALUE_FLAGS)  # `apt-get -o Acquire::Retries=5 install ...`
+        manager = _OS_INSTALL.get((name, sub))
+        if manager is not None:
+            return _os(manager, words, i, i + 1 + _command_index(rest, _OS_VALUE_FLAGS))
     return None
 
 
-def _command_index(rest: list[str]) -> int:
-    return next((k for k, w in enumerate(rest) if not w.startswith("-")), len(rest))
+_OS_INSTALL = {("apt-get", "install"): "apt", ("apt", "install"): "apt", ("apk", "add"): "apk",
+               ("dnf", "install"): "dnf", ("yum", "install"): "dnf", ("microdnf", "install"): "dnf",
+               ("tdnf", "install"): "dnf", ("zypper", "install"): "zypper", ("zypper", "in"): "zypper"}
 
 
-def _first_command(rest: list[str]) -> str:
+def _command_index(rest: list[str], value_flags: frozenset[str] = frozenset()) -> int:
+    """The index of the first word that is not a flag (nor the value of one of `value_flags`)."""
+    k = 0
+    while k < len(rest):
+        if not rest[k].startswith("-"):
+            return k
+        k += 2 if rest[k] in value_flags else 1
+    return len(rest)
+
+
+def _first_command(rest: list[str], value_flags: frozenset[str] = frozenset()) -> str:
     """The first word that is not a flag: pip's subcommand after global options such as `-q`."""
-    k = _command_index(rest)
+    k = _command_index(rest, value_flags)
     return rest[k] if k < len(rest) else ""
 
 
@@ -270,8 +295,8 @@ def _url_fixed(url: str) -> bool:
 
 
 def _conda(words: list[Word], tool: int, rest: list[str]) -> Install | None:
-    sub = _first_command(rest)
-    sub_at = tool + 1 + _command_index(rest)
+    sub = _first_command(rest, _CONDA_VALUE_FLAGS)
+    sub_at = tool + 1 + _command_index(rest, _CONDA_VALUE_FLAGS)
     install = Install("conda", words[tool])
     if sub == "env" and _first_command([w.rsplit("/", 1)[-1] for w, _s, _e in words[sub_at + 1:]]) in ("create",
                                                                                                          "update"):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from mllint import yamlsrc as y
 from mllint.model import ImageBuild, Span
-from mllint.packages import Package, judge_conda, judge_pip, stage_installs
+from mllint.packages import Package, constrained, judge_conda, judge_pip, stage_installs
 from mllint.stages import environment
 
 MAX_DEPTH = 5  # `-r` inside a requirements file may nest
@@ -30,10 +30,8 @@ def referenced(build: ImageBuild, folder: str, display_folder: str) -> list[tupl
     out: list[tuple[str, str, str]] = []
     for stage in build.stages:
         env = environment(build, stage)
-        if env.get("PIP_CONSTRAINT") or env.get("UV_CONSTRAINT"):
-            continue
         for _command, install in stage_installs(stage):
-            if install.constraints:
+            if constrained(install, env):
                 continue
             kind = "environment" if install.environment_file else "requirements" if install.manager == "pip" else None
             for name, _start, _end in install.requirements if kind else ():

@@ -9,19 +9,14 @@ from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, ProjectCtx
 from mllint.model import Finding, ImageBuild, Span, Stage
-from mllint.packages import (BARE, EXACT, RANGE, URL_FLOATING, VCS_FLOATING, WILDCARD, Install, Package,
-                             mask_credentials, pip_tool, stage_installs)
+from mllint.packages import (BARE, EXACT, RANGE, URL_FLOATING, VCS_FLOATING, WILDCARD, Package,
+                             constrained, mask_credentials, pip_tool, stage_installs)
 from mllint.pinfiles import ListedPackage, read_environment, read_requirements
 from mllint.project import ProjectFacts
 from mllint.registry import rule
 from mllint.stages import chain, environment
 
 _LOOSE = {RANGE: "a range", WILDCARD: "a wildcard pin"}
-
-
-def _constrained(install: Install, env: dict[str, str]) -> bool:
-    """`-c constraints.txt` or PIP_CONSTRAINT / UV_CONSTRAINT fixes every version the install resolves."""
-    return bool(install.constraints) or bool(env.get("PIP_CONSTRAINT") or env.get("UV_CONSTRAINT"))
 
 
 def _pin_finding(package: Package, span: Span, manager: str, where: str) -> Finding | None:
@@ -76,7 +71,7 @@ def pip_unpinned(target: Stage | ProjectFacts, ctx: Ctx | ProjectCtx) -> Iterato
                                  f"a redirection, so {tool} installs {package.name!r} without any version and writes "
                                  "its output to a file", fix=f"quote the requirement: \"{raw}\"")
                 continue
-            if _constrained(install, env):
+            if constrained(install, env):
                 continue
             finding = _pin_finding(package, command.span(package.word), "pip", tool)
             if finding is not None:
