@@ -180,3 +180,17 @@ def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
     (tmp_path / ".mllint" / "rules").mkdir(parents=True)
     cfg = config.load(None, tmp_path)
     assert cfg.get("cluster")["pools"][0]["driver"] == "535.104.05"
+
+
+def test_named_build_contexts_are_not_stage_typos(tmp_path: Path) -> None:
+    """ML407: `--from=shared` is a note (maybe `--build-context shared=...`), `build_contexts` accepts it,
+    and a near miss of a stage name is an error that names the stage."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.11 AS wheels\nFROM python:3.11-slim\nCOPY --from=shared /a /a\n"
+                          "COPY --from=weels /w /w\n")
+    found = engine.scan([str(dockerfile)], engine.Options(select=["ML407"], jobs=1)).findings
+    assert [(f.span.line, f.severity) for f in found] == [(3, "note"), (4, "error")]
+    assert "did you mean 'wheels' (line 1)" in found[1].message
+    params = {"ML407": {"build_contexts": ["shared"]}}
+    found = engine.scan([str(dockerfile)], engine.Options(select=["ML407"], params=params, jobs=1)).findings
+    assert [f.span.line for f in found] == [4]

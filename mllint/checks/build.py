@@ -3,6 +3,7 @@ caches left in layers, stage references that do not resolve, and serving images 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 
@@ -193,6 +194,7 @@ def unknown_stage_reference(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     if build is None:
         return
     aliases = _aliases(build)
+    contexts = {c.lower() for c in ctx.params.build_contexts}
     for ins in stage.instructions:
         refs = []
         if ins.keyword in ("COPY", "ADD") and "from" in ins.flags:
@@ -205,10 +207,14 @@ def unknown_stage_reference(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                 span = ins.span_of(start, end)
             else:
                 name, span = ref.text, ref.span
-            message = _stage_problem(name, stage, aliases)
-            if message:
-                yield Finding.at(span, message, fix="name a stage defined above (FROM ... AS <name>), or a full "
-                                                    "image reference with a tag")
+            if "$" in name or name.lower() in contexts:
+                continue
+            problem = _stage_problem(name, stage, aliases)
+            if problem is not None:
+                finding = Finding.at(span, problem[0], fix="name a stage defined above (FROM ... AS <name>), or a "
+                                                            "full image reference with a tag")
+                finding.severity = problem[1] or finding.severity
+                yield finding
     if stage.base_stage is None and stage.base.resolved.lower() in aliases:
         later = aliases[stage.base.resolved.lower()][0]
         yield Finding.at(stage.base.span, f"FROM {stage.base.resolved} names a stage defined later (line "
@@ -216,25 +222,30 @@ def unknown_stage_reference(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                          fix="move this stage below the one it builds on")
 
 
-def _stage_problem(name: str, stage: Stage, aliases: dict[str, list[Stage]]) -> str | None:
-    if "$" in name:
-        return None
+def _stage_problem(name: str, stage: Stage, aliases: dict[str, list[Stage]]) -> tuple[str, str | None] | None:
+    """(message, severity when lower than the rule's) for a --from that does not name an earlier stage."""
     if name.isdigit():
         index = int(name)
         if index >= stage.index:
             return (f"--from={name} names stage {index}, which is not defined before this one (this is stage "
-                    f"{stage.index}); the build fails")
+                    f"{stage.index}); the build fails"), None
         return None
     defined = aliases.get(name.lower())
     if defined:
         if all(s.index >= stage.index for s in defined):
-            return f"--from={name} names stage {name!r}, defined later (line {defined[0].span.line}); the build fails"
+            return (f"--from={name} names stage {name!r}, defined later (line {defined[0].span.line}); the build "
+                    "fails"), None
         return None
     if "/" in name or ":" in name or "@" in name:
         return None  # an image reference
+    close = difflib.get_close_matches(name.lower(), list(aliases), n=1, cutoff=0.75)
+    if close:
+        return (f"--from={name} is not a stage of this Dockerfile: did you mean {close[0]!r} (line "
+                f"{aliases[close[0]][0].span.line})? As written, Docker looks for an image named {name!r}"), None
     known = ", ".join(sorted(aliases)) or "none"
-    return (f"--from={name} is not a stage of this Dockerfile (stages: {known}), so Docker pulls an image named "
-            f"{name!r} from Docker Hub")
+    return (f"--from={name} is not a stage of this Dockerfile (stages: {known}): unless the build passes a named "
+            f"context (`--build-context {name}=...`, Compose `additional_contexts`), Docker pulls the image "
+            f"{name!r}:latest from Docker Hub"), "note"
 
 
 @rule("ML408")
