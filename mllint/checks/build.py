@@ -95,6 +95,9 @@ def _purged(stage: Stage) -> set[str]:
 # -- ML403–ML406: caches left in layers ---------------------------------------------------------------------------
 
 
+_SELF_UPGRADE = frozenset({"pip", "setuptools", "wheel", "uv"})
+
+
 @rule("ML403")
 def pip_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     build = ctx.file.build
@@ -107,6 +110,9 @@ def pip_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         ins = command.ins
         if install.manager != "pip" or not install.packages and not install.requirements:
             continue
+        if "--no-index" in install.flags or env.get("PIP_NO_INDEX") or not install.requirements and all(
+                p.name in _SELF_UPGRADE for p in install.packages):
+            continue  # nothing is downloaded, or only pip and its build tools (a few MB)
         uv = command.names[command.program()[1]] == "uv"
         if uv and (uv_off or "--no-cache" in install.flags or _cache_mount(ins, "/.cache/uv", "/root/.cache")):
             continue
