@@ -277,10 +277,14 @@ def server_start(build: ImageBuild, stage: Stage) -> tuple[str, Span] | None:
         if not started:
             continue
         for command in started:
-            for word in command.words:
-                match = SERVER.search(word[0])
-                if match:
-                    return match[0], command.span(word)
+            text, starts = "", []
+            for word in command.words:  # one line of text, so that `ray serve` and `serve run` match
+                starts.append(len(text))
+                text += word[0] + " "
+            match = SERVER.search(text)
+            if match:
+                at = max(i for i, start in enumerate(starts) if start <= match.start())
+                return match[0].strip(), command.span(command.words[at])
         return None
     return None
 

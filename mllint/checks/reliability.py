@@ -13,7 +13,8 @@ from mllint.sources.kinds import KSERVE_FRAMEWORKS, PROBE_INJECTING_KINDS
 SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "ReplicaSet"})
 SERVER = re.compile(  # model servers and the web servers that front them
     r"tritonserver|tensorflow_model_server|tensorflow/serving|model[-_]?serv|torchserve|vllm|text-generation-launcher|text-generation-inference|"
-    r"uvicorn|gunicorn|mlflow|bentoml|serve\b|ray\s+serve|sglang|ollama|llama[-_.]?cpp|infinity_emb|fastapi",
+    r"uvicorn|gunicorn|mlflow|bentoml|(?<![\w-])serve\s+(?:run|deploy|start)\b|ray\s+serve|sglang|ollama|"
+    r"llama[-_.]?cpp|infinity_emb|fastapi",
     re.I,
 )
 
