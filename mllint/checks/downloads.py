@@ -29,13 +29,14 @@ def _is_fixed(ref: str) -> bool:
 
 
 def _clone(command: Command) -> tuple[tuple[str, int, int], str | None] | None:
-    """(URL word, `--branch` value or None) of a `git clone` / `git lfs clone`."""
+    """(URL word, `--branch` value or None) of a `git clone` / `git lfs clone`. git reads options after
+    the URL too (`git clone URL -b v1.2 dir`)."""
     names = command.names
     name, at = command.program()
     if name != "git" or "clone" not in names[at + 1:at + 4]:
         return None
     i = names.index("clone", at + 1) + 1
-    branch = None
+    url = branch = None
     while i < len(command.words):
         word = command.texts[i]
         if word.startswith("-"):
@@ -44,9 +45,12 @@ def _clone(command: Command) -> tuple[tuple[str, int, int], str | None] | None:
                 branch = value if eq else (command.texts[i + 1] if i + 1 < len(command.words) else None)
             i += 2 if (flag in _GIT_VALUE_FLAGS and not eq) else 1
             continue
-        word = command.words[i]
-        return (word, branch) if re.search(r"://|^git@|^[\w.-]+@[\w.-]+:|/", word[0]) else None
-    return None
+        if url is None:
+            if not re.search(r"://|^git@|^[\w.-]+@[\w.-]+:|/", word):
+                return None
+            url = command.words[i]
+        i += 1
+    return (url, branch) if url is not None else None
 
 
 def _checkout_ref(command: Command) -> str | None:
