@@ -239,7 +239,7 @@ def judge_pip(word: Word) -> Package:
         return Package("", word, VARIABLE)
     if _is_local(text):
         return Package("", word, LOCAL)
-    vcs = re.match(r"^(?:([A-Za-z0-9_.-]+)\s*@\s*)?(git|hg|svn|bzr)\+", text)
+    vcs = re.match(r"^(?:([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*@\s*)?(git|hg|svn|bzr)\+", text)
     if vcs:
         return _vcs(text, word, vcs[1])
     named_url = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*@\s*(\S+://\S+)$", text)

@@ -14,6 +14,7 @@ from mllint.shell import commands
     ("pandas>=2", "range"), ("transformers[torch]~=4.40", "range"), ("numpy<2,>=1.24", "range"),
     ("git+https://github.com/a/b.git", "vcs-floating"), ("git+https://github.com/a/b@main", "vcs-floating"),
     ("git+https://github.com/a/b@v1.2.3", "vcs-pinned"), ("x @ git+https://github.com/a/b@3f2a9c1", "vcs-pinned"),
+    ("unsloth[colab-new] @ git+https://github.com/unslothai/unsloth.git@2025.3.19", "vcs-pinned"),
     ("https://github.com/a/b/archive/main.zip", "url-floating"),
     ("https://github.com/a/b/archive/refs/tags/v1.0.tar.gz", "url-pinned"),
     ("https://example.com/x.tar.gz#sha256=00ff", "url-pinned"),
@@ -49,6 +50,9 @@ def test_os_pins(manager: str, spec: str, pin: str) -> None:
     ("pipx inject poetry poetry-plugin-export", "pipx", ["poetry-plugin-export"]),
     ("/opt/conda/bin/conda install -y -c pytorch pytorch=2.3.1", "conda", ["pytorch"]),
     ("DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Options::=--force-confnew git", "apt", ["git"]),
+    ("apt-get -o Acquire::Retries=5 install -y curl", "apt", ["curl"]),
+    ("uv --directory /app pip install httpx", "pip", ["httpx"]),
+    ("micromamba -r /opt/conda install -y numpy", "conda", ["numpy"]),
 ])
 def test_parse_install(line: str, manager: str, names: list[str]) -> None:
     install = parse_install(commands(line)[0])
