@@ -23,11 +23,13 @@ MLLINT = {"ML303": "pip", "ML304": "pip", "ML306": "apt"}
 
 
 def dockerfiles(args: list[str]) -> list[Path]:
+    from mllint.discover import classify
+
     out: list[Path] = []
     for arg in args:
         path = Path(arg)
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.is_file() and "ockerfile" in p.name)
+            out += sorted(p for p in path.rglob("*") if p.is_file() and classify(p.name) == "dockerfile")
         elif path.is_file():
             out.append(path)
     return out

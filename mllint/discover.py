@@ -14,7 +14,7 @@ from mllint.model import Skipped
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
                        ".pytest_cache", ".ruff_cache", ".venv", "venv", "site-packages", ".terraform",
                        ".hypothesis", ".eggs", ".mllint"})  # .mllint: custom rules and their bad examples
-_DOCKERFILE = re.compile(r"^(?:(?:Docker|Container)file(?:[._-].*)?|.*\.(?:[Dd]ockerfile|[Cc]ontainerfile))$")
+_DOCKERFILE = re.compile(r"^(?:(?:Docker|Container)file(?:[._-].*)?|(?:.*[._-])?(?:[Dd]ockerfile|[Cc]ontainerfile))$")
 # Docker's per-Dockerfile ignore file (`Dockerfile.dockerignore`), templates and documents named for a Dockerfile
 _NOT_DOCKERFILE = re.compile(r"\.(?:dockerignore|j2|jinja2?|tmpl|tpl|mustache|erb|md|rst|html?|json|ya?ml|toml|py|sh|"
                              r"m?js|ts|png|svg|patch|diff|lock)$", re.I)
@@ -78,11 +78,26 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = (), cwd: Path | Non
             _walk(abs_root, cwd, excluded, found, skipped)
             continue
         display = display_path(abs_root, cwd) if not root.is_absolute() else root.as_posix()
-        kind = classify(abs_root.name)
-        if kind is None:
-            kind = "yaml"  # a file named explicitly is read as YAML (Kubernetes or Compose by content)
+        kind = classify(abs_root.name) or _sniff(abs_root)  # a file named explicitly is read by its content
         found.setdefault(display, Candidate(abs_root, display, kind))
     return sorted(found.values(), key=lambda c: c.display), skipped
+
+
+_FIRST_INSTRUCTION = re.compile(r"^\s*(?:FROM|ARG)\s", re.I)
+
+
+def _sniff(path: Path) -> str:
+    """A Dockerfile when its first line that is not a comment is FROM or ARG (`Dockerfile_gpu.txt`),
+    else YAML (Kubernetes or Compose by content)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8192).decode("utf-8", "replace")
+    except OSError:
+        return "yaml"  # the parser reports the read error
+    for line in head.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return "dockerfile" if _FIRST_INSTRUCTION.match(line) else "yaml"
+    return "yaml"
 
 
 def _walk(root: Path, cwd: Path, excluded, found: dict[str, Candidate], skipped: list[Skipped]) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from mllint.discover import classify, discover
 def test_classify() -> None:
     assert classify("Dockerfile") == classify("Dockerfile.gpu") == classify("serve.Dockerfile") == "dockerfile"
     assert classify("Containerfile") == classify("train.dockerfile") == "dockerfile"
+    assert classify("Pawsey_PyTorch_ROCm_Dockerfile") == classify("gpu-Dockerfile") == classify("dockerfile") == "dockerfile"
     assert classify("docker-compose.yml") == classify("compose.prod.yaml") == "compose"
     assert classify("requirements-dev.txt") == "requirements"
     assert classify("deploy.yaml") == classify("kustomization.yaml") == "yaml"
@@ -38,3 +39,10 @@ def test_walk_skips_and_orders(tmp_path: Path) -> None:
 def test_missing_path_is_reported(tmp_path: Path) -> None:
     found, skipped = discover(["nope.yaml"], cwd=tmp_path)
     assert not found and skipped[0].reason == "no such file or directory"
+
+
+def test_a_file_named_explicitly_is_read_by_its_content(tmp_path: Path) -> None:
+    (tmp_path / "build.txt").write_text("# syntax=docker/dockerfile:1\n\nFROM python:3.11-slim\n")
+    (tmp_path / "pod.txt").write_text("apiVersion: v1\nkind: Pod\n")
+    found, _skipped = discover([str(tmp_path / "build.txt"), str(tmp_path / "pod.txt")], cwd=tmp_path)
+    assert [(c.path.name, c.kind) for c in found] == [("build.txt", "dockerfile"), ("pod.txt", "yaml")]
