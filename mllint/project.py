@@ -312,13 +312,15 @@ def _build_facts(file: SourceFile, cuda: CudaConfig) -> FileFacts | None:
             if name.startswith("/") or os.path.dirname(name):  # COPY requirements.txt /app/: try the basename too
                 requirements.append((_key(os.path.join(folder, os.path.basename(name))), span))
     from mllint.checks.build import healthcheck, server_start
+    from mllint.stages import dev_container
     from mllint.pinfiles import referenced
 
     facts = FileFacts(file.path)
     facts.builds.append(BuildFacts(_key(file.path), file.path, needs.stage_needs(build, final, cuda),
                                    needs.arch_list(build, final), requirements,
                                    referenced(build, folder, os.path.dirname(file.path)),
-                                   server_start(build, final), healthcheck(build, final)))
+                                   None if dev_container(build) else server_start(build, final),
+                                   healthcheck(build, final)))
     return facts
 
 

@@ -37,11 +37,17 @@ def chain(build: ImageBuild, stage: Stage) -> list[Stage]:
     return out
 
 
+def dev_container(build: ImageBuild) -> bool:
+    """A Dockerfile of a Dev Containers workspace (`.devcontainer/`): a developer's machine, with its
+    compilers and root shell on purpose, not an image that ships."""
+    return ".devcontainer" in build.path.replace("\\", "/").split("/")
+
+
 def shipped(build: ImageBuild) -> set[int]:
     """Indexes of the stages whose layers are in the final image: the final stage and the stages it
-    builds FROM (not builder stages it only copies from)."""
+    builds FROM (not builder stages it only copies from). None for a dev container."""
     final = build.final_stage
-    return {s.index for s in chain(build, final)} if final is not None else set()
+    return {s.index for s in chain(build, final)} if final is not None and not dev_container(build) else set()
 
 
 def environment(build: ImageBuild, stage: Stage) -> dict[str, str]:

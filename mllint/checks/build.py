@@ -14,7 +14,7 @@ from mllint.packages import pip_tool, run_installs, stage_installs
 from mllint.project import ProjectFacts
 from mllint.registry import rule
 from mllint.runs import run_commands, start_commands
-from mllint.stages import chain, environment, shipped
+from mllint.stages import chain, dev_container, environment, shipped
 
 _DEVEL_REPOS = ("nvidia/cuda", "nvcr.io/nvidia/cuda", "pytorch/pytorch")
 
@@ -36,7 +36,7 @@ def _cache_mount(ins: Instruction, *targets: str) -> bool:
 @rule("ML401")
 def devel_image_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     build = ctx.file.build
-    if build is None or stage is not build.final_stage:
+    if build is None or stage is not build.final_stage or dev_container(build):
         return
     root = chain(build, stage)[-1]
     image = root.base
@@ -63,7 +63,7 @@ _BUILD_TOOLS = re.compile(r"^(?:build-essential|gcc(?:-\d+)?|g\+\+(?:-\d+)?|clan
 @rule("ML402")
 def build_tools_in_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     build = ctx.file.build
-    if build is None or len(build.stages) != 1:
+    if build is None or len(build.stages) != 1 or dev_container(build):
         return
     purged = _purged(stage)
     for command, install in stage_installs(stage):

@@ -13,7 +13,7 @@ from mllint.model import Container, Finding, K8sObject, Span, Stage, Value
 from mllint.registry import rule
 from mllint.runs import Command, piped, run_commands, start_commands
 from mllint.shell import Word
-from mllint.stages import chain, env_pairs
+from mllint.stages import chain, dev_container, env_pairs
 
 # -- ML701, ML702: the user the image runs as ---------------------------------------------------------------------
 
@@ -33,9 +33,14 @@ def _is_final(stage: Stage, ctx: Ctx) -> bool:
     return build is not None and stage is build.final_stage
 
 
+def _runs_as_user(stage: Stage, ctx: Ctx) -> bool:
+    """The final stage of an image that ships: a dev container's user is the developer's choice."""
+    return _is_final(stage, ctx) and ctx.file.build is not None and not dev_container(ctx.file.build)
+
+
 @rule("ML701")
 def runs_as_root(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
-    if not _is_final(stage, ctx):
+    if not _runs_as_user(stage, ctx):
         return
     user = _last_user(stage, ctx)
     if user is not None and user[0].split(":")[0] in ("root", "0"):
@@ -47,7 +52,7 @@ def runs_as_root(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
 
 @rule("ML702")
 def no_user(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
-    if not _is_final(stage, ctx) or _last_user(stage, ctx) is not None:
+    if not _runs_as_user(stage, ctx) or _last_user(stage, ctx) is not None:
         return
     build = ctx.file.build
     root = chain(build, stage)[-1] if build is not None else stage
