@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mllint import yamlsrc
 from mllint.discover import Candidate
 from mllint.model import Diagnostic, SourceFile, Skipped, Span
@@ -53,6 +55,9 @@ def parse(display: str, kind: str, data: bytes) -> SourceFile | Skipped:
         from mllint.sources import dockerfile
 
         dockerfile.load(file)
+        if re.search(r"\{\{|\{%", text) and any(d.rule == "ML001" for d in file.diagnostics):
+            return Skipped(display, "template syntax ({{ }}, {% %}) that is not a Dockerfile; scan the rendered output "
+                                    "instead")
     elif kind == "requirements":
         pass  # indexed for `pip install -r`; its checks belong to the pinning rules
     elif kind == "json" and '"apiVersion"' not in text:

@@ -80,3 +80,14 @@ def test_instruction_lines_agree_with_dockerfile_parse() -> None:
     instructions, *_ = parse(text)
     ours = [(i.keyword, i.span.line, i.span.end_line) for i in instructions]
     assert ours == theirs
+
+
+def test_jinja_template_is_skipped_not_reported() -> None:
+    from mllint.loader import parse
+    from mllint.model import Skipped
+
+    out = parse("Dockerfile", "dockerfile", b"FROM python:3.11\n{%- if gpu %}\nRUN pip install torch==2.3.1\n{%- endif %}\n")
+    assert isinstance(out, Skipped) and "template" in out.reason
+    # `{{ }}` inside a valid instruction is not a template error: the file is scanned
+    out = parse("Dockerfile", "dockerfile", b"FROM python:3.11\nLABEL doc=\"{{ not jinja }}\"\n")
+    assert not isinstance(out, Skipped)
