@@ -70,7 +70,8 @@ _SECRET_NAME = re.compile(
     r"(?:^|_)(?:TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|PASS|PWD|API_?KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|"
     r"CLIENT_SECRET|CREDENTIALS?)(?:_|$)|SECRET|PASSWORD|API_?KEY", re.I)
 _NOT_SECRET = re.compile(r"(?:_FILE|_PATH|_DIR|_URL|_URI|_HOST|_PORT|_USER|_USERNAME|_ID|_NAME|_LENGTH|_TTL|"
-                         r"_EXPIRY|_EXPIRES|_TYPE|_HEADER|_ENABLED|_REQUIRED|_LOCATION|_REF|_MOUNT|_ENV|_VAR)$", re.I)
+                         r"_EXPIRY|_EXPIRES|_TYPE|_HEADER|_ENABLED|_REQUIRED|_LOCATION|_REF|_MOUNT|_ENV|_VAR|"
+                         r"_VERSION|_VER|_POLICY|_MIN_LENGTH|_TIMEOUT|_MODE|_ALGORITHM|_PROVIDER)$", re.I)
 _TOKEN_VALUE = re.compile(r"^(?:hf_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|"
                           r"xox[abpr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20})$")
 _DEFAULT_CREDENTIALS = frozenset({"minioadmin", "admin", "password", "changeme", "root", "mlflow", "postgres"})
@@ -85,7 +86,6 @@ def secret_kind(name: str, value: str | None) -> str | None:
     if not _SECRET_NAME.search(name) or _NOT_SECRET.search(name) or value.lower() in ("true", "false", "none"):
         return None
     return "a well-known default credential" if value in _DEFAULT_CREDENTIALS else "a literal value"
-    return None
 
 
 def _secret_finding(span: Span, what: str, kind: str, stored: str) -> Finding:
