@@ -74,10 +74,12 @@ def gpu_devices_pinned_by_env(container: Container, ctx: Ctx) -> Iterator[Findin
     for env in container.env:
         if env.name in _VISIBLE and env.value is not None and not is_templated(env.value):
             granted = "the device reservation" if ctx.compose else "the device plugin"
+            why = "`all` asks the runtime for every GPU of the host, not the ones allocated to it" \
+                if env.value.strip().lower() == "all" else \
+                "a fixed list points at devices the container may not own, or at none"
             yield Finding.at(
                 env.span,
-                f"{who(container, ctx)} sets {env.name}={env.value!r} although {granted} assigns its GPUs; "
-                "a fixed list points at devices the container may not own, or at none",
+                f"{who(container, ctx)} sets {env.name}={env.value!r} although {granted} assigns its GPUs; {why}",
                 fix=f"remove {env.name}; the runtime exposes exactly the allocated GPUs",
             )
 

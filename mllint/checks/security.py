@@ -346,7 +346,7 @@ def host_access(target: Container, ctx: Ctx) -> Iterator[Finding]:
         for flag, key in ((pod.host_network, "hostNetwork" if workload.format == "kubernetes" else "network_mode"),
                           (pod.host_pid, "hostPID" if workload.format == "kubernetes" else "pid")):
             if flag:
-                span = _key_span(ctx, pod.span, key)
+                span = _setting_span(ctx, pod.span, key)
                 yield Finding.at(span, f"{key} shares the host's {'network' if 'etwork' in key else 'process'} "
                                        f"namespace with {subject}",
                                  fix="remove it; NCCL over RDMA/InfiniBand needs the RDMA device plugin and "
@@ -354,7 +354,14 @@ def host_access(target: Container, ctx: Ctx) -> Iterator[Finding]:
     yield from _host_mounts(target, ctx, subject, first)
 
 
-def _key_span(ctx: Ctx, within: Span, key: str) -> Span:
+def _setting_span(ctx: Ctx, within: Span, key: str) -> Span:
+    """Where a pod-level setting is written: a Compose key may come through a merge key (`<<: *runtime`),
+    so it is looked up in the YAML, not in the service's lines."""
+    workload = ctx.workload
+    if workload is not None and workload.format == "compose" and workload.node is not None:
+        item = y.get_item(workload.node, key)
+        if item is not None:
+            return y.span(ctx.file.path, item[0])
     lines = ctx.file.lines()
     for number in range(within.line, min(within.end_line, len(lines)) + 1):
         match = re.match(rf"^(\s*-?\s*){re.escape(key)}\s*:", lines[number - 1])
