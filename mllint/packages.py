@@ -210,6 +210,7 @@ def _collect_file(flag: str, value: Word, install: Install) -> None:
 
 def _pip(manager: str, words: list[Word], tool: int, sub: int) -> Install:
     install = Install(manager, words[tool])
+    _arguments(words[:sub], tool + 1, _PIP_VALUE_FLAGS, install)  # general options: `pip --no-cache-dir install`
     for word in _arguments(words, sub + 1, _PIP_VALUE_FLAGS, install):
         install.packages.append(judge_pip(word))
     install.upgrade = install.flags.get("-U") or install.flags.get("--upgrade")
@@ -339,6 +340,7 @@ def judge_conda(word: Word) -> Package:
 
 def _os(manager: str, words: list[Word], tool: int, sub: int) -> Install:
     install = Install(manager, words[tool])
+    _arguments(words[:sub], tool + 1, _OS_VALUE_FLAGS, install)  # `apt-get --no-install-recommends -y install`
     for word in _arguments(words, sub + 1, _OS_VALUE_FLAGS, install):
         install.packages.append(judge_os(manager, word))
     return install
