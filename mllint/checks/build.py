@@ -194,6 +194,39 @@ def _aliases(build: ImageBuild) -> dict[str, list[Stage]]:
     return out
 
 
+def _stage_refs(stage: Stage) -> Iterator[tuple[str, Span]]:
+    """The stage or image names a stage reads from: COPY/ADD --from and RUN --mount=...,from=."""
+    for ins in stage.instructions:
+        if ins.keyword in ("COPY", "ADD") and "from" in ins.flags:
+            yield ins.flags["from"].text, ins.flags["from"].span
+        if ins.keyword == "RUN":
+            for m in re.finditer(r"from=([^,\s]+)", ins.args[:ins.args_offset]):
+                yield m[1], ins.span_of(m.start(1), m.end(1))
+
+
+def _stage_named(name: str, aliases: dict[str, list[Stage]], build: ImageBuild) -> Stage | None:
+    if name.isdigit():
+        return build.stages[int(name)] if int(name) < len(build.stages) else None
+    defined = aliases.get(name.lower())
+    return defined[0] if defined else None
+
+
+def _reaches(build: ImageBuild, start: Stage, goal: Stage, aliases: dict[str, list[Stage]]) -> bool:
+    """Whether `start` depends on `goal` through FROM and --from edges: BuildKit's circular dependency."""
+    seen, todo = set(), [start]
+    while todo:
+        current = todo.pop()
+        if current is goal:
+            return True
+        if current.index in seen:
+            continue
+        seen.add(current.index)
+        if current.base_stage is not None:
+            todo.append(build.stages[current.base_stage])
+        todo += [s for name, _span in _stage_refs(current) if (s := _stage_named(name, aliases, build)) is not None]
+    return False
+
+
 @rule("ML407")
 def unknown_stage_reference(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     build = ctx.file.build
@@ -201,26 +234,15 @@ def unknown_stage_reference(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         return
     aliases = _aliases(build)
     contexts = {c.lower() for c in ctx.params.build_contexts}
-    for ins in stage.instructions:
-        refs = []
-        if ins.keyword in ("COPY", "ADD") and "from" in ins.flags:
-            refs.append(ins.flags["from"])
-        if ins.keyword == "RUN":
-            refs += [(m[1], m.start(1), m.end(1)) for m in re.finditer(r"from=([^,\s]+)", ins.args[:ins.args_offset])]
-        for ref in refs:
-            if isinstance(ref, tuple):
-                name, start, end = ref
-                span = ins.span_of(start, end)
-            else:
-                name, span = ref.text, ref.span
-            if "$" in name or name.lower() in contexts:
-                continue
-            problem = _stage_problem(name, stage, aliases)
-            if problem is not None:
-                finding = Finding.at(span, problem[0], fix="name a stage defined above (FROM ... AS <name>), or a "
-                                                            "full image reference with a tag")
-                finding.severity = problem[1] or finding.severity
-                yield finding
+    for name, span in _stage_refs(stage):
+        if "$" in name or name.lower() in contexts:
+            continue
+        problem = _stage_problem(name, stage, aliases, build)
+        if problem is not None:
+            finding = Finding.at(span, problem[0], fix="name a stage defined above (FROM ... AS <name>), or a full "
+                                                       "image reference with a tag")
+            finding.severity = problem[1] or finding.severity
+            yield finding
     if stage.base_stage is None and stage.base.resolved.lower() in aliases:
         later = aliases[stage.base.resolved.lower()][0]
         yield Finding.at(stage.base.span, f"FROM {stage.base.resolved} names a stage defined later (line "
@@ -228,20 +250,19 @@ def unknown_stage_reference(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                          fix="move this stage below the one it builds on")
 
 
-def _stage_problem(name: str, stage: Stage, aliases: dict[str, list[Stage]]) -> tuple[str, str | None] | None:
-    """(message, severity when lower than the rule's) for a --from that does not name an earlier stage."""
+def _stage_problem(name: str, stage: Stage, aliases: dict[str, list[Stage]], build: ImageBuild
+                   ) -> tuple[str, str | None] | None:
+    """(message, severity when lower than the rule's) for a --from that does not name a stage it can read.
+    BuildKit resolves --from to a stage defined later too, unless the stages then depend on each other."""
+    target = _stage_named(name, aliases, build)
+    if target is not None:
+        if _reaches(build, target, stage, aliases):
+            what = f"stage {target.index}" if name.isdigit() else f"stage {name!r}"
+            return (f"--from={name} names {what} (line {target.span.line}), which depends on this stage: "
+                    "BuildKit stops with 'circular dependency detected'"), None
+        return None
     if name.isdigit():
-        index = int(name)
-        if index >= stage.index:
-            return (f"--from={name} names stage {index}, which is not defined before this one (this is stage "
-                    f"{stage.index}); the build fails"), None
-        return None
-    defined = aliases.get(name.lower())
-    if defined:
-        if all(s.index >= stage.index for s in defined):
-            return (f"--from={name} names stage {name!r}, defined later (line {defined[0].span.line}); the build "
-                    "fails"), None
-        return None
+        return f"--from={name} names stage {name}, but the Dockerfile has {len(build.stages)} stages", None
     if "/" in name or ":" in name or "@" in name:
         return None  # an image reference
     close = difflib.get_close_matches(name.lower(), list(aliases), n=1, cutoff=0.75)
