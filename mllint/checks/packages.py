@@ -133,7 +133,7 @@ def os_package_unpinned(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     for command, install in stage_installs(stage):
         if install.manager not in ("apt", "apk", "dnf", "zypper"):
             continue
-        tool = command.names[command.program()[1]]
+        tool = install.tool[0].rsplit("/", 1)[-1]  # `apt-get`, also behind `eatmydata` or `ionice`
         for package in install.packages:
             if package.pin == BARE and package.name.lower() not in exempt:
                 example = {"apt": "=<version>", "apk": "=<version>"}.get(install.manager, "-<version>")
