@@ -258,8 +258,9 @@ def _stage_problem(name: str, stage: Stage, aliases: dict[str, list[Stage]], bui
     if target is not None:
         if _reaches(build, target, stage, aliases):
             what = f"stage {target.index}" if name.isdigit() else f"stage {name!r}"
-            return (f"--from={name} names {what} (line {target.span.line}), which depends on this stage: "
-                    "BuildKit stops with 'circular dependency detected'"), None
+            whose = "this stage itself" if target is stage else f"{what} (line {target.span.line}), which depends " \
+                                                                  "on this stage"
+            return f"--from={name} names {whose}: BuildKit stops with 'circular dependency detected'", None
         return None
     if name.isdigit():
         return f"--from={name} names stage {name}, but the Dockerfile has {len(build.stages)} stages", None
