@@ -19,6 +19,7 @@ KEYWORDS = frozenset(
 _DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
 _INSTRUCTION = re.compile(r"^(\s*)([A-Za-z]+)(?=\s|$)\s*")
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
+_SPACED_HEREDOC = re.compile(r"<<-?\s+([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\1")  # a shell heredoc; not one to Docker
 _FLAG = re.compile(r"--([A-Za-z][A-Za-z0-9-]*)(?:=(\S*))?")
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 _ARG_ITEM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?")
@@ -88,6 +89,8 @@ def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instr
         )
         if keyword in ("RUN", "COPY", "ADD") and "<<" in logical:
             i = _heredocs(path, lines, i, inst, diagnostics)
+            if not inst.heredocs:
+                i = _spaced_heredoc(lines, i, inst, diagnostics)
         _flags(inst)
         out.append(inst)
     return out, directives
@@ -120,6 +123,26 @@ def _heredocs(path: str, lines: list[str], i: int, inst: Instruction, diagnostic
         inst.span = inst.span._replace(end_line=i + 1, end_column=len(lines[i]) + 1)
         i += 1
     return i
+
+
+def _spaced_heredoc(lines: list[str], i: int, inst: Instruction, diagnostics: list[Diagnostic]) -> int:
+    """`RUN cat > f << 'EOF'`: a shell reads a heredoc, Docker does not (its heredoc word is `<<EOF`, with
+    no space), so every line up to EOF is an instruction to it and the build fails. One error at the
+    `<<`, and the lines up to the delimiter are passed over instead of reported one by one."""
+    match = _SPACED_HEREDOC.search(inst.args)
+    if match is None:
+        return i
+    delimiter = match[2]
+    end = next((j for j in range(i, len(lines)) if lines[j].strip() == delimiter), None)
+    if end is None:
+        return i
+    diagnostics.append(Diagnostic("ML001", inst.span_of(match.start(), match.end()),
+                                  f"Docker reads a heredoc only when the delimiter follows << directly "
+                                  f"(<<{match[1]}{delimiter}{match[1]}); with the space, lines {i + 1}-{end + 1} are "
+                                  "read as instructions and the build fails",
+                                  f"write <<{match[1]}{delimiter}{match[1]} without the space (BuildKit heredocs, "
+                                  "`# syntax=docker/dockerfile:1`), or COPY the script as a file"))
+    return end + 1
 
 
 def _flags(inst: Instruction) -> None:
