@@ -55,7 +55,7 @@ def parse(display: str, kind: str, data: bytes) -> SourceFile | Skipped:
         from mllint.sources import dockerfile
 
         dockerfile.load(file)
-        if re.search(r"\{\{|\{%", text) and any(d.rule == "ML001" for d in file.diagnostics):
+        if any(d.rule == "ML001" for d in file.diagnostics) and re.search(r"\{\{|\{%", text):
             return Skipped(display, "template syntax ({{ }}, {% %}) that is not a Dockerfile; scan the rendered output "
                                     "instead")
     elif kind == "requirements":

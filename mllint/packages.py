@@ -60,6 +60,11 @@ class Install:
     upgrade: Word | None = None  # -U / --upgrade
     environment_file: bool = False  # conda/mamba `env create -f` / micromamba `create -f`: `requirements` are env files
 
+    @property
+    def tool_name(self) -> str:
+        """The installer's program name (`apt-get`, `uv`, `mamba`), without its folder."""
+        return self.tool[0].rsplit("/", 1)[-1]
+
 
 def run_installs(stage: Stage) -> Iterator[tuple[list[Command], Command, Install]]:
     """Every install command of the stage's RUN instructions, with all the commands of its RUN (one layer:
@@ -100,7 +105,7 @@ def constrained(install: Install, env: dict[str, str]) -> bool:
     relative `"7 days"` moves with every build)."""
     if install.constraints or env.get("PIP_CONSTRAINT") or env.get("UV_CONSTRAINT"):
         return True
-    if install.tool[0].rsplit("/", 1)[-1] != "uv":
+    if install.tool_name != "uv":
         return False
     flag = install.flags.get("--exclude-newer")
     date = flag[0] if flag is not None else env.get("UV_EXCLUDE_NEWER", "")

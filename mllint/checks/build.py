@@ -3,7 +3,6 @@ caches left in layers, stage references that do not resolve, and serving images 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 
@@ -113,7 +112,7 @@ def pip_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         if "--no-index" in install.flags or env.get("PIP_NO_INDEX") or not install.requirements and all(
                 p.name in _SELF_UPGRADE for p in install.packages):
             continue  # nothing is downloaded, or only pip and its build tools (a few MB)
-        uv = command.names[command.program()[1]] == "uv"
+        uv = install.tool_name == "uv"
         if uv and (uv_off or "--no-cache" in install.flags or _cache_mount(ins, "/.cache/uv", "/root/.cache")):
             continue
         if not uv and (pip_off or any(f.startswith("--no-cache") for f in install.flags)
@@ -161,7 +160,7 @@ def conda_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         if any(c.program()[0] in ("conda", "mamba", "micromamba") and "clean" in c.texts for c in found) or \
                 any(c.program()[0] == "rm" and any("pkgs" in w for w in c.texts) for c in found):
             continue
-        tool = command.names[command.program()[1]]
+        tool = install.tool_name
         yield Finding.at(command.span(install.tool),
                          f"{tool} keeps the package tarballs and index cache in the layer (often GBs with pytorch "
                          "and cudatoolkit)",
@@ -178,7 +177,7 @@ def apt_install_recommends(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         if any("Install-Recommends" in w for w in command.texts):
             continue
         yield Finding.at(command.span(install.tool),
-                         f"{command.names[command.program()[1]]} install also installs recommended packages (X11 "
+                         f"{install.tool_name} install also installs recommended packages (X11 "
                          "libraries, documentation, sometimes a second Python)",
                          fix="add --no-install-recommends")
 
@@ -266,6 +265,8 @@ def _stage_problem(name: str, stage: Stage, aliases: dict[str, list[Stage]], bui
         return f"--from={name} names stage {name}, but the Dockerfile has {len(build.stages)} stages", None
     if "/" in name or ":" in name or "@" in name:
         return None  # an image reference
+    import difflib  # only for a --from that names nothing: most scans never get here
+
     close = difflib.get_close_matches(name.lower(), list(aliases), n=1, cutoff=0.75)
     if close:
         return (f"--from={name} is not a stage of this Dockerfile: did you mean {close[0]!r} (line "

@@ -117,8 +117,7 @@ def conda_unpinned(target: Stage | ProjectFacts, ctx: Ctx | ProjectCtx) -> Itera
     for command, install in stage_installs(target):
         if install.manager != "conda":
             continue
-        tool = command.texts[command.program()[1]]
-        tool = tool.rsplit("/", 1)[-1]
+        tool = install.tool_name
         for package in install.packages:
             if package.name in exempt:
                 continue
@@ -133,7 +132,7 @@ def os_package_unpinned(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     for command, install in stage_installs(stage):
         if install.manager not in ("apt", "apk", "dnf", "zypper"):
             continue
-        tool = install.tool[0].rsplit("/", 1)[-1]  # `apt-get`, also behind `eatmydata` or `ionice`
+        tool = install.tool_name
         for package in install.packages:
             if package.pin == BARE and package.name.lower() not in exempt:
                 example = {"apt": "=<version>", "apk": "=<version>"}.get(install.manager, "-<version>")

@@ -35,7 +35,8 @@ def _is_final(stage: Stage, ctx: Ctx) -> bool:
 
 def _runs_as_user(stage: Stage, ctx: Ctx) -> bool:
     """The final stage of an image that ships: a dev container's user is the developer's choice."""
-    return _is_final(stage, ctx) and ctx.file.build is not None and not dev_container(ctx.file.build)
+    build = ctx.file.build
+    return build is not None and stage is build.final_stage and not dev_container(build)
 
 
 @rule("ML701")
