@@ -165,7 +165,7 @@ def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...], cuda: CudaConfig
         return _build_facts(file, cuda)
     if not file.objects and not file.workloads:
         return None
-    from mllint.checks.reliability import is_model_server
+    from mllint.checks.reliability.serving import is_model_server
 
     reader = NodeReader(file.path, [])  # diagnostics were reported when the file was checked
     facts = FileFacts(file.path)
@@ -311,7 +311,7 @@ def _build_facts(file: SourceFile, cuda: CudaConfig) -> FileFacts | None:
             requirements.append((_key(os.path.join(folder, name.lstrip("/"))), span))
             if name.startswith("/") or os.path.dirname(name):  # COPY requirements.txt /app/: try the basename too
                 requirements.append((_key(os.path.join(folder, os.path.basename(name))), span))
-    from mllint.checks.build import healthcheck, server_start
+    from mllint.checks.build.dockerfile import healthcheck, server_start
     from mllint.stages import dev_container
     from mllint.pinfiles import referenced
 

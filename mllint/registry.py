@@ -7,6 +7,7 @@ or a target the engine does not know is a bug that stops mllint before any scan.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,6 @@ from mllint.data import rules_dir
 
 TARGETS = ("File", "Object", "ImageBuild", "Stage", "Workload", "PodSpec", "Container", "Project", "Host")
 SEVERITIES = ("note", "warning", "error")
-CHECK_MODULES = ("meta", "gpu", "launchers", "cuda", "extensions", "host", "pinning", "packages", "downloads", "build", "security", "reliability", "jobs", "ray", "scaling", "tenancy")
 
 RuleFunc = Callable[..., Iterator[Any]]
 _FUNCTIONS: dict[str, RuleFunc] = {}
@@ -128,11 +128,12 @@ def activate(custom: Mapping[str, Rule]) -> None:
 
 @lru_cache(maxsize=1)
 def builtin() -> dict[str, Rule]:
-    """The rules mllint ships: metadata in `rules/`, logic in `mllint.checks`."""
-    for module in CHECK_MODULES:
-        importlib.import_module(f"mllint.checks.{module}")
+    """The rules mllint ships: metadata in `rules/<family>/`, logic in the package `mllint.checks.<family>`."""
+    metadata = load_metadata()
+    for family in sorted({data["family"] for data in metadata}):
+        _import_family(family)
     rules: dict[str, Rule] = {}
-    for data in load_metadata():
+    for data in metadata:
         meta = _meta(data)
         func = _FUNCTIONS.get(meta.id)
         if func is None:
@@ -147,6 +148,13 @@ def builtin() -> dict[str, Rule]:
     if orphans:
         raise RegistryError(f"@rule functions without metadata: {sorted(orphans)}")
     return dict(sorted(rules.items()))
+
+
+def _import_family(family: str) -> None:
+    """Import every module of `mllint.checks.<family>`, binding the `@rule` functions it holds."""
+    package = importlib.import_module(f"mllint.checks.{family}")
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
 
 
 def resolve_selector(selector: str, rules: Mapping[str, Rule]) -> list[str]:

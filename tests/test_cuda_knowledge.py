@@ -9,7 +9,7 @@ import pytest
 
 from mllint import engine
 from mllint.__main__ import main
-from mllint.checks.cuda import arch_list_covers, arch_problem
+from mllint.checks.cuda.compat import arch_list_covers, arch_problem
 from mllint.cuda import targets, versions
 from mllint.knowledge import table
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from mllint.checks.context import TRUE, Ctx, ProjectCtx
-from mllint.checks.reliability import SERVER
+from mllint.checks.reliability.serving import SERVER
 from mllint.model import Finding, ImageBuild, Instruction, Span, Stage
 from mllint.packages import pip_tool, run_installs, stage_installs
 from mllint.project import ProjectFacts

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from mllint import yamlsrc as y
 from mllint.checks.context import Ctx, gpu_names
-from mllint.checks.launchers import RAY_KINDS
+from mllint.checks.gpu.launchers import RAY_KINDS
 from mllint.model import Finding, Workload
 from mllint.registry import rule
 

@@ -1,0 +1,1 @@
+"""Logic of the build rules (metadata in rules/build/)."""

@@ -1,0 +1,1 @@
+"""Logic of the cuda rules (metadata in rules/cuda/)."""

@@ -1,0 +1,1 @@
+"""Logic of the gpu rules (metadata in rules/gpu/)."""

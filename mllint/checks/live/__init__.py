@@ -1,0 +1,1 @@
+"""Logic of the live rules (metadata in rules/live/)."""

@@ -1,0 +1,1 @@
+"""Logic of the meta rules (metadata in rules/meta/)."""

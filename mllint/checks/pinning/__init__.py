@@ -1,0 +1,1 @@
+"""Logic of the pinning rules (metadata in rules/pinning/)."""

@@ -1,0 +1,1 @@
+"""Logic of the reliability rules (metadata in rules/reliability/)."""

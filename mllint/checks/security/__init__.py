@@ -1,0 +1,1 @@
+"""Logic of the security rules (metadata in rules/security/)."""

@@ -1,0 +1,1 @@
+"""Logic of the tenancy rules (metadata in rules/tenancy/)."""
