@@ -46,9 +46,15 @@ GPU_POD = """      containers:
       - {{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}}
 """
 
-IMAGES = ["nvcr.io/nvidia/pytorch:24.01-py3", "pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime",
-          "rayproject/ray:2.9.0-py310-gpu", "vllm/vllm-openai:latest", "ghcr.io/acme/train:{n}.0",
-          "tensorflow/tensorflow:2.15.0-gpu", "python"]
+IMAGES = [
+    "nvcr.io/nvidia/pytorch:24.01-py3",
+    "pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime",
+    "rayproject/ray:2.9.0-py310-gpu",
+    "vllm/vllm-openai:latest",
+    "ghcr.io/acme/train:{n}.0",
+    "tensorflow/tensorflow:2.15.0-gpu",
+    "python",
+]
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -57,46 +63,69 @@ def _indent(text: str, spaces: int) -> str:
 
 def pod(n: int, name: str) -> str:
     rnd = random.Random(n)
-    return GPU_POD.format(name=name, image=rnd.choice(IMAGES).format(n=n), gpus=rnd.choice([1, 2, 4, 8]),
-                          cpu=rnd.choice([4, 8, 16]), mem=rnd.choice([16, 32, 64]), n=n)
+    return GPU_POD.format(
+        name=name,
+        image=rnd.choice(IMAGES).format(n=n),
+        gpus=rnd.choice([1, 2, 4, 8]),
+        cpu=rnd.choice([4, 8, 16]),
+        mem=rnd.choice([16, 32, 64]),
+        n=n,
+    )
 
 
 def k8s_file(n: int) -> str:
     docs = []
-    docs.append(f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: server-{n}\n  namespace: ml\nspec:\n"
-                f"  replicas: 2\n  selector: {{matchLabels: {{app: s{n}}}}}\n  template:\n    metadata:\n"
-                f"      labels: {{app: s{n}}}\n    spec:\n" + _indent(pod(n, "server"), 2))
-    docs.append(f"apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nmetadata:\n  name: train-{n}\nspec:\n"
-                f"  pytorchReplicaSpecs:\n" + "".join(
-                    f"    {role}:\n      replicas: {r}\n      template:\n        spec:\n" + _indent(pod(n + r, "pytorch"), 6)
-                    for role, r in (("Master", 1), ("Worker", 4))))
-    docs.append(f"apiVersion: ray.io/v1\nkind: RayCluster\nmetadata:\n  name: ray-{n}\nspec:\n  headGroupSpec:\n"
-                f"    rayStartParams: {{num-gpus: '0'}}\n    template:\n      spec:\n" + _indent(pod(n, "ray-head"), 4)
-                + "  workerGroupSpecs:\n  - groupName: gpu\n    replicas: 2\n    minReplicas: 1\n    maxReplicas: 4\n"
-                "    rayStartParams: {}\n    template:\n      spec:\n" + _indent(pod(n + 7, "ray-worker"), 4))
-    docs.append(f"apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{n}\nspec:\n  selector: {{app: s{n}}}\n"
-                "  ports:\n  - {port: 80, targetPort: 8080}\n")
-    docs.append(f"apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: gpu-{n}\n  namespace: ml\nspec:\n"
-                "  hard: {requests.nvidia.com/gpu: '16', limits.memory: 512Gi}\n")
+    docs.append(
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: server-{n}\n  namespace: ml\nspec:\n"
+        f"  replicas: 2\n  selector: {{matchLabels: {{app: s{n}}}}}\n  template:\n    metadata:\n"
+        f"      labels: {{app: s{n}}}\n    spec:\n" + _indent(pod(n, "server"), 2)
+    )
+    docs.append(
+        f"apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nmetadata:\n  name: train-{n}\nspec:\n"
+        f"  pytorchReplicaSpecs:\n"
+        + "".join(
+            f"    {role}:\n      replicas: {r}\n      template:\n        spec:\n" + _indent(pod(n + r, "pytorch"), 6)
+            for role, r in (("Master", 1), ("Worker", 4))
+        )
+    )
+    docs.append(
+        f"apiVersion: ray.io/v1\nkind: RayCluster\nmetadata:\n  name: ray-{n}\nspec:\n  headGroupSpec:\n"
+        f"    rayStartParams: {{num-gpus: '0'}}\n    template:\n      spec:\n"
+        + _indent(pod(n, "ray-head"), 4)
+        + "  workerGroupSpecs:\n  - groupName: gpu\n    replicas: 2\n    minReplicas: 1\n    maxReplicas: 4\n"
+        "    rayStartParams: {}\n    template:\n      spec:\n" + _indent(pod(n + 7, "ray-worker"), 4)
+    )
+    docs.append(
+        f"apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{n}\nspec:\n  selector: {{app: s{n}}}\n"
+        "  ports:\n  - {port: 80, targetPort: 8080}\n"
+    )
+    docs.append(
+        f"apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: gpu-{n}\n  namespace: ml\nspec:\n"
+        "  hard: {requests.nvidia.com/gpu: '16', limits.memory: 512Gi}\n"
+    )
     return "---\n".join(docs)
 
 
 def dockerfile(n: int) -> str:
-    return (f"# syntax=docker/dockerfile:1.7\nARG BASE=nvcr.io/nvidia/pytorch:24.0{n % 9 + 1}-py3\n"
-            "FROM ${BASE} AS build\nWORKDIR /src\nRUN apt-get update \\\n    && apt-get install -y --no-install-recommends git \\\n"
-            "    && rm -rf /var/lib/apt/lists/*\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n"
-            "RUN <<EOF\nset -eux\npip install --no-cache-dir flash-attn==2.5.8\nEOF\n"
-            "FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\nCOPY --from=build /src /src\nUSER 1000\n"
-            f"HEALTHCHECK CMD curl -f http://localhost:{8000 + n % 100}/health || exit 1\n"
-            "CMD [\"python\", \"-m\", \"serve\"]\n")
+    return (
+        f"# syntax=docker/dockerfile:1.7\nARG BASE=nvcr.io/nvidia/pytorch:24.0{n % 9 + 1}-py3\n"
+        "FROM ${BASE} AS build\nWORKDIR /src\nRUN apt-get update \\\n    && apt-get install -y --no-install-recommends git \\\n"
+        "    && rm -rf /var/lib/apt/lists/*\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n"
+        "RUN <<EOF\nset -eux\npip install --no-cache-dir flash-attn==2.5.8\nEOF\n"
+        "FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\nCOPY --from=build /src /src\nUSER 1000\n"
+        f"HEALTHCHECK CMD curl -f http://localhost:{8000 + n % 100}/health || exit 1\n"
+        'CMD ["python", "-m", "serve"]\n'
+    )
 
 
 def compose_file(n: int) -> str:
-    return (f"services:\n  trainer:\n    image: ghcr.io/acme/train:{n}.1\n    shm_size: 16gb\n"
-            "    environment:\n      - NCCL_DEBUG=WARN\n      - WANDB_MODE=offline\n    deploy:\n      resources:\n"
-            "        reservations:\n          devices:\n            - driver: nvidia\n              count: 2\n"
-            "              capabilities: [gpu]\n        limits: {cpus: '8', memory: 32G}\n"
-            "  notebook:\n    image: jupyter/tensorflow-notebook:2024-04-29\n    ports: ['8888:8888']\n")
+    return (
+        f"services:\n  trainer:\n    image: ghcr.io/acme/train:{n}.1\n    shm_size: 16gb\n"
+        "    environment:\n      - NCCL_DEBUG=WARN\n      - WANDB_MODE=offline\n    deploy:\n      resources:\n"
+        "        reservations:\n          devices:\n            - driver: nvidia\n              count: 2\n"
+        "              capabilities: [gpu]\n        limits: {cpus: '8', memory: 32G}\n"
+        "  notebook:\n    image: jupyter/tensorflow-notebook:2024-04-29\n    ports: ['8888:8888']\n"
+    )
 
 
 def generate(root: Path, files: int) -> None:
@@ -159,17 +188,25 @@ def main() -> int:
 
     walls, peak = [], 0
     for _ in range(args.runs):
-        wall, rss = timed([*mllint, "scan", str(root), "--format", "sarif", "--output", os.devnull, "--fail-on", "never"])
+        wall, rss = timed(
+            [*mllint, "scan", str(root), "--format", "sarif", "--output", os.devnull, "--fail-on", "never"]
+        )
         walls.append(wall)
         peak = max(peak, rss)
     wall = statistics.median(walls)
     floor = statistics.median(compose_floor(root) for _ in range(args.runs))
-    print(f"whole scan (parse, model, rules, SARIF): {wall:.2f} s, {len(files) / wall:.0f} files/s, "
-          f"{size / 1e6 / wall:.2f} MB/s, peak RSS of one process {peak / 1024:.0f} MiB")
-    print(f"ruamel C composer alone on the YAML, one core: {floor:.2f} s ({yaml_size / 1e6 / floor:.2f} MB/s); "
-          f"mllint / composer = {wall / floor:.2f}")
-    for name, cmd in (("hadolint", ["hadolint", "--no-fail", *[str(p) for p in files if "Dockerfile" in p.name]]),
-                      ("checkov", ["checkov", "-d", str(root), "--quiet", "--skip-download", "-o", "sarif"])):
+    print(
+        f"whole scan (parse, model, rules, SARIF): {wall:.2f} s, {len(files) / wall:.0f} files/s, "
+        f"{size / 1e6 / wall:.2f} MB/s, peak RSS of one process {peak / 1024:.0f} MiB"
+    )
+    print(
+        f"ruamel C composer alone on the YAML, one core: {floor:.2f} s ({yaml_size / 1e6 / floor:.2f} MB/s); "
+        f"mllint / composer = {wall / floor:.2f}"
+    )
+    for name, cmd in (
+        ("hadolint", ["hadolint", "--no-fail", *[str(p) for p in files if "Dockerfile" in p.name]]),
+        ("checkov", ["checkov", "-d", str(root), "--quiet", "--skip-download", "-o", "sarif"]),
+    ):
         if shutil.which(name):
             t, rss = timed(cmd)
             print(f"{name}: {t:.2f} s, peak RSS {rss / 1024:.0f} MiB")

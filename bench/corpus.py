@@ -26,8 +26,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rules", default="")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    done = subprocess.run([sys.executable, "-m", "mllint", "scan", "-f", "json", args.folder],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "mllint", "scan", "-f", "json", args.folder], capture_output=True, text=True
+    )
     if done.returncode not in (0, 1):
         print(done.stderr, file=sys.stderr)
         return 2
@@ -47,8 +48,10 @@ def main(argv: list[str]) -> int:
         by_rule[finding["rule"]].append(finding)
     for rule in sorted(by_rule):
         severities = Counter(f["severity"] for f in by_rule[rule])
-        print(f"  {rule}: {len(by_rule[rule])} ({', '.join(f'{n} {s}' for s, n in severities.most_common())}) "
-              f"in {len({f['path'] for f in by_rule[rule]})} files")
+        print(
+            f"  {rule}: {len(by_rule[rule])} ({', '.join(f'{n} {s}' for s, n in severities.most_common())}) "
+            f"in {len({f['path'] for f in by_rule[rule]})} files"
+        )
     wanted = [r for r in args.rules.split(",") if r] or sorted(by_rule)
     rng = random.Random(args.seed)
     for rule in wanted if args.sample else []:

@@ -46,8 +46,11 @@ def hadolint(path: Path) -> set[tuple[str, int]]:
 
 
 def mllint(paths: list[Path]) -> dict[str, set[tuple[str, int]]]:
-    done = subprocess.run([sys.executable, "-m", "mllint", "scan", "--select", ",".join(MLLINT), "-f", "json",
-                           *map(str, paths)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "mllint", "scan", "--select", ",".join(MLLINT), "-f", "json", *map(str, paths)],
+        capture_output=True,
+        text=True,
+    )
     out: dict[str, set[tuple[str, int]]] = {}
     for f in json.loads(done.stdout)["findings"]:
         if f["rule"] == "ML306" or (f["rule"] in MLLINT and f["severity"] != "note"):  # ranges: hadolint accepts them

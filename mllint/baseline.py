@@ -18,8 +18,11 @@ class BaselineError(Exception):
 
 def write(path: str | Path, findings: Iterable[Finding]) -> int:
     entries = sorted(
-        ({"rule": f.rule, "path": f.span.path, "logical": f.logical or "", "fingerprint": f.fingerprint_key}
-         for f in findings if f.suppressed is None),
+        (
+            {"rule": f.rule, "path": f.span.path, "logical": f.logical or "", "fingerprint": f.fingerprint_key}
+            for f in findings
+            if f.suppressed is None
+        ),
         key=lambda e: (e["path"], e["rule"], e["fingerprint"]),
     )
     Path(path).write_text(json.dumps({"version": VERSION, "findings": entries}, indent=1) + "\n", encoding="utf-8")

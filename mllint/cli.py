@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mllint import __version__
+from mllint.report import FORMATS
 
 if TYPE_CHECKING:
     from mllint.config import Config
@@ -41,31 +42,53 @@ def cli() -> None:
 
 
 _SCAN_OPTIONS = [
-    click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "gitlab"]), default="text",
-              show_default=True, help="Output format."),
+    click.option(
+        "-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+    ),
     click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE."),
     click.option("--select", multiple=True, help="Only these rules: ids, names or prefixes (ML1), comma-separated."),
     click.option("--extend-select", multiple=True, help="Add rules to the default set (opt-in rules)."),
     click.option("--ignore", multiple=True, help="Skip these rules: ids, names or prefixes."),
     click.option("--severity", multiple=True, help="Override a rule's severity: ML301=error."),
-    click.option("--fail-on", type=click.Choice(["error", "warning", "note", "never"]), default=None,
-              help="Exit 1 when a finding is at or above this severity.  [default: warning]"),
+    click.option(
+        "--fail-on",
+        type=click.Choice(["error", "warning", "note", "never"]),
+        default=None,
+        help="Exit 1 when a finding is at or above this severity.  [default: warning]",
+    ),
     click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable)."),
     click.option("--stdin-filename", help="Name (and so format) of the file read from `-`."),
     click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True),
     click.option("-v", "--verbose", is_flag=True, help="List skipped files and suppressed findings."),
     click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per CPU)."),
-    click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Configuration file (default: .mllint.yaml or pyproject.toml [tool.mllint], found upward)."),
-    click.option("--no-inline-suppressions", is_flag=True,
-              help="Ignore `# mllint: disable` comments and mllint.dev/ignore annotations."),
-    click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
-              help="Accept the findings recorded in this baseline file; report only new ones."),
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="Configuration file (default: .mllint.yaml or pyproject.toml [tool.mllint], found upward).",
+    ),
+    click.option(
+        "--no-inline-suppressions",
+        is_flag=True,
+        help="Ignore `# mllint: disable` comments and mllint.dev/ignore annotations.",
+    ),
+    click.option(
+        "--baseline",
+        "baseline_path",
+        type=click.Path(dir_okay=False),
+        help="Accept the findings recorded in this baseline file; report only new ones.",
+    ),
     click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings as accepted."),
-    click.option("--index", "index_paths", multiple=True, type=click.Path(),
-              help="Also read these paths for cross-file facts (quotas, HPAs, PriorityClasses), reporting only "
-                   "on PATHS: what a pre-commit hook needs."),
+    click.option(
+        "--index",
+        "index_paths",
+        multiple=True,
+        type=click.Path(),
+        help="Also read these paths for cross-file facts (quotas, HPAs, PriorityClasses), reporting only "
+        "on PATHS: what a pre-commit hook needs.",
+    ),
     click.option("--driver-version", help="Check images and workloads against this NVIDIA driver (e.g. 535.104.05)."),
+    click.option("--preview", is_flag=True, help="Also run the rules whose status is preview."),
 ]
 
 
@@ -79,8 +102,12 @@ def _scan_options(func: Any) -> Any:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @_scan_options
-@click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
-              help="Check against the host profile `mllint live --write-profile` wrote (in place of `cluster`).")
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False),
+    help="Check against the host profile `mllint live --write-profile` wrote (in place of `cluster`).",
+)
 def scan(paths: tuple[str, ...], profile_path: str | None, **settings: Any) -> None:
     """Scan PATHS (files or directories; `-` for stdin; default `.`)."""
     profile = None
@@ -97,10 +124,17 @@ def scan(paths: tuple[str, ...], profile_path: str | None, **settings: Any) -> N
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @_scan_options
-@click.option("--write-profile", type=click.Path(dir_okay=False),
-              help="Save the host as a profile for `mllint scan --profile` (e.g. in CI, where there is no GPU).")
-@click.option("--fake-nvml", type=click.Path(exists=True, dir_okay=False), hidden=True,
-              help="Read a fake host description (JSON) instead of NVML, for tests and demonstrations.")
+@click.option(
+    "--write-profile",
+    type=click.Path(dir_okay=False),
+    help="Save the host as a profile for `mllint scan --profile` (e.g. in CI, where there is no GPU).",
+)
+@click.option(
+    "--fake-nvml",
+    type=click.Path(exists=True, dir_okay=False),
+    hidden=True,
+    help="Read a fake host description (JSON) instead of NVML, for tests and demonstrations.",
+)
 def live(paths: tuple[str, ...], write_profile: str | None, fake_nvml: str | None, **settings: Any) -> None:
     """Read this host's GPUs through NVML and check PATHS (default `.`) against them."""
     from mllint.live import nvml
@@ -122,33 +156,57 @@ def live(paths: tuple[str, ...], write_profile: str | None, fake_nvml: str | Non
             save(host, write_profile)
         except OSError as exc:
             raise click.UsageError(f"cannot write {write_profile}: {exc.strerror}") from None
-        click.echo(f"mllint: wrote the profile of {host.hostname} ({len(host.gpus)} GPUs, driver {host.driver}) "
-                   f"to {write_profile}", err=True)
+        click.echo(
+            f"mllint: wrote the profile of {host.hostname} ({len(host.gpus)} GPUs, driver {host.driver}) "
+            f"to {write_profile}",
+            err=True,
+        )
     _run(paths, profile={"pools": [host.pool()]}, host=host, **settings)
 
 
-def _run(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
-         extend_select: tuple[str, ...], ignore: tuple[str, ...], severity: tuple[str, ...], fail_on: str | None,
-         exclude: tuple[str, ...], stdin_filename: str | None, color: str, verbose: bool, jobs: int,
-         config_path: str | None, no_inline_suppressions: bool, baseline_path: str | None,
-         write_baseline: str | None, index_paths: tuple[str, ...], driver_version: str | None,
-         profile: dict[str, Any] | None = None, host: Any = None) -> None:
-    from mllint import baseline, config, engine
+def _run(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    severity: tuple[str, ...],
+    fail_on: str | None,
+    exclude: tuple[str, ...],
+    stdin_filename: str | None,
+    color: str,
+    verbose: bool,
+    jobs: int,
+    config_path: str | None,
+    no_inline_suppressions: bool,
+    baseline_path: str | None,
+    write_baseline: str | None,
+    index_paths: tuple[str, ...],
+    driver_version: str | None,
+    preview: bool,
+    profile: dict[str, Any] | None = None,
+    host: Any = None,
+) -> None:
+    from mllint import baseline, engine
+    from mllint.options import from_config
     from mllint.report import render
 
     path_list = list(paths) or ["."]
     cfg = _load_config(config_path, next((p for p in path_list if p != "-"), "."))
-    options = engine.Options(
-        select=_split(select) or list(cfg.get("select", [])),
-        ignore=[*cfg.get("ignore", []), *_split(ignore)],
-        extend_select=[*cfg.get("extend-select", []), *_split(extend_select)],
-        severity={**cfg.get("severity", {}), **_severity_overrides(severity)},
-        params=config.rule_params(cfg),
-        excludes=[*cfg.get("exclude", []), *exclude], jobs=jobs,
-        per_path_ignores=cfg.get("per-path-ignores", {}),
-        inline_suppressions=not no_inline_suppressions and cfg.get("inline-suppressions", True),
-        config_root=str(cfg.root) if cfg.path else None, index_paths=list(index_paths), rule_files=cfg.rule_files,
-        cuda=_cuda_config(cfg, driver_version, profile), host=host,
+    options = from_config(
+        cfg,
+        select=_split(select),
+        ignore=_split(ignore),
+        extend_select=_split(extend_select),
+        severity=_severity_overrides(severity),
+        excludes=exclude,
+        preview=preview,
+        inline_suppressions=not no_inline_suppressions,
+        cuda=_cuda_config(cfg, driver_version, profile),
+        jobs=jobs,
+        index_paths=list(index_paths),
+        host=host,
     )
     fail_on = fail_on or cfg.get("fail-on") or "warning"
     if baseline_path is None and cfg.get("baseline") and not write_baseline:
@@ -182,8 +240,9 @@ def _run(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
             baseline.apply(result.findings, baseline.load(baseline_path), baseline_path)
         except baseline.BaselineError as exc:
             raise click.UsageError(str(exc)) from None
-    use_color = color == "always" or (color == "auto" and output is None and sys.stdout.isatty()
-                                      and "NO_COLOR" not in os.environ)
+    use_color = color == "always" or (
+        color == "auto" and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    )
     text = render(fmt, result, color=use_color, verbose=verbose)
     if output:
         try:
@@ -211,25 +270,49 @@ def config_group() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="The file to check.")
 def config_validate(path: str | None, config_path: str | None) -> None:
     """Validate the configuration that `mllint scan PATH` would use."""
-    from mllint import policy
-
     cfg = _load_config(config_path, path or ".")
     click.echo(f"{cfg.path}: valid" if cfg.path else "no configuration file found; mllint uses its defaults")
-    problems = policy.check_examples(cfg.rule_files)
+    problems = _check_examples(cfg)
     for line in problems:
         click.echo(line, err=True)
     if cfg.rule_files:
-        click.echo(f"{len(cfg.rule_files)} custom rule(s): " + ("examples checked" if not problems else
-                                                                 f"{len(problems)} example problem(s)"))
+        click.echo(
+            f"{len(cfg.rule_files)} custom rule(s): "
+            + ("examples checked" if not problems else f"{len(problems)} example problem(s)")
+        )
     raise SystemExit(1 if problems else 0)
+
+
+def _check_examples(cfg: Config) -> list[str]:
+    """Run each custom rule on its own examples: the bad one must be reported, the good one not."""
+    from pathlib import Path
+
+    from mllint import engine
+
+    problems: list[str] = []
+    for rid, rule in cfg.custom.items():
+        for kind, path in rule.meta.examples.items():
+            if not Path(path).exists():
+                problems.append(f"{rule.meta.source}: {rid} {kind} example {path} does not exist")
+                continue
+            result = engine.scan([path], engine.Options(select=[rid], jobs=1, rule_files=cfg.rule_files))
+            hits = [f for f in result.findings if f.rule == rid and not f.suppressed]
+            if kind == "bad" and not hits:
+                problems.append(f"{rule.meta.source}: {rid} reports nothing in its bad example {path}")
+            elif kind == "good" and hits:
+                problems.append(
+                    f"{rule.meta.source}: {rid} reports its good example: {hits[0].span}: {hits[0].message}"
+                )
+    return problems
 
 
 def _cuda_config(cfg: Config, driver_version: str | None, profile: dict[str, Any] | None = None) -> CudaConfig:
     from mllint.cuda import targets
 
     if driver_version is not None and not re.fullmatch(r"\d+\.\d+(\.\d+)?", driver_version.strip()):
-        raise click.BadParameter(f"{driver_version!r}: expected a driver version such as 535.104.05",
-                                 param_hint="--driver-version")
+        raise click.BadParameter(
+            f"{driver_version!r}: expected a driver version such as 535.104.05", param_hint="--driver-version"
+        )
     return targets.from_config(cfg.values, driver_version, str(cfg.root), profile)
 
 
@@ -253,27 +336,27 @@ def config_schema() -> None:
     click.echo(json.dumps(config.schema(), indent=2))
 
 
-_CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                              help="Configuration file whose custom rules to include (default: found upward).")
+_CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Configuration file whose custom rules to include (default: found upward).",
+)
 
 
 @cli.command("rules")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
-              show_default=True)
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
+)
 @click.option("--builtin", is_flag=True, help="Only mllint's own rules, not the project's custom rules.")
 @_CONFIG_OPTION
 def rules_cmd(fmt: str, builtin: bool, config_path: str | None) -> None:
     """List every rule (with the project's custom rules)."""
     from mllint import docs
+    from mllint.registry import table
 
-    if builtin:
-        from mllint.registry import activate
-
-        activate({})
-    else:
-        _load_config(config_path, ".")
-
-    click.echo({"table": docs.table, "json": docs.as_json, "markdown": docs.markdown}[fmt](), nl=False)
+    rules = table() if builtin else _load_config(config_path, ".").rules
+    click.echo({"table": docs.table, "json": docs.as_json, "markdown": docs.markdown}[fmt](rules), nl=False)
 
 
 @cli.command()
@@ -282,14 +365,16 @@ def rules_cmd(fmt: str, builtin: bool, config_path: str | None) -> None:
 def explain(rule: str, config_path: str | None) -> None:
     """Show a rule's documentation with its bad and good examples (RULE: id or name)."""
     from mllint import docs
-    from mllint.registry import registry, resolve_selector
+    from mllint.registry import names
+    from mllint.selectors import exact, suggestion
 
-    _load_config(config_path, ".")
-    rules = registry()
-    matched = resolve_selector(rule, rules)
-    if len(matched) != 1 or not (rule.upper() in rules or rules[matched[0]].meta.name == rule):
-        raise click.UsageError(f"{rule!r} is not a rule id or name; `mllint rules` lists them")
-    click.echo(docs.explain_text(rules[matched[0]]))
+    rules = _load_config(config_path, ".").rules
+    rule_id = exact(rule, names(rules))
+    if rule_id is None:
+        close = suggestion(rule, names(rules))
+        hint = f"did you mean {close!r}? " if close else ""
+        raise click.UsageError(f"{rule!r} is not a rule id or name; {hint}`mllint rules` lists them")
+    click.echo(docs.explain_text(rules[rule_id]))
 
 
 def run(argv: Sequence[str]) -> int:
@@ -308,7 +393,8 @@ def run(argv: Sequence[str]) -> int:
     except Exception as exc:  # a bug in mllint: one line, the traceback only on request
         if os.environ.get("MLLINT_DEBUG"):
             raise
-        click.echo(f"mllint: internal error: {type(exc).__name__}: {exc} (set MLLINT_DEBUG=1 for the traceback)",
-                   err=True)
+        click.echo(
+            f"mllint: internal error: {type(exc).__name__}: {exc} (set MLLINT_DEBUG=1 for the traceback)", err=True
+        )
         return EXIT_INTERNAL
     return 0

@@ -11,13 +11,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from mllint.configfile import ConfigError, Locator, load_yaml, schema_error
 from mllint.data import schema_path
+from mllint.registry import Rule, names, table
+from mllint.selectors import exact, resolve, unknown_message
+
+__all__ = ["Config", "ConfigError", "find", "load", "rule_params", "schema"]
 
 YAML_NAMES = (".mllint.yaml", ".mllint.yml")
-
-
-class ConfigError(Exception):
-    """A mistake in a configuration file: names the file, line and key."""
 
 
 @dataclass
@@ -25,7 +26,13 @@ class Config:
     path: Path | None = None  # None: no file found, defaults
     values: dict[str, Any] = field(default_factory=dict)
     home: Path | None = None  # without a file: the folder whose `.mllint/rules` was found
-    rule_files: tuple[str, ...] = ()  # the custom rules loaded (and activated) with this configuration
+    rule_files: tuple[str, ...] = ()  # the custom rule files this configuration uses
+    custom: dict[str, Rule] = field(default_factory=dict)  # their rules, by id
+
+    @property
+    def rules(self) -> dict[str, Rule]:
+        """Every rule a scan with this configuration may run: built-in and custom."""
+        return table(self.custom)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
@@ -67,11 +74,11 @@ def find_rules_home(start: str | Path) -> Path | None:
 
 def load(path: str | Path | None, start: str | Path = ".") -> Config:
     """Load and validate the configuration at `path`, or the one found from `start`; defaults when none.
-    The custom rules it names (or `.mllint/rules` beside it) are loaded and made part of the registry."""
+    The custom rules it names (or `.mllint/rules` beside it) are loaded and validated with it."""
     found = Path(path) if path else find(start)
     if found is None:
         config = Config(home=find_rules_home(start))
-        config.rule_files = _activate_custom(config, lambda parts, at_key=False: (1, 1))
+        _load_custom(config, lambda parts, at_key=False: (1, 1))
         return config
     if not found.is_file():
         raise ConfigError(f"{found}: no such configuration file")
@@ -82,23 +89,22 @@ def load(path: str | Path | None, start: str | Path = ".") -> Config:
         values, locate = load_yaml(found, text)
     _validate_schema(found, values, locate)
     config = Config(found, values)
-    config.rule_files = _activate_custom(config, locate)
-    _validate_selectors(found, values, locate)
-    _validate_rule_params(found, values.get("rules") or {}, locate)
+    _load_custom(config, locate)
+    _validate_selectors(found, values, locate, names(config.rules))
+    _validate_rule_params(found, values.get("rules") or {}, locate, config.rules)
     return config
 
 
-def _activate_custom(config: Config, locate: Locator) -> tuple[str, ...]:
+def _load_custom(config: Config, locate: Locator) -> None:
     from mllint import policy
-    from mllint.registry import activate
 
     try:
         files = policy.rule_files(policy.folders(config.root, config.get("custom-rules")))
     except ConfigError as exc:
         line, column = locate(["custom-rules"], True)
         raise ConfigError(f"{config.path}:{line}:{column}: custom-rules: {exc}" if config.path else str(exc)) from None
-    activate(policy.load(files))
-    return tuple(str(f) for f in files)
+    config.rule_files = tuple(str(f) for f in files)
+    config.custom = policy.load_files(config.rule_files)
 
 
 def _read(path: Path) -> str:
@@ -106,46 +112,6 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-
-
-Locator = Any  # (path parts) -> (line, column)
-
-
-def load_yaml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
-    from mllint import yamlsrc as y
-
-    diagnostics: list[Any] = []
-    docs = y.compose(str(path), text, diagnostics)
-    if diagnostics:
-        d = diagnostics[0]
-        raise ConfigError(f"{path}:{d.span.line}:{d.span.column}: {d.message}")
-    root = docs[0].root if docs else None
-    if root is None or (y.is_scalar(root) and y.text(root) is None):
-        return {}, lambda parts: (1, 1)
-
-    def plain(node: Any) -> Any:
-        if y.is_map(node):
-            return {k: plain(v) for k, _kn, v in y.items(node)}
-        if y.is_seq(node):
-            return [plain(v) for v in node.value]
-        return y.typed(node)
-
-    def locate(parts: list[Any], at_key: bool = False) -> tuple[int, int]:
-        node, key_node = root, None
-        for part in parts:
-            if y.is_map(node):
-                item = y.get_item(node, str(part))
-                if item is None:
-                    break
-                key_node, node = item
-            elif y.is_seq(node) and isinstance(part, int) and part < len(node.value):
-                key_node, node = None, node.value[part]
-            else:
-                break
-        at = key_node if key_node is not None and at_key else node
-        return at.start_mark.line + 1, at.start_mark.column + 1
-
-    return plain(root), locate
 
 
 def _toml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
@@ -164,8 +130,10 @@ def _toml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
         """The line of the deepest key found under [tool.mllint] (TOML parsers keep no positions)."""
         best = next((i for i, line in enumerate(lines) if re.match(r"\s*\[tool\.mllint[\].]", line)), 0)
         for part in (p for p in parts if isinstance(p, str)):
-            pattern = re.compile(rf"^\s*(\"{re.escape(part)}\"|'{re.escape(part)}'|{re.escape(part)})\s*=|"
-                                 rf"^\s*\[tool\.mllint(\.[^\]]*)?\.\"?{re.escape(part)}\"?[\].]")
+            pattern = re.compile(
+                rf"^\s*(\"{re.escape(part)}\"|'{re.escape(part)}'|{re.escape(part)})\s*=|"
+                rf"^\s*\[tool\.mllint(\.[^\]]*)?\.\"?{re.escape(part)}\"?[\].]"
+            )
             hit = next((i for i in range(best, len(lines)) if pattern.search(lines[i])), None)
             if hit is None:
                 break
@@ -185,10 +153,8 @@ def _validate_schema(path: Path, values: dict[str, Any], locate: Locator) -> Non
         raise schema_error(path, errors[0], [], locate, ", ".join(sorted(schema()["properties"])))
 
 
-def _validate_selectors(path: Path, values: dict[str, Any], locate: Locator) -> None:
+def _validate_selectors(path: Path, values: dict[str, Any], locate: Locator, known: dict[str, str]) -> None:
     """Every rule selector in the file must name at least one rule: a typo would silently do nothing."""
-    from mllint.registry import registry, resolve_selector
-
     places: list[tuple[list[Any], str, bool]] = []
     for key in ("select", "extend-select", "ignore"):
         places += [([key, i], sel, False) for i, sel in enumerate(values.get(key) or [])]
@@ -196,51 +162,38 @@ def _validate_selectors(path: Path, values: dict[str, Any], locate: Locator) -> 
     for glob, sels in (values.get("per-path-ignores") or {}).items():
         places += [(["per-path-ignores", glob, i], sel, False) for i, sel in enumerate(sels)]
     for parts, sel, at_key in places:
-        if not resolve_selector(sel, registry()):
+        if not resolve(sel, known):
             line, column = locate(parts, at_key)
-            raise ConfigError(f"{path}:{line}:{column}: {'.'.join(map(str, parts))}: {sel!r} matches no rule "
-                              "(give an id such as ML101, a name, or a prefix such as ML1)")
+            raise ConfigError(f"{path}:{line}:{column}: {'.'.join(map(str, parts))}: {unknown_message(sel, known)}")
 
 
-def schema_error(path: Path, error: Any, prefix: list[Any], locate: Locator, allowed: str) -> ConfigError:
-    """A schema error as `file:line:col: key.path: message`, pointing at the unknown key or the bad value."""
-    parts = prefix + list(error.absolute_path)
-    if error.validator == "additionalProperties":
-        unknown = re.findall(r"'([^']+)'", error.message.split(" were unexpected")[0].split(" was unexpected")[0])
-        parts = parts + unknown[:1]
-        line, column = locate(parts, True)
-        message = f"unknown key {unknown[0]!r}; allowed: {allowed or 'none'}" if unknown else error.message
-    else:
-        line, column = locate(parts)
-        message = error.message
-    return ConfigError(f"{path}:{line}:{column}: {'.'.join(map(str, parts)) or '(top level)'}: {message}")
-
-
-def _validate_rule_params(path: Path, rules: dict[str, Any], locate: Locator) -> None:
+def _validate_rule_params(path: Path, rules: dict[str, Any], locate: Locator, known: dict[str, Rule]) -> None:
     import jsonschema
 
-    from mllint.registry import registry, resolve_selector
-
-    known = registry()
     for selector, params in rules.items():
-        matched = resolve_selector(selector, known)
-        if len(matched) != 1:
+        rule_id = exact(selector, names(known))
+        if rule_id is None:
             line, column = locate(["rules", selector], True)
             raise ConfigError(f"{path}:{line}:{column}: rules.{selector}: name one rule by id or name")
-        rule = known[next(iter(matched))]
-        spec = {"type": "object", "additionalProperties": False,
-                "properties": {k: {kk: vv for kk, vv in v.items() if kk not in ("default", "description")}
-                               for k, v in rule.meta.parameters.items()}}
+        rule = known[rule_id]
+        spec = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                k: {kk: vv for kk, vv in v.items() if kk not in ("default", "description")}
+                for k, v in rule.meta.parameters.items()
+            },
+        }
         for error in jsonschema.Draft202012Validator(spec).iter_errors(params):
             raise schema_error(path, error, ["rules", selector], locate, ", ".join(rule.meta.parameters))
 
 
 def rule_params(config: Config) -> dict[str, dict[str, Any]]:
     """Parameters by rule id (names resolved)."""
-    from mllint.registry import registry, resolve_selector
-
+    known = names(config.rules)
     out: dict[str, dict[str, Any]] = {}
     for selector, params in (config.get("rules") or {}).items():
-        (rule_id,) = resolve_selector(selector, registry())
-        out.setdefault(rule_id, {}).update(params)
+        rule_id = exact(selector, known)
+        if rule_id is not None:
+            out.setdefault(rule_id, {}).update(params)
     return out

@@ -4,20 +4,41 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
 from mllint.model import Skipped
 
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
-                       ".pytest_cache", ".ruff_cache", ".venv", "venv", "site-packages", ".terraform",
-                       ".hypothesis", ".eggs", ".mllint"})  # .mllint: custom rules and their bad examples
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".venv",
+        "venv",
+        "site-packages",
+        ".terraform",
+        ".hypothesis",
+        ".eggs",
+        ".mllint",
+    }
+)  # .mllint: custom rules and their bad examples
 _DOCKERFILE = re.compile(r"^(?:(?:Docker|Container)file(?:[._-].*)?|(?:.*[._-])?(?:[Dd]ockerfile|[Cc]ontainerfile))$")
 # Docker's per-Dockerfile ignore file (`Dockerfile.dockerignore`), templates and documents named for a Dockerfile
-_NOT_DOCKERFILE = re.compile(r"\.(?:dockerignore|j2|jinja2?|tmpl|tpl|mustache|erb|md|rst|html?|json|ya?ml|toml|py|sh|"
-                             r"m?js|ts|png|svg|patch|diff|lock)$", re.I)
+_NOT_DOCKERFILE = re.compile(
+    r"\.(?:dockerignore|j2|jinja2?|tmpl|tpl|mustache|erb|md|rst|html?|json|ya?ml|toml|py|sh|"
+    r"m?js|ts|png|svg|patch|diff|lock)$",
+    re.I,
+)
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:[._-].*)?\.ya?ml$", re.I)
 _REQUIREMENTS = re.compile(r"^requirements.*\.(?:txt|in)$", re.I)
 _KUSTOMIZATION = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
@@ -58,8 +79,9 @@ def display_path(path: Path, cwd: Path) -> str:
         return path.as_posix()
 
 
-def discover(paths: Iterable[str], excludes: Iterable[str] = (), cwd: Path | None = None
-             ) -> tuple[list[Candidate], list[Skipped]]:
+def discover(
+    paths: Iterable[str], excludes: Iterable[str] = (), cwd: Path | None = None
+) -> tuple[list[Candidate], list[Skipped]]:
     cwd = cwd or Path.cwd()
     patterns = list(excludes)
     found: dict[str, Candidate] = {}
@@ -100,7 +122,9 @@ def _sniff(path: Path) -> str:
     return "yaml"
 
 
-def _walk(root: Path, cwd: Path, excluded, found: dict[str, Candidate], skipped: list[Skipped]) -> None:  # type: ignore[no-untyped-def]
+def _walk(
+    root: Path, cwd: Path, excluded: Callable[[str, str], bool], found: dict[str, Candidate], skipped: list[Skipped]
+) -> None:
     seen: set[str] = set()
     stack = [root]
     while stack:
@@ -132,8 +156,12 @@ def _walk(root: Path, cwd: Path, excluded, found: dict[str, Candidate], skipped:
                 if entry.name in SKIP_DIRS or (path / "pyvenv.cfg").exists():
                     continue
                 if chart and entry.name == "templates":
-                    skipped.append(Skipped(display, "Helm chart templates (Go template syntax); "
-                                                    "scan the output of `helm template` instead"))
+                    skipped.append(
+                        Skipped(
+                            display,
+                            "Helm chart templates (Go template syntax); scan the output of `helm template` instead",
+                        )
+                    )
                     continue
                 stack.append(path)
                 continue

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from mllint.data import data_root
-from mllint.registry import Rule, registry
+from mllint.registry import Rule, builtin
 
 
 def _example(path: str) -> str:
@@ -16,8 +17,9 @@ def _example(path: str) -> str:
     try:
         if root.is_dir():
             files = sorted(p for p in root.rglob("*") if p.is_file())
-            return "\n\n".join(f"# {p.relative_to(root).as_posix()}\n" + p.read_text(encoding="utf-8").rstrip()
-                                for p in files)
+            return "\n\n".join(
+                f"# {p.relative_to(root).as_posix()}\n" + p.read_text(encoding="utf-8").rstrip() for p in files
+            )
         if root.suffix == ".json":  # a live-mode example names the fake host it reads
             host = root.parent / json.loads(root.read_text(encoding="utf-8"))["host"]
             return host.read_text(encoding="utf-8").rstrip()
@@ -30,9 +32,13 @@ def _lang(path: str) -> str:
     return "dockerfile" if "ockerfile" in path else "json" if path.endswith(".json") else "yaml"
 
 
-def table() -> str:
-    rows = [(r.meta.id, r.meta.name, r.meta.severity + ("" if r.meta.enabled else " (opt-in)"), r.meta.summary)
-            for r in registry().values()]
+def _severity(rule: Rule) -> str:
+    """The default severity, and whether the rule runs by default."""
+    return rule.meta.severity + ("" if rule.meta.enabled else " (opt-in)") + (" (preview)" if rule.meta.preview else "")
+
+
+def table(rules: Mapping[str, Rule] | None = None) -> str:
+    rows = [(r.meta.id, r.meta.name, _severity(r), r.meta.summary) for r in (rules or builtin()).values()]
     widths = [max(len(row[i]) for row in rows + [("ID", "NAME", "SEVERITY", "SUMMARY")]) for i in range(3)]
     lines = []
     for row in [("ID", "NAME", "SEVERITY", "SUMMARY"), *rows]:
@@ -40,9 +46,9 @@ def table() -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json() -> str:
+def as_json(rules: Mapping[str, Rule] | None = None) -> str:
     data: list[dict[str, Any]] = []
-    for r in registry().values():
+    for r in (rules or builtin()).values():
         item = {k: v for k, v in r.meta.raw.items() if not k.startswith("_")}
         data.append(item)
     return json.dumps(data, indent=2) + "\n"
@@ -51,10 +57,19 @@ def as_json() -> str:
 def rule_markdown(rule: Rule, level: int = 2) -> str:
     m = rule.meta
     h = "#" * level
-    parts = [f"{h} {m.id} {m.name}", "", f"**{m.summary}.** Severity: `{m.severity}`"
-             + ("" if m.enabled else " (off by default: enable with `--extend-select " + m.id + "`)")
-             + f". Applies to: {', '.join(m.targets)}. Tags: {', '.join(m.tags)}.", "", m.description, "",
-             f"**How to fix.** {m.remediation}", ""]
+    parts = [
+        f"{h} {m.id} {m.name}",
+        "",
+        f"**{m.summary}.** Severity: `{m.severity}`"
+        + ("" if m.enabled else " (off by default: enable with `--extend-select " + m.id + "`)")
+        + (" (preview: runs only with `--preview`)" if m.preview else "")
+        + f". Applies to: {', '.join(m.targets)}. Tags: {', '.join(m.tags)}.",
+        "",
+        m.description,
+        "",
+        f"**How to fix.** {m.remediation}",
+        "",
+    ]
     if m.parameters:
         parts += ["**Parameters.**", ""]
         for name, spec in m.parameters.items():
@@ -68,14 +83,19 @@ def rule_markdown(rule: Rule, level: int = 2) -> str:
     return "\n".join(parts)
 
 
-def markdown() -> str:
-    rules = list(registry().values())
-    head = ["# mllint rules", "", "Generated from `rules/` by `mllint rules --format markdown`; do not edit by hand.",
-            "", "| ID | Name | Severity | Summary |", "|---|---|---|---|"]
+def markdown(table_: Mapping[str, Rule] | None = None) -> str:
+    rules = list((table_ or builtin()).values())
+    head = [
+        "# mllint rules",
+        "",
+        "Generated from `rules/` by `mllint rules --format markdown`; do not edit by hand.",
+        "",
+        "| ID | Name | Severity | Summary |",
+        "|---|---|---|---|",
+    ]
     for r in rules:
         anchor = f"{r.meta.id.lower()}-{r.meta.name}"
-        sev = r.meta.severity + ("" if r.meta.enabled else " (opt-in)")
-        head.append(f"| [{r.meta.id}](#{anchor}) | `{r.meta.name}` | {sev} | {r.meta.summary} |")
+        head.append(f"| [{r.meta.id}](#{anchor}) | `{r.meta.name}` | {_severity(r)} | {r.meta.summary} |")
     return "\n".join(head) + "\n\n" + "\n".join(rule_markdown(r) for r in rules)
 
 

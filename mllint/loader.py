@@ -6,7 +6,7 @@ import re
 
 from mllint import yamlsrc
 from mllint.discover import Candidate
-from mllint.model import Diagnostic, SourceFile, Skipped, Span
+from mllint.model import Diagnostic, Skipped, SourceFile, Span
 
 MAX_BYTES = 8 * 1024 * 1024
 
@@ -23,9 +23,12 @@ def decode(path: str, data: bytes) -> tuple[str, Diagnostic | None]:
         text = data.decode("utf-8-sig", errors="replace")
         line = data.count(b"\n", 0, exc.start) + 1
         line_start = data.rfind(b"\n", 0, exc.start) + 1
-        col = len(data[line_start:exc.start].decode("utf-8", errors="replace").lstrip("\ufeff")) + 1
-        return text, Diagnostic("ML001", Span(path, line, col, line, col + 1),
-                                f"not valid UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded")
+        col = len(data[line_start : exc.start].decode("utf-8", errors="replace").lstrip("\ufeff")) + 1
+        return text, Diagnostic(
+            "ML001",
+            Span(path, line, col, line, col + 1),
+            f"not valid UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
+        )
 
 
 def read(candidate: Candidate, max_bytes: int = MAX_BYTES) -> SourceFile | Skipped:
@@ -36,8 +39,9 @@ def read(candidate: Candidate, max_bytes: int = MAX_BYTES) -> SourceFile | Skipp
         data = candidate.path.read_bytes()
     except OSError as exc:
         file = SourceFile(candidate.display, candidate.kind)
-        file.diagnostics.append(Diagnostic("ML001", Span(candidate.display, 1, 1, 1, 1),
-                                           f"cannot read file: {exc.strerror or exc}"))
+        file.diagnostics.append(
+            Diagnostic("ML001", Span(candidate.display, 1, 1, 1, 1), f"cannot read file: {exc.strerror or exc}")
+        )
         return file
     return parse(candidate.display, candidate.kind, data)
 
@@ -56,8 +60,9 @@ def parse(display: str, kind: str, data: bytes) -> SourceFile | Skipped:
 
         dockerfile.load(file)
         if any(d.rule == "ML001" for d in file.diagnostics) and re.search(r"\{\{|\{%", text):
-            return Skipped(display, "template syntax ({{ }}, {% %}) that is not a Dockerfile; scan the rendered output "
-                                    "instead")
+            return Skipped(
+                display, "template syntax ({{ }}, {% %}) that is not a Dockerfile; scan the rendered output instead"
+            )
     elif kind == "requirements":
         pass  # indexed for `pip install -r`; its checks belong to the pinning rules
     elif kind == "json" and '"apiVersion"' not in text:

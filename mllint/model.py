@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:  # composed YAML, kept only where views, policies and suppressions read the source itself
+    from ruamel.yaml.nodes import MappingNode, Node
 
 
 def source_lines(text: str) -> list[str]:
@@ -31,6 +34,18 @@ class Span(NamedTuple):
         return f"{self.path}:{self.line}:{self.column}"
 
 
+def natural(text: str | None) -> int | None:
+    """A count written as digits (`3`, `"3"`); None for anything else (`auto`, `$(N)`, `-1`, templates)."""
+    text = text.strip() if text is not None else None
+    return int(text) if text and text.isdigit() else None
+
+
+def role_name(role: str | None) -> str | None:
+    """The role without its kind: `Worker` of `PyTorchJob/Worker`, `workers/gpu-group` of
+    `RayCluster/workers/gpu-group`; None without a role."""
+    return role.split("/", 1)[-1] if role else None
+
+
 @dataclass(slots=True)
 class Value:
     """A scalar as written, with the spans of its key (where it has one) and of the value."""
@@ -39,6 +54,11 @@ class Value:
     span: Span
     key_span: Span | None = None
     templated: bool = False  # `{{ .Values.x }}`, `${VAR}`, `$(VAR)`: never judged as a literal
+
+    @property
+    def count(self) -> int | None:
+        """The value as a count written in digits; None otherwise."""
+        return natural(self.text)
 
 
 @dataclass(slots=True)
@@ -113,11 +133,37 @@ class Container:
 
 
 @dataclass(slots=True)
+class Volume:
+    """A pod volume: its name, the entry's span, and what it is, with the fields rules read of each kind."""
+
+    name: str
+    span: Span  # the volume's entry
+    kind: str  # emptyDir | hostPath | secret | configMap | persistentVolumeClaim | csi | other
+    medium: Value | None = None  # emptyDir
+    size_limit: Quantity | None = None  # emptyDir
+    path: Value | None = None  # hostPath
+    type: Value | None = None  # hostPath
+    # every key but `name`, as composed YAML: what a custom rule's view of the volume shows
+    source: dict[str, Node] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(slots=True)
+class DeviceRequest:
+    """A Compose `deploy.resources.reservations.devices` entry."""
+
+    span: Span  # its first key
+    driver: str | None = None
+    count: Value | None = None  # set is what matters: as written, null included (NodeReader.setting)
+    device_ids: Span | None = None  # the device_ids key, when set
+    capabilities: bool = False  # capabilities is set
+
+
+@dataclass(slots=True)
 class PodSpec:
     containers: list[Container]
     span: Span
     init_containers: list[Container] = field(default_factory=list)
-    volumes: list[tuple[str, dict[str, Any], Span]] = field(default_factory=list)
+    volumes: list[Volume] = field(default_factory=list)
     node_selector: dict[str, Value] = field(default_factory=dict)
     # required node affinity: the nodeSelectorTerms (any one may match), each as key -> values its `In`
     # expressions allow (all must hold); other operators are not kept
@@ -131,11 +177,27 @@ class PodSpec:
     host_pid: bool = False
     shm_size: Value | None = None  # Compose
     ipc: Value | None = None  # Compose
+    network_mode: Value | None = None  # Compose
+    pid: Value | None = None  # Compose
+    # Compose: each `volumes:` entry's source (a host path or a named volume), spanning the entry
+    volume_sources: list[Value] = field(default_factory=list)
+    devices: list[DeviceRequest] = field(default_factory=list)  # Compose device reservations (mappings)
     annotations: dict[str, str] = field(default_factory=dict)
 
     @property
     def all_containers(self) -> list[Container]:
         return self.init_containers + self.containers
+
+
+@dataclass(slots=True)
+class ReplicaGroup:
+    """Operator fields beside a role's pod template: a Kubeflow replica spec, a KubeRay head or worker group
+    (for a kind with one template, the mapping that holds it: a Deployment's spec)."""
+
+    restart_policy: Value | None = None  # Kubeflow: whether the role's failed pods restart
+    min_replicas: Value | None = None  # KubeRay worker groups
+    max_replicas: Value | None = None
+    ray_start_params: dict[str, Value] = field(default_factory=dict)  # KubeRay: `ray start` options
 
 
 @dataclass(slots=True)
@@ -152,17 +214,28 @@ class Workload:
     annotations: dict[str, str] = field(default_factory=dict)
     build: Value | None = None  # Compose build context / dockerfile
     labels: dict[str, str] = field(default_factory=dict)  # the pod template's labels, for PDB selectors
-    # The composed YAML nodes, for rules that read operator fields outside the pod template: the object
-    # (or Compose service) and the element its role came from (a replica spec, a Ray worker group).
-    node: Any = field(default=None, repr=False, compare=False)
-    group: Any = field(default=None, repr=False, compare=False)
+    group: ReplicaGroup | None = None  # the fields beside the pod template (Kubernetes)
+    name_span: Span | None = None  # metadata.name's value (Kubernetes)
+    replicas_span: Span | None = None  # where the role's or the object's replicas (or parallelism) are written
+    job_priority_class: Value | None = None  # Kubeflow: runPolicy.schedulingPolicy.priorityClass, for every role
+    dockerfile: Value | None = None  # Compose build.dockerfile
+    k8s_object: K8sObject | None = field(default=None, repr=False, compare=False)  # the object it is read from
+    # The composed YAML of the object (or Compose service), for custom rules' views and policies. Rules read
+    # the typed fields above.
+    node: MappingNode | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def role_name(self) -> str | None:
+        """The role without its kind: `Worker`, `workers/gpu-group`, `predictor`."""
+        return role_name(self.role)
 
     @property
     def identity(self) -> str:
         """Logical location, stable across line moves: `PyTorchJob/ns/name/Worker`."""
         parts = [self.kind, self.namespace or "", self.name]
-        if self.role:
-            parts.append(self.role.split("/", 1)[-1])
+        name = self.role_name
+        if name is not None:
+            parts.append(name)
         return "/".join(parts)
 
 
@@ -214,6 +287,56 @@ class ImageBuild:
 
 
 @dataclass(slots=True)
+class QuotaSpec:
+    """A ResourceQuota's spec."""
+
+    hard: dict[str, Quantity] = field(default_factory=dict)  # the quantities of spec.hard
+    hard_keys: list[Value] = field(default_factory=list)  # every key of spec.hard, at the key, as written
+    scoped: bool = False  # scopes or scopeSelector: it applies to some pods only
+
+
+@dataclass(slots=True)
+class ServicePort:
+    port: Value | None = None
+    target_port: Value | None = None
+
+
+@dataclass(slots=True)
+class ServiceSpec:
+    """A Service's spec: how it is exposed, what it selects, the ports it forwards."""
+
+    type: Value | None = None
+    selector: dict[str, str] = field(default_factory=dict)
+    ports: list[ServicePort] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Backend:
+    """A Service an Ingress routes to (`service:` with `name` and `port`)."""
+
+    span: Span  # the `service` mapping
+    service: Value | None = None  # its name
+    port_number: Value | None = None  # port.number whenever set (NodeReader.setting)
+    port_name: str | None = None
+
+
+@dataclass(slots=True)
+class RunLimits:
+    """Where a batch kind keeps its retry limit and deadline: the first holder of its RetryPolicy that exists."""
+
+    span: Span  # the holder's key; the object's kind when no holder exists
+    fields: dict[str, Value] | None = None  # the policy's fields set there (NodeReader.setting); None without a holder
+
+
+@dataclass(slots=True)
+class ProcessesSetting:
+    """An operator field that sets the processes each pod starts (PROCESSES_PER_NODE)."""
+
+    spec_span: Span  # the object's `spec` key, where an unset field with a default is reported
+    value: Value | None = None  # whenever set (NodeReader.setting); None when unset
+
+
+@dataclass(slots=True)
 class K8sObject:
     """Any Kubernetes object in the scan, workload or not (quotas, HPAs, Services, kustomizations)."""
 
@@ -222,8 +345,17 @@ class K8sObject:
     name: str
     namespace: str | None
     span: Span
-    node: Any  # the composed YAML node, for cross-object rules
+    node: MappingNode  # the composed YAML, for suppressions and the facts of the project index
     doc_index: int = 0
+    annotations: dict[str, str] = field(default_factory=dict)  # metadata.annotations, as written
+    name_span: Span | None = None  # metadata.name's value
+    # What rules read outside pod templates, filled for the kinds that have it
+    quota: QuotaSpec | None = None  # ResourceQuota
+    service: ServiceSpec | None = None  # Service
+    backends: list[Backend] = field(default_factory=list)  # Ingress
+    head_service_type: Value | None = None  # KubeRay kinds: headGroupSpec.serviceType
+    run_limits: RunLimits | None = None  # batch kinds with a RetryPolicy
+    processes: ProcessesSetting | None = None  # kinds with a processes-per-node field (and a spec)
 
 
 @dataclass(slots=True)
@@ -270,5 +402,6 @@ class Finding:
     sensitive: bool = False  # the source line holds a secret: reports never quote it
 
     @classmethod
-    def at(cls, span: Span, message: str, fix: str | None = None) -> Finding:
-        return cls(rule="", span=span, message=message, fix=fix)
+    def at(cls, span: Span, message: str, fix: str | None = None, severity: str = "") -> Finding:
+        """A finding at `span`; `severity` only where it differs from the rule's (the engine fills in an empty one)."""
+        return cls(rule="", span=span, message=message, fix=fix, severity=severity)

@@ -15,9 +15,16 @@ from mllint.shell import Word
 # How a package is pinned, from firmest to loosest. `exact` and `local` are reproducible.
 EXACT, RANGE, WILDCARD, BARE = "exact", "range", "wildcard", "bare"
 VCS_PINNED, VCS_FLOATING, URL_PINNED, URL_FLOATING, LOCAL, VARIABLE = (
-    "vcs-pinned", "vcs-floating", "url-pinned", "url-floating", "local", "variable")
+    "vcs-pinned",
+    "vcs-floating",
+    "url-pinned",
+    "url-floating",
+    "local",
+    "variable",
+)
 
-_PIP_VALUE_FLAGS = frozenset("""
+_PIP_VALUE_FLAGS = frozenset(
+    """
 -r --requirement -c --constraint -e --editable -i --index-url --extra-index-url -f --find-links -t --target
 --prefix --root --src --trusted-host --platform --python-version --implementation --abi --upgrade-strategy
 --progress-bar --cache-dir --log --log-file --timeout --retries --proxy --cert --client-cert --exists-action
@@ -26,12 +33,17 @@ _PIP_VALUE_FLAGS = frozenset("""
 --constraints --overrides --override --resolution --prerelease --python-platform --link-mode -P
 --upgrade-package --no-build-isolation-package --exclude-newer --torch-backend --build-constraint --pip-args
 --suffix --spec --package --optional --dev-group --branch --tag --rev --script -w --directory --project
-""".split())
-_CONDA_VALUE_FLAGS = frozenset("-c --channel -n --name -p --prefix -f --file --repodata-fn --platform -r --root-prefix"
-                               " --subdir --solver --override-channels-file".split())
-_OS_VALUE_FLAGS = frozenset("-o --option -t --target-release -c --config-file -X --repository --virtual --setopt "
-                            "--releasever --installroot --enablerepo --disablerepo --repo --repofrom -p --root "
-                            "--arch --keys-dir --repositories-file --cache-dir".split())
+""".split()
+)
+_CONDA_VALUE_FLAGS = frozenset(
+    "-c --channel -n --name -p --prefix -f --file --repodata-fn --platform -r --root-prefix"
+    " --subdir --solver --override-channels-file".split()
+)
+_OS_VALUE_FLAGS = frozenset(
+    "-o --option -t --target-release -c --config-file -X --repository --virtual --setopt "
+    "--releasever --installroot --enablerepo --disablerepo --repo --repofrom -p --root "
+    "--arch --keys-dir --repositories-file --cache-dir".split()
+)
 HEX_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 _VERSION_REF = re.compile(r"^v?\d+(?:\.\d+)+(?:[-.+]?[A-Za-z0-9.]*)?$")
 _ARCHIVE_REF = re.compile(r"/(?:archive|tarball|zipball)/(?:refs/(?:tags|heads)/)?([^/]+?)(?:\.tar\.gz|\.zip|\.tgz)?$")
@@ -92,7 +104,7 @@ def pip_tool(command: Command) -> str:
     if names[at].startswith("python"):
         return f"{names[at]} -m pip"
     if names[at] == "uv":
-        return "uv " + next((n for n in names[at + 1:] if not n.startswith("-")), "")
+        return "uv " + next((n for n in names[at + 1 :] if not n.startswith("-")), "")
     return names[at]
 
 
@@ -118,16 +130,19 @@ def parse_install(words: list[Word], at: int | None = None) -> Install | None:
     start = at if at is not None else 0
     for i in range(start, min(len(names), start + 4) if at is not None else len(names)):
         name = names[i]
-        rest = names[i + 1:]
+        rest = names[i + 1 :]
         if re.fullmatch(r"pip\d?(?:\.\d+)?", name) and _first_command(rest, _PIP_VALUE_FLAGS) == "install":
             return _pip("pip", words, i, i + 1 + _command_index(rest, _PIP_VALUE_FLAGS))
-        if re.fullmatch(r"python\d?(?:\.\d+)?", name) and rest[:2] == ["-m", "pip"] \
-                and _first_command(rest[2:], _PIP_VALUE_FLAGS) == "install":
+        if (
+            re.fullmatch(r"python\d?(?:\.\d+)?", name)
+            and rest[:2] == ["-m", "pip"]
+            and _first_command(rest[2:], _PIP_VALUE_FLAGS) == "install"
+        ):
             return _pip("pip", words, i, i + 3 + _command_index(rest[2:], _PIP_VALUE_FLAGS))
         if name == "uv":
             sub = _first_command(rest, _PIP_VALUE_FLAGS)
             j = i + 1 + _command_index(rest, _PIP_VALUE_FLAGS)
-            after = names[j + 1:]
+            after = names[j + 1 :]
             if sub == "pip" and _first_command(after, _PIP_VALUE_FLAGS) == "install":
                 return _pip("pip", words, i, j + 1 + _command_index(after, _PIP_VALUE_FLAGS))
             if sub == "add":
@@ -149,9 +164,17 @@ def parse_install(words: list[Word], at: int | None = None) -> Install | None:
     return None
 
 
-_OS_INSTALL = {("apt-get", "install"): "apt", ("apt", "install"): "apt", ("apk", "add"): "apk",
-               ("dnf", "install"): "dnf", ("yum", "install"): "dnf", ("microdnf", "install"): "dnf",
-               ("tdnf", "install"): "dnf", ("zypper", "install"): "zypper", ("zypper", "in"): "zypper"}
+_OS_INSTALL = {
+    ("apt-get", "install"): "apt",
+    ("apt", "install"): "apt",
+    ("apk", "add"): "apk",
+    ("dnf", "install"): "dnf",
+    ("yum", "install"): "dnf",
+    ("microdnf", "install"): "dnf",
+    ("tdnf", "install"): "dnf",
+    ("zypper", "install"): "zypper",
+    ("zypper", "in"): "zypper",
+}
 
 
 def _command_index(rest: list[str], value_flags: frozenset[str] = frozenset()) -> int:
@@ -188,8 +211,12 @@ def _arguments(words: list[Word], start: int, value_flags: frozenset[str], insta
             elif flag in value_flags and i + 1 < len(words):
                 given = words[i + 1]
                 i += 1
-            elif install.manager in ("pip", "pipx") and len(flag) > 2 and flag[:2] in ("-r", "-c") \
-                    and not flag.startswith("--"):
+            elif (
+                install.manager in ("pip", "pipx")
+                and len(flag) > 2
+                and flag[:2] in ("-r", "-c")
+                and not flag.startswith("--")
+            ):
                 flag, given = flag[:2], (flag[2:], word[1] + 2, word[2])  # -rrequirements.txt
             install.flags[flag] = given or word
             if given is not None:
@@ -240,6 +267,7 @@ def canonicalize_name(name: str) -> str:
 def judge_pip(word: Word) -> Package:
     """How firmly one pip argument (`torch==2.3.1`, `git+https://...@v1`, `./pkg`) is pinned."""
     from packaging.requirements import InvalidRequirement, Requirement  # only for files with pip installs
+
     text = word[0].strip()
     if "$" in re.sub(r"://[^/@\s]+@", "://", text) or "{{" in text:  # a variable outside the URL's credentials
         return Package("", word, VARIABLE)
@@ -269,8 +297,11 @@ def judge_pip(word: Word) -> Package:
 
 
 def _is_local(text: str) -> bool:
-    return text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")) and "://" not in text \
-        or text.startswith("file:") or ("/" in text and "://" not in text and "@" not in text and "+" not in text)
+    return (
+        text.startswith((".", "/", "~", "file:"))
+        or (text.endswith((".whl", ".tar.gz", ".zip")) and "://" not in text)
+        or ("/" in text and "://" not in text and "@" not in text and "+" not in text)
+    )
 
 
 def _vcs(text: str, word: Word, named: str | None) -> Package:
@@ -304,10 +335,12 @@ def _conda(words: list[Word], tool: int, rest: list[str]) -> Install | None:
     sub = _first_command(rest, _CONDA_VALUE_FLAGS)
     sub_at = tool + 1 + _command_index(rest, _CONDA_VALUE_FLAGS)
     install = Install("conda", words[tool])
-    if sub == "env" and _first_command([w.rsplit("/", 1)[-1] for w, _s, _e in words[sub_at + 1:]]) in ("create",
-                                                                                                         "update"):
+    if sub == "env" and _first_command([w.rsplit("/", 1)[-1] for w, _s, _e in words[sub_at + 1 :]]) in (
+        "create",
+        "update",
+    ):
         install.environment_file = True
-        sub_at += 1 + _command_index([w for w, _s, _e in words[sub_at + 1:]])
+        sub_at += 1 + _command_index([w for w, _s, _e in words[sub_at + 1 :]])
     elif sub not in ("install", "create", "update"):
         return None
     positional = _arguments(words, sub_at + 1, _CONDA_VALUE_FLAGS, install)

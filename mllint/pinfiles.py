@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mllint import yamlsrc as y
 from mllint.model import ImageBuild, Span
 from mllint.packages import Package, constrained, judge_conda, judge_pip, stage_installs
+from mllint.shell import Word
 from mllint.stages import environment
 
 MAX_DEPTH = 5  # `-r` inside a requirements file may nest
@@ -34,14 +37,17 @@ def referenced(build: ImageBuild, folder: str, display_folder: str) -> list[tupl
             if constrained(install, env):
                 continue
             kind = "environment" if install.environment_file else "requirements" if install.manager == "pip" else None
-            for name, _start, _end in install.requirements if kind else ():
+            if kind is None:
+                continue
+            for name, _start, _end in install.requirements:
                 if "$" in name or "://" in name:
                     continue
                 for candidate in dict.fromkeys([name.lstrip("/"), os.path.basename(name)]):
                     path = os.path.abspath(os.path.join(folder, candidate))
                     if os.path.isfile(path):
-                        out.append((kind, os.path.normcase(path), os.path.normpath(os.path.join(display_folder,
-                                                                                                   candidate))))
+                        out.append(
+                            (kind, os.path.normcase(path), os.path.normpath(os.path.join(display_folder, candidate)))
+                        )
                         break
     return out
 
@@ -64,8 +70,9 @@ def read_requirements(path: str, display: str, _depth: int = 0) -> list[ListedPa
             match = re.match(r"^(-r|--requirement|-c|--constraint|-e|--editable)(?:\s*=?\s*)(\S+)", stripped)
             if match and match[1] in ("-r", "--requirement") and _depth < MAX_DEPTH:
                 nested = os.path.join(os.path.dirname(path), match[2])
-                out += read_requirements(nested, os.path.normpath(os.path.join(os.path.dirname(display), match[2])),
-                                         _depth + 1)
+                out += read_requirements(
+                    nested, os.path.normpath(os.path.join(os.path.dirname(display), match[2])), _depth + 1
+                )
             elif match and match[1] in ("-e", "--editable"):
                 at = start + match.start(2)
                 out.append(_listed(judge_pip((match[2], at, at + len(match[2]))), text, display, "pip"))
@@ -99,14 +106,14 @@ def read_environment(path: str, display: str) -> list[ListedPackage]:
     return [item for item in out if item.package.name or item.package.pin not in ("variable", "local")]
 
 
-def _sequence(node: object) -> list[object]:
-    return list(node.value) if y.is_seq(node) else []  # type: ignore[attr-defined]
+def _sequence(node: Any) -> list[Any]:
+    return list(node.value) if y.is_seq(node) else []
 
 
-def _scalar(node: object, display: str, judge: object, manager: str) -> ListedPackage:
+def _scalar(node: Any, display: str, judge: Callable[[Word], Package], manager: str) -> ListedPackage:
     span = y.span(display, node)
     value = y.text(node) or ""
-    return ListedPackage(judge((value, 0, len(value))), span, manager)  # type: ignore[operator]
+    return ListedPackage(judge((value, 0, len(value))), span, manager)
 
 
 def _listed(package: Package, text: str, display: str, manager: str) -> ListedPackage:

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mllint.config import ConfigError, load_yaml, schema_error
+from mllint.configfile import ConfigError, load_yaml, schema_error
 from mllint.data import schema_path
 from mllint.model import Finding
 from mllint.registry import Rule, RuleMeta, builtin
@@ -80,9 +80,18 @@ def _detail(error: Any) -> str:
     text = error.message
     shown = repr(error.instance)
     if len(shown) > 60 and shown in text:
-        text = text.replace(shown, "the " + ("object" if isinstance(error.instance, dict) else
-                                             "list" if isinstance(error.instance, list) else "value"))
-    return text if len(text) <= _DETAIL_MAX else text[:_DETAIL_MAX - 1] + "…"
+        text = text.replace(
+            shown,
+            "the "
+            + (
+                "object"
+                if isinstance(error.instance, dict)
+                else "list"
+                if isinstance(error.instance, list)
+                else "value"
+            ),
+        )
+    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
 
 
 def _who(target_type: str, target: Any, workload: Any) -> str:
@@ -91,7 +100,7 @@ def _who(target_type: str, target: Any, workload: Any) -> str:
         return f"{target.kind} {target.name!r}"
     owner = f"{workload.kind} {workload.name!r}" if workload is not None else ""
     if workload is not None and workload.role:
-        owner += f" ({workload.role.split('/', 1)[-1]})"
+        owner += f" ({workload.role_name})"
     if target_type == "Container":
         if workload is not None and workload.format == "compose":
             return f"service {target.name!r}"
@@ -116,8 +125,16 @@ def rule_files(dirs: Sequence[Path]) -> list[Path]:
     for folder in dirs:
         if not folder.is_dir():
             raise ConfigError(f"{folder}: custom rule folder not found")
-        files += sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file())  # not subfolders: examples live there
+        files += sorted(
+            p for p in folder.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+        )  # not subfolders: examples live there
     return files
+
+
+@lru_cache(maxsize=8)
+def load_files(files: tuple[str, ...]) -> dict[str, Rule]:
+    """`load` once per process for the same files: the configuration, the engine and each worker ask."""
+    return load([Path(f) for f in files])
 
 
 def load(files: Sequence[Path]) -> dict[str, Rule]:
@@ -134,8 +151,9 @@ def load(files: Sequence[Path]) -> dict[str, Rule]:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read: {exc}") from None
         data, locate = load_yaml(path, text)
-        errors = sorted(jsonschema.Draft202012Validator(schema()).iter_errors(data),
-                        key=lambda e: [str(p) for p in e.absolute_path])
+        errors = sorted(
+            jsonschema.Draft202012Validator(schema()).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
+        )
         if errors:
             raise schema_error(path, errors[0], [], locate, ", ".join(sorted(schema()["properties"])))
         for key in ("schema", "match"):
@@ -148,41 +166,33 @@ def load(files: Sequence[Path]) -> dict[str, Rule]:
         for taken, what in ((rid in builtin() or rid in rules, f"id {rid}"), (name in names, f"name {name!r}")):
             if taken:
                 line, column = locate(["id" if what.startswith("id") else "name"])
-                raise ConfigError(f"{path}:{line}:{column}: {what} is already taken by rule "
-                                  f"{names.get(name, rid)}; choose another")
+                raise ConfigError(
+                    f"{path}:{line}:{column}: {what} is already taken by rule {names.get(name, rid)}; choose another"
+                )
         names[name] = rid
-        rules[rid] = Rule(_meta(path, data), PolicyCheck(data["target"], data["schema"], data.get("match"),
-                                                         data.get("message") or data["summary"]))
+        rules[rid] = Rule(
+            _meta(path, data),
+            PolicyCheck(data["target"], data["schema"], data.get("match"), data.get("message") or data["summary"]),
+        )
     return rules
 
 
 def _meta(path: Path, data: dict[str, Any]) -> RuleMeta:
     examples = {k: str((path.parent / v).resolve()) for k, v in (data.get("examples") or {}).items()}
     return RuleMeta(
-        id=data["id"], name=data["name"], family="custom", targets=(data["target"],), severity=data["severity"],
-        summary=data["summary"], description=data["description"].strip(), remediation=data["remediation"].strip(),
-        enabled=data.get("enabled", True), tags=tuple(data.get("tags", ())), parameters=MappingProxyType({}),
-        examples=MappingProxyType(examples), security_severity=None, source=str(path),
+        id=data["id"],
+        name=data["name"],
+        family="custom",
+        targets=(data["target"],),
+        severity=data["severity"],
+        summary=data["summary"],
+        description=data["description"].strip(),
+        remediation=data["remediation"].strip(),
+        enabled=data.get("enabled", True),
+        tags=tuple(data.get("tags", ())),
+        parameters=MappingProxyType({}),
+        examples=MappingProxyType(examples),
+        security_severity=None,
+        source=str(path),
         raw=MappingProxyType({k: v for k, v in data.items() if k not in ("schema", "match")} | {"family": "custom"}),
     )
-
-
-def check_examples(files: Sequence[str]) -> list[str]:
-    """Run each custom rule on its own examples: the bad one must be reported, the good one not."""
-    from mllint import engine
-    from mllint.registry import registry
-
-    problems: list[str] = []
-    custom = {rid: r for rid, r in registry().items() if r.meta.family == "custom" and r.meta.source in files}
-    for rid, rule in custom.items():
-        for kind, path in rule.meta.examples.items():
-            if not Path(path).exists():
-                problems.append(f"{rule.meta.source}: {rid} {kind} example {path} does not exist")
-                continue
-            result = engine.scan([path], engine.Options(select=[rid], jobs=1))
-            hits = [f for f in result.findings if f.rule == rid and not f.suppressed]
-            if kind == "bad" and not hits:
-                problems.append(f"{rule.meta.source}: {rid} reports nothing in its bad example {path}")
-            elif kind == "good" and hits:
-                problems.append(f"{rule.meta.source}: {rid} reports its good example: {hits[0].span}: {hits[0].message}")
-    return problems

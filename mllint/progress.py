@@ -34,8 +34,9 @@ class Progress:
         self.last = now
         filled = WIDTH * done // total
         rate = done / max(now - self.start, 1e-9)
-        self.stream.write(f"\r\x1b[Kmllint [{'#' * filled}{'.' * (WIDTH - filled)}] {done}/{total} files "
-                          f"({rate:.0f}/s)")
+        self.stream.write(
+            f"\r\x1b[Kmllint [{'#' * filled}{'.' * (WIDTH - filled)}] {done}/{total} files ({rate:.0f}/s)"
+        )
         self.stream.flush()
         self.drawn = True
 

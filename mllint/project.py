@@ -12,12 +12,13 @@ import os
 import posixpath
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from mllint import suppress
 from mllint import yamlsrc as y
-from mllint.model import Quantity, SourceFile, Span, Value, Workload
+from mllint.gpus import pod_gpus
+from mllint.model import Quantity, SourceFile, Span, Value, Workload, role_name
+from mllint.serving import healthcheck, is_model_server, server_start
 from mllint.sources.podspec import NodeReader
 
 if TYPE_CHECKING:  # the CUDA modules load only for files that need them
@@ -44,6 +45,10 @@ class WorkloadFacts:
     labels: dict[str, str]
     containers_without: dict[str, list[str]]  # cpu / memory -> containers with neither request nor limit
     serving: bool  # a model server by ML501's detection
+
+    @property
+    def role_name(self) -> str | None:
+        return role_name(self.role)
 
 
 @dataclass(slots=True)
@@ -165,93 +170,73 @@ def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...], cuda: CudaConfig
         return _build_facts(file, cuda)
     if not file.objects and not file.workloads:
         return None
-    from mllint.checks.reliability.serving import is_model_server
-
     reader = NodeReader(file.path, [])  # diagnostics were reported when the file was checked
     facts = FileFacts(file.path)
     for obj in file.objects:
         facts.objects.append((obj.kind, obj.name, obj.namespace))
         spec = y.get(obj.node, "spec")
-        if obj.kind == "ResourceQuota":
-            facts.quotas.append(QuotaFacts(
-                obj.name, obj.namespace, file.path, reader.quantities(y.get(spec, "hard"), "spec.hard"),
-                y.get(spec, "scopes") is not None or y.get(spec, "scopeSelector") is not None,
-            ))
+        if obj.quota is not None:
+            facts.quotas.append(QuotaFacts(obj.name, obj.namespace, file.path, obj.quota.hard, obj.quota.scoped))
         elif obj.kind == "HorizontalPodAutoscaler":
             hpa = _hpa(reader, obj.name, obj.namespace, spec, file.path)
             if hpa is not None:
                 facts.hpas.append(hpa)
         elif obj.kind == "PodDisruptionBudget":
             selector = y.get(spec, "selector")
-            facts.pdbs.append(PdbFacts(
-                obj.name, obj.namespace,
-                {k: v.text for k, v in reader.string_map(y.get(selector, "matchLabels"), "").items()},
-                y.get(selector, "matchExpressions") is not None,
-            ))
+            facts.pdbs.append(
+                PdbFacts(
+                    obj.name,
+                    obj.namespace,
+                    {k: v.text for k, v in reader.string_map(y.get(selector, "matchLabels"), "").items()},
+                    y.get(selector, "matchExpressions") is not None,
+                )
+            )
         elif obj.kind == "PriorityClass":
             facts.priority_classes.append(obj.name)
-        ignored = suppress.object_rules(obj.node)
+        ignored = suppress.annotation_rules(obj.annotations)
         if ignored:
             facts.ignored.append((obj.span.line, obj.span.end_line, tuple(ignored)))
     for workload in file.workloads:
         facts.image_uses += _image_uses(workload, file.path, cuda)
         if workload.format == "kubernetes":
-            facts.workloads.append(_workload(reader, workload, gpu_patterns, is_model_server))
+            facts.workloads.append(_workload(workload, file.path, gpu_patterns))
             ignored = suppress.annotation_rules(workload.pod.annotations)
             if ignored:  # the pod template's annotation covers the template
                 facts.ignored.append((workload.pod.span.line, workload.pod.span.end_line, tuple(ignored)))
     return facts
 
 
-def _workload(reader: NodeReader, w: Workload, gpu_patterns: tuple[str, ...], is_server: Any) -> WorkloadFacts:
-    meta_name = y.get(y.get(w.node, "metadata"), "name")
-    replicas_item = _replicas_item(w)
+def _workload(w: Workload, path: str, gpu_patterns: tuple[str, ...]) -> WorkloadFacts:
     replicas = w.replicas
-    if replicas is None and w.group is not None:
-        replicas = reader.integer(w.group, "minReplicas")
-    gpus, spans = pod_gpus(w, gpu_patterns)
+    if replicas is None and w.group is not None and w.group.min_replicas is not None:
+        replicas = w.group.min_replicas.count
+    gpus, spans = pod_gpus(w.pod, gpu_patterns)
     without: dict[str, list[str]] = {}
     for resource in HPA_TARGET_RESOURCES:
-        without[resource] = [c.name for c in w.pod.containers
-                             if resource not in c.resources.requests and resource not in c.resources.limits]
-    priority = w.pod.priority_class_name
-    if priority is None:  # Kubeflow gang scheduling names the class for the whole job
-        policy = y.get(y.get(y.get(w.node, "spec"), "runPolicy"), "schedulingPolicy")
-        priority = reader.value(policy, "priorityClass")
+        without[resource] = [
+            c.name
+            for c in w.pod.containers
+            if resource not in c.resources.requests and resource not in c.resources.limits
+        ]
+    # Kubeflow gang scheduling names the class for the whole job
+    priority = w.pod.priority_class_name if w.pod.priority_class_name is not None else w.job_priority_class
     return WorkloadFacts(
-        kind=w.kind, name=w.name, namespace=w.namespace, role=w.role, identity=w.identity, path=reader.path,
-        name_span=reader.span(meta_name) if meta_name is not None else w.span,
+        kind=w.kind,
+        name=w.name,
+        namespace=w.namespace,
+        role=w.role,
+        identity=w.identity,
+        path=path,
+        name_span=w.name_span or w.span,
         replicas=replicas if replicas is not None else 1,
-        replicas_span=reader.span(replicas_item) if replicas_item is not None else None,
-        gpus=gpus, gpu_span=next(iter(spans.values()), None), priority_class=priority, labels=dict(w.labels),
+        replicas_span=w.replicas_span,
+        gpus=gpus,
+        gpu_span=next(iter(spans.values()), None),
+        priority_class=priority,
+        labels=dict(w.labels),
         containers_without=without,
-        serving=any(is_server(w, c) for c in w.pod.containers),
+        serving=any(is_model_server(w, c) for c in w.pod.containers),
     )
-
-
-def pod_gpus(w: Workload, gpu_patterns: tuple[str, ...]) -> tuple[dict[str, Decimal], dict[str, Span]]:
-    """GPUs one pod holds, by resource name (its containers' sum, or its largest init container, as the
-    scheduler reserves them), and the span of each resource's first quantity."""
-    gpus: dict[str, Decimal] = {}
-    spans: dict[str, Span] = {}
-    for containers, combine in ((w.pod.containers, "sum"), (w.pod.init_containers, "max")):
-        for c in containers:
-            for name, q in {**c.resources.requests, **c.resources.limits}.items():
-                if q.amount is None or not any(fnmatchcase(name, p) for p in gpu_patterns):
-                    continue
-                spans.setdefault(name, q.span)
-                have = gpus.get(name, Decimal(0))
-                gpus[name] = have + q.amount if combine == "sum" else max(have, q.amount)
-    return gpus, spans
-
-
-def _replicas_item(w: Workload) -> Any:
-    for holder in (w.group, y.get(w.node, "spec")):
-        for key in ("replicas", "parallelism"):
-            node = y.get(holder, key) if holder is not None else None
-            if node is not None and y.is_scalar(node):
-                return node
-    return None
 
 
 def _hpa(reader: NodeReader, name: str, namespace: str | None, spec: Any, path: str) -> HpaFacts | None:
@@ -270,15 +255,22 @@ def _hpa(reader: NodeReader, name: str, namespace: str | None, spec: Any, path: 
             continue
         resource = y.get_item(body, "name")
         target = y.get(body, "target")
-        utilization = (y.text(y.get(target, "type")) == "Utilization"
-                       or y.get(body, "targetAverageUtilization") is not None)  # autoscaling/v2beta1
+        utilization = (
+            y.text(y.get(target, "type")) == "Utilization" or y.get(body, "targetAverageUtilization") is not None
+        )  # autoscaling/v2beta1
         if resource is not None and y.text(resource[1]) and utilization:
-            metrics.append(HpaMetric(y.text(resource[1]) or "", reader.span(resource[1]),
-                                     y.text(y.get(body, "container"))))
+            metrics.append(
+                HpaMetric(y.text(resource[1]) or "", reader.span(resource[1]), y.text(y.get(body, "container")))
+            )
     return HpaFacts(
-        name=name, namespace=namespace, path=path, target_kind=y.text(y.get(ref, "kind")) or "",
-        target_name=y.text(target_name[1]) or "", target_span=reader.span(target_name[1]),
-        min_replicas=reader.integer(spec, "minReplicas"), utilization=metrics,
+        name=name,
+        namespace=namespace,
+        path=path,
+        target_kind=y.text(y.get(ref, "kind")) or "",
+        target_name=y.text(target_name[1]) or "",
+        target_span=reader.span(target_name[1]),
+        min_replicas=reader.integer(spec, "minReplicas"),
+        utilization=metrics,
     )
 
 
@@ -286,8 +278,10 @@ def _requirements_facts(file: SourceFile) -> FileFacts | None:
     from mllint.cuda import installs
     from mllint.cuda.needs import Need
 
-    needs = [Need(ev.cuda, _offset_span(file, ev.start, ev.end), f"the packages of {file.path}")
-             for ev in installs.from_requirements(file.text)]
+    needs = [
+        Need(ev.cuda, _offset_span(file, ev.start, ev.end), f"the packages of {file.path}")
+        for ev in installs.from_requirements(file.text)
+    ]
     return FileFacts(file.path, requirements=needs) if needs else None
 
 
@@ -311,16 +305,22 @@ def _build_facts(file: SourceFile, cuda: CudaConfig) -> FileFacts | None:
             requirements.append((_key(os.path.join(folder, name.lstrip("/"))), span))
             if name.startswith("/") or os.path.dirname(name):  # COPY requirements.txt /app/: try the basename too
                 requirements.append((_key(os.path.join(folder, os.path.basename(name))), span))
-    from mllint.checks.build.dockerfile import healthcheck, server_start
-    from mllint.stages import dev_container
     from mllint.pinfiles import referenced
+    from mllint.stages import dev_container
 
     facts = FileFacts(file.path)
-    facts.builds.append(BuildFacts(_key(file.path), file.path, needs.stage_needs(build, final, cuda),
-                                   needs.arch_list(build, final), requirements,
-                                   referenced(build, folder, os.path.dirname(file.path)),
-                                   None if dev_container(build) else server_start(build, final),
-                                   healthcheck(build, final)))
+    facts.builds.append(
+        BuildFacts(
+            _key(file.path),
+            file.path,
+            needs.stage_needs(build, final, cuda),
+            needs.arch_list(build, final),
+            requirements,
+            referenced(build, folder, os.path.dirname(file.path)),
+            None if dev_container(build) else server_start(build, final),
+            healthcheck(build, final),
+        )
+    )
     return facts
 
 
@@ -340,8 +340,11 @@ def _image_uses(workload: Workload, path: str, cuda: CudaConfig) -> list[ImageUs
             dockerfile = targets.image_dockerfile(container.image.resolved, cuda)
             at = container.image.span
         if dockerfile is not None:
-            who = f"service {container.name!r}" if workload.format == "compose" else \
-                f"container {container.name!r} of {workload.kind} {workload.name!r}"
+            who = (
+                f"service {container.name!r}"
+                if workload.format == "compose"
+                else f"container {container.name!r} of {workload.kind} {workload.name!r}"
+            )
             out.append(ImageUse(_key(dockerfile), f"{who} ({at})", found, workload.format == "kubernetes"))
     return out
 
@@ -350,6 +353,5 @@ def _compose_dockerfile(workload: Workload, path: str) -> str | None:
     context = workload.build.text if workload.build is not None else ""
     if "://" in context or context.startswith("git@"):
         return None
-    name = y.text(y.get(y.get(workload.node, "build"), "dockerfile")) if y.is_map(y.get(workload.node, "build")) \
-        else None
+    name = workload.dockerfile.text if workload.dockerfile is not None else None
     return posixpath.join(os.path.dirname(path), context, name or "Dockerfile")

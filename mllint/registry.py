@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -71,6 +70,7 @@ class RuleMeta:
     security_severity: str | None
     source: str
     raw: Mapping[str, Any] = field(repr=False)
+    preview: bool = False  # `status: preview`: runs only with --preview
 
     def defaults(self) -> dict[str, Any]:
         return {k: v.get("default") for k, v in self.parameters.items()}
@@ -97,33 +97,38 @@ def load_metadata() -> list[dict[str, Any]]:
 def _meta(data: dict[str, Any]) -> RuleMeta:
     target = data["target"]
     return RuleMeta(
-        id=data["id"], name=data["name"], family=data["family"],
+        id=data["id"],
+        name=data["name"],
+        family=data["family"],
         targets=tuple(target if isinstance(target, list) else [target]),
-        severity=data["severity"], summary=data["summary"], description=data["description"].strip(),
-        remediation=data["remediation"].strip(), enabled=data.get("enabled", True),
-        tags=tuple(data.get("tags", ())), parameters=MappingProxyType(data.get("parameters") or {}),
-        examples=MappingProxyType(data.get("examples") or {}), security_severity=data.get("security_severity"),
-        source=data["_source"], raw=MappingProxyType(data),
+        severity=data["severity"],
+        summary=data["summary"],
+        description=data["description"].strip(),
+        remediation=data["remediation"].strip(),
+        enabled=data.get("enabled", True),
+        tags=tuple(data.get("tags", ())),
+        parameters=MappingProxyType(data.get("parameters") or {}),
+        examples=MappingProxyType(data.get("examples") or {}),
+        security_severity=data.get("security_severity"),
+        source=data["_source"],
+        raw=MappingProxyType(data),
+        preview=data.get("status") == "preview",
     )
 
 
-_CUSTOM: dict[str, Rule] = {}  # the project's own rules (`.mllint/rules/`), see mllint.policy
-
-
-def registry() -> dict[str, Rule]:
-    """Every rule by id: the built-in ones and the custom rules activated for this project."""
-    if not _CUSTOM:
+def table(custom: Mapping[str, Rule] | None = None) -> dict[str, Rule]:
+    """Every rule a scan may run, by id: the built-in ones and a project's custom rules (`mllint.policy`)."""
+    if not custom:
         return builtin()
-    return dict(sorted({**builtin(), **_CUSTOM}.items()))
-
-
-def activate(custom: Mapping[str, Rule]) -> None:
-    """Make the project's custom rules part of `registry()` (replacing any activated before)."""
     clash = set(custom) & set(builtin())
     if clash:
         raise RegistryError(f"custom rule ids clash with built-in rules: {sorted(clash)}")
-    _CUSTOM.clear()
-    _CUSTOM.update(custom)
+    return dict(sorted({**builtin(), **custom}.items()))
+
+
+def names(rules: Mapping[str, Rule]) -> dict[str, str]:
+    """Rule id → name, what selectors are matched against."""
+    return {rid: r.meta.name for rid, r in rules.items()}
 
 
 @lru_cache(maxsize=1)
@@ -155,19 +160,3 @@ def _import_family(family: str) -> None:
     package = importlib.import_module(f"mllint.checks.{family}")
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{package.__name__}.{module.name}")
-
-
-def resolve_selector(selector: str, rules: Mapping[str, Rule]) -> list[str]:
-    """Rule ids matched by an id (`ML101`), a name (`gpu-request-without-limit`) or a prefix (`ML1`)."""
-    sel = selector.strip()
-    by_name = {r.meta.name: rid for rid, r in rules.items()}
-    if sel in by_name:
-        return [by_name[sel]]
-    upper = sel.upper()
-    if upper == "ALL":
-        return list(rules)
-    prefix = re.fullmatch(r"([A-Z]+)[0-9]*", upper)
-    if prefix is None:
-        return []
-    # a prefix names whole letters and some leading digits: ML1 or ACME0, never M or AC
-    return [rid for rid in rules if rid.startswith(upper) and rid.rstrip("0123456789") == prefix.group(1)]

@@ -16,8 +16,26 @@ from mllint.shell import Word, commands
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
 _HEREDOC_WORD = re.compile(r"^<<-?[A-Za-z_][A-Za-z0-9_.-]*$")
-_WRAPPERS = frozenset({"sudo", "env", "nohup", "exec", "time", "timeout", "xargs", "stdbuf", "nice", "ionice",
-                       "eatmydata", "gosu", "su-exec", "tini", "dumb-init", "command"})
+_WRAPPERS = frozenset(
+    {
+        "sudo",
+        "env",
+        "nohup",
+        "exec",
+        "time",
+        "timeout",
+        "xargs",
+        "stdbuf",
+        "nice",
+        "ionice",
+        "eatmydata",
+        "gosu",
+        "su-exec",
+        "tini",
+        "dumb-init",
+        "command",
+    }
+)
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -33,7 +51,7 @@ class Command:
 
     def raw(self, word: Word) -> str:
         """The word as written, quotes and escapes included."""
-        return self.source[word[1]:word[2]]
+        return self.source[word[1] : word[2]]
 
     @property
     def texts(self) -> list[str]:
@@ -88,7 +106,7 @@ def piped(commands_: list[Command], index: int) -> bool:
     here, after = commands_[index], commands_[index + 1]
     if here.source is not after.source or not here.words or not after.words:
         return False
-    between = here.source[here.words[-1][2]:after.words[0][1]].strip()
+    between = here.source[here.words[-1][2] : after.words[0][1]].strip()
     return between == "|" or between == "|&"
 
 
@@ -96,9 +114,16 @@ def run_commands(ins: Instruction) -> Iterator[Command]:
     """The simple commands of one RUN instruction, heredoc scripts included."""
     line = _line_commands(ins)
     yield from line
-    for (_delimiter, body, span), owner in zip(ins.heredocs, _heredoc_owners(line, ins)):
-        rest = [] if owner is None else [n for w, n in zip(owner.texts, owner.names)
-                                         if not _HEREDOC_WORD.match(w) and not w.startswith("-")]
+    for (_delimiter, body, span), owner in zip(ins.heredocs, _heredoc_owners(line, ins), strict=False):
+        rest = (
+            []
+            if owner is None
+            else [
+                n
+                for w, n in zip(owner.texts, owner.names, strict=True)
+                if not _HEREDOC_WORD.match(w) and not w.startswith("-")
+            ]
+        )
         if not rest or rest[0] in _SHELLS:  # `RUN <<EOF` alone runs in the default shell; `bash <<EOF` too
             for words in commands(body):
                 yield Command(words, ins, _body_locator(body, span), body)
@@ -117,17 +142,17 @@ def python_sources(stage: Stage) -> Iterator[tuple[str, Callable[[int, int], Spa
             for i in range(at + 1, len(command.words) - 1):
                 if command.words[i][0] == "-c":
                     code, start, _end = command.words[i + 1]
-                    quoted = ins.args[ins.args_offset + start:ins.args_offset + start + 1] in ("'", '"')
+                    quoted = ins.args[ins.args_offset + start : ins.args_offset + start + 1] in ("'", '"')
                     yield code, _shifted(command.locate, start + quoted)  # offsets hold while it has no escapes
                     break
-        for (_delimiter, body, span), owner in zip(ins.heredocs, _heredoc_owners(line, ins)):
+        for (_delimiter, body, span), owner in zip(ins.heredocs, _heredoc_owners(line, ins), strict=False):
             if owner is not None and _PYTHON.match(owner.program()[0]):
                 yield body, _body_locator(body, span)
 
 
 def _line_commands(ins: Instruction) -> list[Command]:
     """The commands written on the RUN line itself (continuations joined)."""
-    text = ins.args[ins.args_offset:]
+    text = ins.args[ins.args_offset :]
     base = ins.args_offset
 
     def locate(start: int, end: int) -> Span:
@@ -138,8 +163,9 @@ def _line_commands(ins: Instruction) -> list[Command]:
         return [Command(words, ins, locate, text) for words in commands(text)]
     if len(exec_form) >= 3 and exec_form[0][0].rsplit("/", 1)[-1] in _SHELLS and exec_form[1][0] == "-c":
         script, start, _end = exec_form[2]  # ["sh", "-c", "script"]: offsets hold while it has no escapes
-        return [Command([(w, s + start, e + start) for w, s, e in words], ins, locate, text)
-                for words in commands(script)]
+        return [
+            Command([(w, s + start, e + start) for w, s, e in words], ins, locate, text) for words in commands(script)
+        ]
     return [Command(exec_form, ins, locate, text, shell=False)] if exec_form else []
 
 
@@ -183,4 +209,4 @@ def _exec_words(text: str) -> list[Word] | None:
     found = list(_JSON_STRING.finditer(text))
     if len(found) != len(values):
         return None
-    return [(value, m.start(1), m.end(1)) for value, m in zip(values, found)]
+    return [(value, m.start(1), m.end(1)) for value, m in zip(values, found, strict=True)]

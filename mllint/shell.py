@@ -68,13 +68,13 @@ def _split(text: str) -> tuple[tuple[Word, ...], ...]:
         elif c == "'":
             close = text.find("'", i + 1)
             close = n if close < 0 else close
-            chars.append(text[i + 1:close])
+            chars.append(text[i + 1 : close])
             i = close + 1
         elif c == '"':
             i = _double_quoted(text, i + 1, chars)
         elif c == "$" and text.startswith("$(", i):
             close = _matching_paren(text, i + 1)
-            chars.append(text[i:close + 1])
+            chars.append(text[i : close + 1])
             i = close + 1
         else:
             chars.append(c)
@@ -94,7 +94,7 @@ def _double_quoted(text: str, i: int, chars: list[str]) -> int:
             i += 2
         elif text.startswith("$(", i):
             close = _matching_paren(text, i + 1)
-            chars.append(text[i:close + 1])
+            chars.append(text[i : close + 1])
             i = close + 1
         else:
             chars.append(text[i])

@@ -14,7 +14,7 @@ _ENV_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|
 
 def env_pairs(ins: Instruction) -> Iterator[tuple[str, str, int, int]]:
     """(name, value, start, end) of each variable an ENV or ARG instruction sets; offsets into `ins.args`."""
-    text = ins.args[ins.args_offset:]
+    text = ins.args[ins.args_offset :]
     base = ins.args_offset
     parts = text.split(None, 1)
     if not parts:

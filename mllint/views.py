@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from mllint import yamlsrc as y
+from mllint.gpus import gpu_names
 from mllint.model import Container, ImageBuild, ImageRef, PodSpec, SourceFile, Span, Stage, Value, Workload
 
 JsonPath = tuple[str | int, ...]
@@ -49,8 +50,9 @@ class View:
         return y.typed(node)
 
 
-def build(target_type: str, target: Any, workload: Workload | None, file: SourceFile,
-          gpu_patterns: tuple[str, ...]) -> tuple[Any, View]:
+def build(
+    target_type: str, target: Any, workload: Workload | None, file: SourceFile, gpu_patterns: tuple[str, ...]
+) -> tuple[Any, View]:
     """(data, view) for a target of a custom rule."""
     view = View(_root_span(target, file))
     if target_type == "Workload":
@@ -92,14 +94,20 @@ def _image(view: View, path: JsonPath, image: ImageRef | None) -> dict[str, Any]
     for key in ("", "raw", "resolved", "registry", "repository", "tag", "digest"):
         view.spans[(*path, key) if key else path] = image.span
     registry = image.registry or (None if image.templated else "docker.io")  # Docker's default registry
-    return _present({"raw": image.raw, "resolved": image.resolved, "registry": registry,
-                     "repository": image.repository, "tag": image.tag, "digest": image.digest,
-                     "templated": image.templated})
+    return _present(
+        {
+            "raw": image.raw,
+            "resolved": image.resolved,
+            "registry": registry,
+            "repository": image.repository,
+            "tag": image.tag,
+            "digest": image.digest,
+            "templated": image.templated,
+        }
+    )
 
 
 def _gpus(container: Container, patterns: tuple[str, ...]) -> int | float:
-    from mllint.checks.context import gpu_names
-
     total = Decimal(0)
     for name in gpu_names(container, patterns):
         q = container.resources.limits.get(name) or container.resources.requests.get(name)
@@ -128,28 +136,35 @@ def _container(view: View, path: JsonPath, c: Container, patterns: tuple[str, ..
     probes: dict[str, dict[str, Any]] = {}
     for kind, probe in c.probes.items():
         view.spans[(*path, "probes", kind)] = probe.span
-        fields = {"initialDelaySeconds": probe.initial_delay_seconds, "periodSeconds": probe.period_seconds,
-                  "failureThreshold": probe.failure_threshold, "timeoutSeconds": probe.timeout_seconds}
+        fields = {
+            "initialDelaySeconds": probe.initial_delay_seconds,
+            "periodSeconds": probe.period_seconds,
+            "failureThreshold": probe.failure_threshold,
+            "timeoutSeconds": probe.timeout_seconds,
+        }
         probes[kind] = {k: v for k, v in fields.items() if v is not None}
     mounts = []
     for i, (name, mount_path, span) in enumerate(c.volume_mounts):
         view.spans[(*path, "volumeMounts", i)] = span
         mounts.append({"name": name, "mountPath": mount_path})
-    return _present({
-        "name": c.name,
-        "init": c.init,
-        "image": _image(view, (*path, "image"), c.image),
-        "command": [view.value((*path, "command", i), v) for i, v in enumerate(c.command)],
-        "args": [view.value((*path, "args", i), v) for i, v in enumerate(c.args)],
-        "env": env,
-        "resources": resources,
-        "gpus": _gpus(c, patterns),
-        "probes": probes,
-        "ports": [view.value((*path, "ports", i), v) for i, v in enumerate(c.ports)],
-        "securityContext": {k: _typed(view.value((*path, "securityContext", k), v))
-                            for k, v in c.security_context.items()},
-        "volumeMounts": mounts,
-    })
+    return _present(
+        {
+            "name": c.name,
+            "init": c.init,
+            "image": _image(view, (*path, "image"), c.image),
+            "command": [view.value((*path, "command", i), v) for i, v in enumerate(c.command)],
+            "args": [view.value((*path, "args", i), v) for i, v in enumerate(c.args)],
+            "env": env,
+            "resources": resources,
+            "gpus": _gpus(c, patterns),
+            "probes": probes,
+            "ports": [view.value((*path, "ports", i), v) for i, v in enumerate(c.ports)],
+            "securityContext": {
+                k: _typed(view.value((*path, "securityContext", k), v)) for k, v in c.security_context.items()
+            },
+            "volumeMounts": mounts,
+        }
+    )
 
 
 def _typed(text: str | None) -> Any:
@@ -166,53 +181,68 @@ def _pod(view: View, path: JsonPath, pod: PodSpec, patterns: tuple[str, ...]) ->
     containers = [_container(view, (*path, "containers", i), c, patterns) for i, c in enumerate(pod.containers)]
     inits = [_container(view, (*path, "initContainers", i), c, patterns) for i, c in enumerate(pod.init_containers)]
     volumes = []
-    for i, (name, source, span) in enumerate(pod.volumes):
-        view.spans[(*path, "volumes", i)] = span
-        volumes.append({"name": name, **{k: view.node((*path, "volumes", i, k), v, span.path)
-                                          for k, v in source.items()}})
-    return _present({
-        "containers": containers,
-        "initContainers": inits,
-        "gpus": sum(c["gpus"] for c in containers),
-        "nodeSelector": {k: view.value((*path, "nodeSelector", k), v) for k, v in pod.node_selector.items()},
-        "tolerations": [dict(t) for t in pod.tolerations],
-        "priorityClassName": view.value((*path, "priorityClassName"), pod.priority_class_name),
-        "runtimeClassName": view.value((*path, "runtimeClassName"), pod.runtime_class_name),
-        "restartPolicy": view.value((*path, "restartPolicy"), pod.restart_policy),
-        "hostIPC": pod.host_ipc,
-        "hostNetwork": pod.host_network,
-        "hostPID": pod.host_pid,
-        "shmSize": view.value((*path, "shmSize"), pod.shm_size),
-        "ipc": view.value((*path, "ipc"), pod.ipc),
-        "annotations": dict(pod.annotations),
-        "volumes": volumes,
-    })
+    for i, volume in enumerate(pod.volumes):
+        view.spans[(*path, "volumes", i)] = volume.span
+        volumes.append(
+            {
+                "name": volume.name,
+                **{k: view.node((*path, "volumes", i, k), v, volume.span.path) for k, v in volume.source.items()},
+            }
+        )
+    return _present(
+        {
+            "containers": containers,
+            "initContainers": inits,
+            "gpus": sum(c["gpus"] for c in containers),
+            "nodeSelector": {k: view.value((*path, "nodeSelector", k), v) for k, v in pod.node_selector.items()},
+            "tolerations": [dict(t) for t in pod.tolerations],
+            "priorityClassName": view.value((*path, "priorityClassName"), pod.priority_class_name),
+            "runtimeClassName": view.value((*path, "runtimeClassName"), pod.runtime_class_name),
+            "restartPolicy": view.value((*path, "restartPolicy"), pod.restart_policy),
+            "hostIPC": pod.host_ipc,
+            "hostNetwork": pod.host_network,
+            "hostPID": pod.host_pid,
+            "shmSize": view.value((*path, "shmSize"), pod.shm_size),
+            "ipc": view.value((*path, "ipc"), pod.ipc),
+            "annotations": dict(pod.annotations),
+            "volumes": volumes,
+        }
+    )
 
 
 def _owner(workload: Workload | None) -> dict[str, Any] | None:
     if workload is None:
         return None
-    return _present({"format": workload.format, "kind": workload.kind, "name": workload.name,
-                     "namespace": workload.namespace, "role": workload.role})
+    return _present(
+        {
+            "format": workload.format,
+            "kind": workload.kind,
+            "name": workload.name,
+            "namespace": workload.namespace,
+            "role": workload.role,
+        }
+    )
 
 
 def _workload(view: View, path: JsonPath, w: Workload, patterns: tuple[str, ...]) -> dict[str, Any]:
     pod = _pod(view, (*path, "pod"), w.pod, patterns)
     view.spans[path] = w.span
-    return _present({
-        "format": w.format,
-        "kind": w.kind,
-        "apiVersion": w.api_version,
-        "name": w.name,
-        "namespace": w.namespace,
-        "role": w.role,
-        "replicas": w.replicas,
-        "labels": dict(w.labels),
-        "annotations": dict(w.annotations),
-        "gpus": pod["gpus"],
-        "pod": pod,
-        "object": view.node((*path, "object"), w.node, w.span.path) if w.node is not None else None,
-    })
+    return _present(
+        {
+            "format": w.format,
+            "kind": w.kind,
+            "apiVersion": w.api_version,
+            "name": w.name,
+            "namespace": w.namespace,
+            "role": w.role,
+            "replicas": w.replicas,
+            "labels": dict(w.labels),
+            "annotations": dict(w.annotations),
+            "gpus": pod["gpus"],
+            "pod": pod,
+            "object": view.node((*path, "object"), w.node, w.span.path) if w.node is not None else None,
+        }
+    )
 
 
 def _stage(view: View, path: JsonPath, stage: Stage, final: bool) -> dict[str, Any]:
@@ -226,15 +256,17 @@ def _stage(view: View, path: JsonPath, stage: Stage, final: bool) -> dict[str, A
         if ins.keyword == "USER":
             user = ins.args.strip()
             view.spans[(*path, "user")] = ins.span
-    return _present({
-        "index": stage.index,
-        "name": view.value((*path, "name"), stage.alias),
-        "final": final,
-        "base": _image(view, (*path, "base"), stage.base),
-        "fromStage": stage.base_stage,
-        "instructions": instructions,
-        "user": user,
-    })
+    return _present(
+        {
+            "index": stage.index,
+            "name": view.value((*path, "name"), stage.alias),
+            "final": final,
+            "base": _image(view, (*path, "base"), stage.base),
+            "fromStage": stage.base_stage,
+            "instructions": instructions,
+            "user": user,
+        }
+    )
 
 
 def _image_build(view: View, build: ImageBuild) -> dict[str, Any]:

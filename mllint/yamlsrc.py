@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mllint.model import Diagnostic, Span, source_lines
+
+if TYPE_CHECKING:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 MAX_DEPTH = 1000
 MAX_NODE_VISITS = 2_000_000  # per file; alias bombs stop here
@@ -53,9 +56,9 @@ def parser_in_use() -> str:
 class Node:
     """Type tags of composed nodes, resolved once."""
 
-    Mapping: type
-    Sequence: type
-    Scalar: type
+    Mapping: type[MappingNode]
+    Sequence: type[SequenceNode]
+    Scalar: type[ScalarNode]
 
 
 def _node_types() -> None:
@@ -142,12 +145,6 @@ def typed(node: Any) -> Any:
     return value
 
 
-def natural(value: str | None) -> int | None:
-    """A count written as digits (`3`, `"3"`); None for anything else (`auto`, `$(N)`, `-1`, templates)."""
-    value = value.strip() if value is not None else None
-    return int(value) if value and value.isdigit() else None
-
-
 def items(node: Any, _depth: int = 0) -> Iterator[tuple[str, Any, Any]]:
     """(key, key node, value node) for each entry, merged entries (`<<`) first as YAML orders them."""
     if isinstance(node, Node.Mapping):
@@ -179,7 +176,7 @@ def flow_depth_bound(src: str) -> int:
 
 
 class Document:
-    __slots__ = ("root", "index")
+    __slots__ = ("index", "root")
 
     def __init__(self, root: Any, index: int) -> None:
         self.root, self.index = root, index
@@ -211,8 +208,9 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
             context += f" that starts on line {context_mark.line + 1}"
         message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
         line, col = _clamp(src, line, col)
-        diagnostics.append(Diagnostic("ML001", Span(path, line + 1, col, line + 1, col + 1), message,
-                                      _missing_colon_hint(src, line)))
+        diagnostics.append(
+            Diagnostic("ML001", Span(path, line + 1, col, line + 1, col + 1), message, _missing_colon_hint(src, line))
+        )
         index += 1
         # resume at the next document start: the error's own line if it is one, else a later one
         search_from = _line_start(src, line if line > offset else line + 1)
@@ -220,7 +218,7 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
         if nxt is None:
             return docs
         offset = src.count("\n", 0, nxt.start())
-        rest = "\n" * offset + src[nxt.start():]  # keeps every mark's line true
+        rest = "\n" * offset + src[nxt.start() :]  # keeps every mark's line true
 
 
 def _compose_pass(rest: str, docs: list[Document], index: int) -> tuple[Exception | None, int]:

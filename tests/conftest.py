@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,12 +39,3 @@ def expectations(path: Path, display: str) -> set[tuple[str, str, int, int | Non
 @pytest.fixture(autouse=True)
 def _chdir_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-
-
-@pytest.fixture(autouse=True)
-def _no_custom_rules() -> Iterator[None]:
-    """Custom rules a test loads (through a configuration) do not leak into the next test."""
-    from mllint.registry import activate
-
-    yield
-    activate({})

@@ -26,14 +26,17 @@ def test_every_row_has_a_source_and_a_verified_flag() -> None:
     assert table("gpus")["source"] and table("frameworks")["tensorflow"]["source"]
 
 
-@pytest.mark.parametrize("cuda, toolkit, floor", [
-    ("12.4", "550.54.14", "525.60.13"),  # a minor alone: its GA release
-    ("12.6.1", "560.35.03", "525.60.13"),
-    ("12.3.2", "545.23.08", "525.60.13"),  # runfile driver: Table 3 has no 12.3.2 row
-    ("13.0.0", "580.65.06", "580.65.06"),
-    ("11.8.0", "520.61.05", "450.80.02"),
-    ("10.2", "440.33", None),  # no minor-version compatibility before CUDA 11
-])
+@pytest.mark.parametrize(
+    "cuda, toolkit, floor",
+    [
+        ("12.4", "550.54.14", "525.60.13"),  # a minor alone: its GA release
+        ("12.6.1", "560.35.03", "525.60.13"),
+        ("12.3.2", "545.23.08", "525.60.13"),  # runfile driver: Table 3 has no 12.3.2 row
+        ("13.0.0", "580.65.06", "580.65.06"),
+        ("11.8.0", "520.61.05", "450.80.02"),
+        ("10.2", "440.33", None),  # no minor-version compatibility before CUDA 11
+    ],
+)
 def test_driver_requirements(cuda: str, toolkit: str, floor: str | None) -> None:
     req = versions.requirement(versions.parse(cuda) or ())
     assert req is not None and req.toolkit_text == toolkit and req.floor_text == floor
@@ -45,33 +48,54 @@ def test_unknown_minor_and_native_cuda() -> None:
     assert versions.native_cuda(versions.parse("470.57.02") or ()) == (11, 4)
 
 
-@pytest.mark.parametrize("cuda, cc, problem", [
-    ((13, 0), (7, 0), "below compute capability 7.5"),  # Volta on CUDA 13
-    ((12, 1), (3, 7), "below compute capability 5.0"),  # K80 on CUDA 12
-    ((12, 6, 3), (10, 0), "needs CUDA ≥ 12.8"),  # B200 before Blackwell support
-    ((12, 8), (12, 1), "needs CUDA ≥ 12.9"),  # GB10
-    ((12, 8), (10, 0), None),
-    ((11, 8), (3, 7), None),  # the last CUDA that targets the K80
-    ((12,), (7, 0), None),
-])
+@pytest.mark.parametrize(
+    "cuda, cc, problem",
+    [
+        ((13, 0), (7, 0), "below compute capability 7.5"),  # Volta on CUDA 13
+        ((12, 1), (3, 7), "below compute capability 5.0"),  # K80 on CUDA 12
+        ((12, 6, 3), (10, 0), "needs CUDA ≥ 12.8"),  # B200 before Blackwell support
+        ((12, 8), (12, 1), "needs CUDA ≥ 12.9"),  # GB10
+        ((12, 8), (10, 0), None),
+        ((11, 8), (3, 7), None),  # the last CUDA that targets the K80
+        ((12,), (7, 0), None),
+    ],
+)
 def test_architecture_support(cuda: tuple[int, ...], cc: tuple[int, int], problem: str | None) -> None:
     found = arch_problem(cuda, cc)
     assert (found is None) if problem is None else (problem in (found or ""))
 
 
-@pytest.mark.parametrize("value, cc, covered", [
-    ("7.0 8.0", (10, 0), False), ("8.0;8.6;9.0", (12, 0), False), ("8.0 9.0+PTX", (12, 0), True),
-    ("8.6", (8, 9), True), ("8.0", (8, 6), True), ("9.0", (8, 9), False), ("Ampere", (9, 0), True),
-])
+@pytest.mark.parametrize(
+    "value, cc, covered",
+    [
+        ("7.0 8.0", (10, 0), False),
+        ("8.0;8.6;9.0", (12, 0), False),
+        ("8.0 9.0+PTX", (12, 0), True),
+        ("8.6", (8, 9), True),
+        ("8.0", (8, 6), True),
+        ("9.0", (8, 9), False),
+        ("Ampere", (9, 0), True),
+    ],
+)
 def test_torch_cuda_arch_list(value: str, cc: tuple[int, int], covered: bool) -> None:
     assert arch_list_covers(value, cc) is covered
 
 
-@pytest.mark.parametrize("product, model", [
-    ("NVIDIA-A100-SXM4-80GB", "A100"), ("Tesla-T4", "T4"), ("A100-SXM4-40GB-MIG-1g.5gb", "A100"),
-    ("NVIDIA-L4-SHARED", "L4"), ("NVIDIA-L40S", "L40S"), ("NVIDIA-GH200-480GB", "GH200"), ("NVIDIA-H200", "H200"),
-    ("NVIDIA-A10G", "A10"), ("NVIDIA-GeForce-RTX-4090", "GeForce RTX 40"), ("Unknown-Accelerator", None),
-])
+@pytest.mark.parametrize(
+    "product, model",
+    [
+        ("NVIDIA-A100-SXM4-80GB", "A100"),
+        ("Tesla-T4", "T4"),
+        ("A100-SXM4-40GB-MIG-1g.5gb", "A100"),
+        ("NVIDIA-L4-SHARED", "L4"),
+        ("NVIDIA-L40S", "L40S"),
+        ("NVIDIA-GH200-480GB", "GH200"),
+        ("NVIDIA-H200", "H200"),
+        ("NVIDIA-A10G", "A10"),
+        ("NVIDIA-GeForce-RTX-4090", "GeForce RTX 40"),
+        ("Unknown-Accelerator", None),
+    ],
+)
 def test_gpu_feature_discovery_products(product: str, model: str | None) -> None:
     found = targets.gpu(product)
     assert (found.model if found else None) == model
@@ -82,8 +106,13 @@ def test_selectors_name_their_nodes() -> None:
     assert gke is not None and gke.cc == (7, 0) and gke.driver_low is None
     aws = targets.from_selector({"node.kubernetes.io/instance-type": "p4d.24xlarge"})
     assert aws is not None and aws.gpu is not None and aws.gpu.model == "A100"
-    gfd = targets.from_selector({"nvidia.com/cuda.driver-version.full": "550.54.15", "nvidia.com/gpu.compute.major": "9",
-                                 "nvidia.com/gpu.compute.minor": "0"})
+    gfd = targets.from_selector(
+        {
+            "nvidia.com/cuda.driver-version.full": "550.54.15",
+            "nvidia.com/gpu.compute.major": "9",
+            "nvidia.com/gpu.compute.minor": "0",
+        }
+    )
     assert gfd is not None and gfd.driver_text == "driver 550.54.15" and gfd.cc == (9, 0)
     assert targets.from_selector({"kubernetes.io/arch": "amd64"}) is None
 
@@ -101,12 +130,19 @@ def test_an_unconfirmed_row_never_makes_an_error(tmp_path: Path) -> None:
 def test_driver_version_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "Dockerfile").write_text("FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\n")
     out = tmp_path / "r.json"
-    assert main(["scan", str(tmp_path), "--select", "ML201", "--driver-version", "470.57.02", "-f", "json",
-                 "-o", str(out)]) == 1
+    assert (
+        main(
+            ["scan", str(tmp_path), "--select", "ML201", "--driver-version", "470.57.02", "-f", "json", "-o", str(out)]
+        )
+        == 1
+    )
     [finding] = json.loads(out.read_text())["findings"]
     assert (finding["line"], finding["column"]) == (1, 6)
-    assert "needs CUDA 12.4.1 (nvidia/cuda tag 12.4.1-runtime-ubuntu22.04), which needs driver ≥ 550.54.15" \
-        in finding["message"] and "--driver-version 470.57.02: driver 470.57.02" in finding["message"]
+    assert (
+        "needs CUDA 12.4.1 (nvidia/cuda tag 12.4.1-runtime-ubuntu22.04), which needs driver ≥ 550.54.15"
+        in finding["message"]
+        and "--driver-version 470.57.02: driver 470.57.02" in finding["message"]
+    )
     assert main(["scan", str(tmp_path), "--select", "ML201", "--driver-version", "550.54.15"]) == 0
     assert main(["scan", str(tmp_path), "--driver-version", "latest"]) == 2
     assert "expected a driver version" in capsys.readouterr().err
@@ -114,11 +150,13 @@ def test_driver_version_on_the_command_line(tmp_path: Path, capsys: pytest.Captu
 
 def test_configured_image_cuda_and_profile(tmp_path: Path) -> None:
     (tmp_path / ".mllint.yaml").write_text(
-        "cluster:\n  pools:\n    - {name: old, driver: \"470.57.02\", gpu: A100}\n"
-        "images:\n  registry.acme.io/train: {cuda: \"12.4\"}\n")
+        'cluster:\n  pools:\n    - {name: old, driver: "470.57.02", gpu: A100}\n'
+        'images:\n  registry.acme.io/train: {cuda: "12.4"}\n'
+    )
     (tmp_path / "job.yaml").write_text(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
-        "    - name: t\n      image: registry.acme.io/train:2024-06-01\n")
+        "    - name: t\n      image: registry.acme.io/train:2024-06-01\n"
+    )
     out = tmp_path / "r.json"
     main(["scan", str(tmp_path), "--select", "ML201", "-f", "json", "-o", str(out)])
     [finding] = json.loads(out.read_text())["findings"]
@@ -145,6 +183,7 @@ def test_requirements_files_pin_cuda() -> None:
 
     text = "--extra-index-url https://download.pytorch.org/whl/cu121\nnumpy==1.26.4  # pinned\ntorch==2.1.2\n"
     found = installs.from_requirements(text)
-    assert [(str(e.cuda), text[e.start:e.end]) for e in found] == [("12.1", "torch==2.1.2")]
-    assert installs.requirement_refs("pip install -r requirements.txt && uv pip install --requirement=gpu.txt -c c.txt") \
-        == [("requirements.txt", 15, 31), ("gpu.txt", 64, 71), ("c.txt", 75, 80)]
+    assert [(str(e.cuda), text[e.start : e.end]) for e in found] == [("12.1", "torch==2.1.2")]
+    assert installs.requirement_refs(
+        "pip install -r requirements.txt && uv pip install --requirement=gpu.txt -c c.txt"
+    ) == [("requirements.txt", 15, 31), ("gpu.txt", 64, 71), ("c.txt", 75, 80)]

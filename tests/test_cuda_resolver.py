@@ -8,8 +8,11 @@ import pytest
 
 from mllint.cuda import images, installs
 
-CASES = [line.split("\t") for line in (Path(__file__).parent / "data" / "cuda_resolver_cases.tsv").read_text(
-    encoding="utf-8").splitlines() if line and not line.startswith("#")]
+CASES = [
+    line.split("\t")
+    for line in (Path(__file__).parent / "data" / "cuda_resolver_cases.tsv").read_text(encoding="utf-8").splitlines()
+    if line and not line.startswith("#")
+]
 
 
 def _answer(kind: str, text: str) -> str:
@@ -41,7 +44,7 @@ def test_each_answer_says_where_it_came_from() -> None:
     assert isinstance(found, images.Cuda) and found.origin == "NGC release 24.01" and found.compat
     [evidence] = installs.from_run("pip install torch==2.3.0")
     assert evidence.cuda.origin == "pip install torch==2.3.0 (PyPI's torch 2.3 wheels use CUDA 12.1)"
-    assert "pip install torch==2.3.0"[evidence.start:evidence.end] == "torch==2.3.0"
+    assert "pip install torch==2.3.0"[evidence.start : evidence.end] == "torch==2.3.0"
 
 
 def test_rows_not_confirmed_are_marked() -> None:

@@ -64,15 +64,22 @@ def test_pyproject_config_with_rule_parameters_and_per_path_ignores(tmp_path: Pa
     assert [f["path"].endswith("k8s/api.yaml") for f in report["findings"]] == [True]
 
 
-@pytest.mark.parametrize(("text", "where"), [
-    ("severity:\n  ML301: fatal\n", ":2:10: severity.ML301: 'fatal' is not one of"),
-    ("selct: [ML1]\n", ":1:1: selct: unknown key 'selct'"),
-    ("rules:\n  ML503: {model_load_secs: 1}\n", ":2:11: rules.ML503.model_load_secs: unknown key"),
-    ("rules:\n  ML503: {model_load_seconds: soon}\n", ":2:31: rules.ML503.model_load_seconds: 'soon' is not of type"),
-    ("select: [ML1\n", ":1:13: YAML syntax error"),
-])
-def test_config_errors_name_file_line_and_key(tmp_path: Path, text: str, where: str,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("severity:\n  ML301: fatal\n", ":2:10: severity.ML301: 'fatal' is not one of"),
+        ("selct: [ML1]\n", ":1:1: selct: unknown key 'selct'"),
+        ("rules:\n  ML503: {model_load_secs: 1}\n", ":2:11: rules.ML503.model_load_secs: unknown key"),
+        (
+            "rules:\n  ML503: {model_load_seconds: soon}\n",
+            ":2:31: rules.ML503.model_load_seconds: 'soon' is not of type",
+        ),
+        ("select: [ML1\n", ":1:13: YAML syntax error"),
+    ],
+)
+def test_config_errors_name_file_line_and_key(
+    tmp_path: Path, text: str, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     _write(tmp_path, "k8s/api.yaml", DEPLOYMENT)
     (tmp_path / ".mllint.yaml").write_text(text)
     code, _ = _scan(tmp_path)
@@ -89,18 +96,32 @@ def test_config_schema_command_prints_the_schema(capsys: pytest.CaptureFixture[s
 def test_rule_parameters_reach_the_rules(tmp_path: Path) -> None:
     cfg = config.Config(values={"rules": {"gpu-taint-not-tolerated": {"key": "dedicated", "value": "gpu"}}})
     assert config.rule_params(cfg) == {"ML110": {"key": "dedicated", "value": "gpu"}}
-    result = engine.scan(["fixtures/ML110/ok-tolerated.yaml"],
-                         engine.Options(select=["ML110"], params=config.rule_params(cfg), jobs=1))
-    assert {f.message.split(" asks")[0] for f in result.findings} == {"container 'triton'", "container 'kserve-container'"}
+    result = engine.scan(
+        ["fixtures/ML110/ok-tolerated.yaml"], engine.Options(select=["ML110"], params=config.rule_params(cfg), jobs=1)
+    )
+    assert {f.message.split(" asks")[0] for f in result.findings} == {
+        "container 'triton'",
+        "container 'kserve-container'",
+    }
 
 
 def test_inline_comments_annotations_and_file_level_suppressions(tmp_path: Path) -> None:
-    _write(tmp_path, "a.yaml", DEPLOYMENT.replace(
-        "api:latest", "api:latest  # mllint: disable=ML301 -- promoted by digest in CD"))
-    _write(tmp_path, "b.yaml", DEPLOYMENT.replace(
-        "  name: api\n", "  name: api\n  annotations:\n    mllint.dev/ignore: latest-image-tag\n"))
+    _write(
+        tmp_path,
+        "a.yaml",
+        DEPLOYMENT.replace("api:latest", "api:latest  # mllint: disable=ML301 -- promoted by digest in CD"),
+    )
+    _write(
+        tmp_path,
+        "b.yaml",
+        DEPLOYMENT.replace("  name: api\n", "  name: api\n  annotations:\n    mllint.dev/ignore: latest-image-tag\n"),
+    )
     _write(tmp_path, "c.yaml", "# mllint: disable-file=ML3\n" + DEPLOYMENT)
-    _write(tmp_path, "Dockerfile", "# mllint: disable=ML301 -- rebuilt nightly\nFROM pytorch/pytorch:latest \\\n    AS base\n")
+    _write(
+        tmp_path,
+        "Dockerfile",
+        "# mllint: disable=ML301 -- rebuilt nightly\nFROM pytorch/pytorch:latest \\\n    AS base\n",
+    )
     code, report = _scan(tmp_path, "--select", "ML301,ML006")
     assert code == 0 and not _active(report)
     reasons = {Path(f["path"]).name: f["suppressed"] for f in report["findings"]}
@@ -111,16 +132,22 @@ def test_inline_comments_annotations_and_file_level_suppressions(tmp_path: Path)
 
 
 def test_annotations_suppress_cross_file_findings_inside_their_object(tmp_path: Path) -> None:
-    quota = ("apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: other}\n"
-             "spec: {hard: {requests.nvidia.com/gpu: '4'}}\n")
+    quota = (
+        "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: other}\n"
+        "spec: {hard: {requests.nvidia.com/gpu: '4'}}\n"
+    )
     gpu_job = DEPLOYMENT.replace("  name: api\n", "  name: api\n  namespace: ml\n").replace(
-        "limits: {cpu: \"1\", memory: 1Gi}", "limits: {cpu: \"1\", memory: 1Gi, nvidia.com/gpu: 1}")
+        'limits: {cpu: "1", memory: 1Gi}', 'limits: {cpu: "1", memory: 1Gi, nvidia.com/gpu: 1}'
+    )
     _write(tmp_path, "quota.yaml", quota)
     path = _write(tmp_path, "api.yaml", gpu_job)
     code, report = _scan(tmp_path, "--select", "ML602")
     assert _active(report) == [("ML602", 13)]
-    path.write_text(gpu_job.replace("  namespace: ml\n", "  namespace: ml\n  annotations:\n"
-                                    "    mllint.dev/ignore: namespace-gpu-without-quota\n"))
+    path.write_text(
+        gpu_job.replace(
+            "  namespace: ml\n", "  namespace: ml\n  annotations:\n    mllint.dev/ignore: namespace-gpu-without-quota\n"
+        )
+    )
     code, report = _scan(tmp_path, "--select", "ML602")
     assert code == 0 and not _active(report)
     assert report["findings"][0]["suppressed"] == "annotation mllint.dev/ignore: namespace-gpu-without-quota"
@@ -163,8 +190,10 @@ def test_config_selectors_must_name_rules(tmp_path: Path, capsys: pytest.Capture
     _write(tmp_path, "k8s/api.yaml", DEPLOYMENT)
     (tmp_path / ".mllint.yaml").write_text('per-path-ignores:\n  "tests/**": [ML301, latest-tag]\n')
     code, _ = _scan(tmp_path)
-    assert code == 2 and ".mllint.yaml:2:23: per-path-ignores.tests/**.1: 'latest-tag' matches no rule" in \
-        capsys.readouterr().err
+    assert (
+        code == 2
+        and ".mllint.yaml:2:23: per-path-ignores.tests/**.1: 'latest-tag' matches no rule" in capsys.readouterr().err
+    )
 
 
 def test_missing_index_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,8 +215,9 @@ def test_named_build_contexts_are_not_stage_typos(tmp_path: Path) -> None:
     """ML407: `--from=shared` is a note (maybe `--build-context shared=...`), `build_contexts` accepts it,
     and a near miss of a stage name is an error that names the stage."""
     dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("FROM python:3.11 AS wheels\nFROM python:3.11-slim\nCOPY --from=shared /a /a\n"
-                          "COPY --from=weels /w /w\n")
+    dockerfile.write_text(
+        "FROM python:3.11 AS wheels\nFROM python:3.11-slim\nCOPY --from=shared /a /a\nCOPY --from=weels /w /w\n"
+    )
     found = engine.scan([str(dockerfile)], engine.Options(select=["ML407"], jobs=1)).findings
     assert [(f.span.line, f.severity) for f in found] == [(3, "note"), (4, "error")]
     assert "did you mean 'wheels' (line 1)" in found[1].message

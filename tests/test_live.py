@@ -23,18 +23,25 @@ REPO = "tests/data/live-repo"
 # (rule, path, line) each fake host must produce on tests/data/live-repo, ML2xx and ML8xx only
 EXPECTED = {
     "t4-470": {  # one T4 on a 470 driver: CUDA 12.3 only through forward compatibility, one GPU per node
-        ("ML201", f"{REPO}/Dockerfile", 1), ("ML201", f"{REPO}/train.yaml", 11),
-        ("ML801", f"{REPO}/train.yaml", 14), ("ML207", f"{REPO}/notebook.yaml", 17),
-        ("ML804", "nvml://t4-node-07/gpu/0", 0), ("ML805", "nvml://t4-node-07/gpu/0", 0),
+        ("ML201", f"{REPO}/Dockerfile", 1),
+        ("ML201", f"{REPO}/train.yaml", 11),
+        ("ML801", f"{REPO}/train.yaml", 14),
+        ("ML207", f"{REPO}/notebook.yaml", 17),
+        ("ML804", "nvml://t4-node-07/gpu/0", 0),
+        ("ML805", "nvml://t4-node-07/gpu/0", 0),
     },
     "a100-mig": {  # MIG on both GPUs, 535 driver: below 545 only minor-version compatibility
-        ("ML201", f"{REPO}/Dockerfile", 1), ("ML201", f"{REPO}/train.yaml", 11),
-        ("ML803", f"{REPO}/train.yaml", 14), ("ML207", f"{REPO}/notebook.yaml", 17),
+        ("ML201", f"{REPO}/Dockerfile", 1),
+        ("ML201", f"{REPO}/train.yaml", 11),
+        ("ML803", f"{REPO}/train.yaml", 14),
+        ("ML207", f"{REPO}/notebook.yaml", 17),
     },
     "dgx-h100": {("ML207", f"{REPO}/notebook.yaml", 17)},  # 8 GPUs, 550 driver, MIG off
     "gpu-lost": {  # four A100 40GB, one fallen off the bus
-        ("ML201", f"{REPO}/Dockerfile", 1), ("ML201", f"{REPO}/train.yaml", 11),
-        ("ML207", f"{REPO}/notebook.yaml", 17), ("ML806", "nvml://a100-node-03/gpu/2", 0),
+        ("ML201", f"{REPO}/Dockerfile", 1),
+        ("ML201", f"{REPO}/train.yaml", 11),
+        ("ML207", f"{REPO}/notebook.yaml", 17),
+        ("ML806", "nvml://a100-node-03/gpu/2", 0),
     },
 }
 
@@ -53,11 +60,24 @@ def test_host_facts_of_an_h100_node() -> None:
     assert (host.hostname, host.driver, host.cuda_driver) == ("dgx-h100-01", "550.54.15", (12, 4))
     assert len(host.gpus) == 8
     gpu = host.gpus[0]
-    assert (gpu.name, gpu.memory_mib, gpu.cc, gpu.mig_enabled, gpu.persistence, gpu.ecc_uncorrected) == \
-        ("NVIDIA H100 80GB HBM3", 81559, (9, 0), False, True, 0)
-    assert host.pool() == {"name": "dgx-h100-01", "host": True, "driver": "550.54.15", "gpus": 8,
-                           "gpu": "NVIDIA H100 80GB HBM3", "compute-capability": "9.0", "gpu-memory": 81559,
-                           "mig-profiles": []}
+    assert (gpu.name, gpu.memory_mib, gpu.cc, gpu.mig_enabled, gpu.persistence, gpu.ecc_uncorrected) == (
+        "NVIDIA H100 80GB HBM3",
+        81559,
+        (9, 0),
+        False,
+        True,
+        0,
+    )
+    assert host.pool() == {
+        "name": "dgx-h100-01",
+        "host": True,
+        "driver": "550.54.15",
+        "gpus": 8,
+        "gpu": "NVIDIA H100 80GB HBM3",
+        "compute-capability": "9.0",
+        "gpu-memory": 81559,
+        "mig-profiles": [],
+    }
 
 
 def test_host_facts_of_mig_t4_and_lost_gpus() -> None:
@@ -81,11 +101,14 @@ def test_host_compute_capability_judges_unknown_models(tmp_path: Path) -> None:
     assert code == 1 and "compute capability 6.1" in out and "CUDA 13.0 and later build nothing below" in out
 
 
-@pytest.mark.parametrize(("host", "words"), [
-    ("no-library", "libnvidia-ml.so.1"),
-    ("driver-not-loaded", "kernel driver is not loaded"),
-    ("no-permission", "Insufficient Permissions"),
-])
+@pytest.mark.parametrize(
+    ("host", "words"),
+    [
+        ("no-library", "libnvidia-ml.so.1"),
+        ("driver-not-loaded", "kernel driver is not loaded"),
+        ("no-permission", "Insufficient Permissions"),
+    ],
+)
 def test_nvml_errors_are_one_clear_line(host: str, words: str) -> None:
     with pytest.raises(nvml.LiveError, match=words):
         _read(host)
@@ -118,36 +141,54 @@ def test_live_findings_per_host(host: str) -> None:
 @pytest.mark.parametrize("fmt", ["text", "sarif", "github", "gitlab"])
 def test_live_findings_in_every_format(fmt: str) -> None:
     _code, out, _err = _live(REPO, "--fake-nvml", str(HOSTS / "t4-470.json"), "--select", "ML2,ML8", "-f", fmt)
-    for rule, path, line in EXPECTED["t4-470"]:
+    for rule, path, _line in EXPECTED["t4-470"]:
         assert rule in out and path in out
     if fmt == "sarif":
         results = json.loads(out)["runs"][0]["results"]
         host_results = [r for r in results if r["ruleId"] in ("ML804", "ML805")]
-        assert [r["locations"][0] for r in host_results] == \
-            [{"logicalLocations": [{"fullyQualifiedName": "nvml://t4-node-07/gpu/0", "kind": "resource"}]}] * 2
+        assert [r["locations"][0] for r in host_results] == [
+            {"logicalLocations": [{"fullyQualifiedName": "nvml://t4-node-07/gpu/0", "kind": "resource"}]}
+        ] * 2
     if fmt == "text":
         assert "nvml://t4-node-07/gpu/0: ML804 note:" in out
 
 
 def test_profile_round_trip(tmp_path: Path) -> None:
     profile = tmp_path / "host.json"
-    _code, live_out, err = _live(REPO, "--fake-nvml", str(HOSTS / "t4-470.json"), "--select", "ML2,ML8",
-                                 "--write-profile", str(profile), "-f", "json")
+    _code, live_out, err = _live(
+        REPO,
+        "--fake-nvml",
+        str(HOSTS / "t4-470.json"),
+        "--select",
+        "ML2,ML8",
+        "--write-profile",
+        str(profile),
+        "-f",
+        "json",
+    )
     assert "wrote the profile of t4-node-07" in err
     assert read_profile(str(profile))["pools"][0]["driver"] == "470.57.02"
     result = CliRunner().invoke(cli, ["scan", REPO, "--profile", str(profile), "--select", "ML2,ML8", "-f", "json"])
-    from_live = {(f["rule"], f["path"], f["line"], f["message"]) for f in json.loads(live_out)["findings"]
-                 if not f["path"].startswith("nvml://")}
+    from_live = {
+        (f["rule"], f["path"], f["line"], f["message"])
+        for f in json.loads(live_out)["findings"]
+        if not f["path"].startswith("nvml://")
+    }
     from_profile = {(f["rule"], f["path"], f["line"], f["message"]) for f in json.loads(result.stdout)["findings"]}
     assert from_profile == from_live and from_live
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("{", "host.json:"),
-    ('{"cluster": {}}', "not an mllint host profile"),
-    ('{"mllint-host-profile": 1,\n "cluster": {"pools": [{"name": "x", "gpus": "eight"}]}}',
-     "host.json:2:46: cluster.pools.0.gpus: 'eight' is not of type 'integer'"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("{", "host.json:"),
+        ('{"cluster": {}}', "not an mllint host profile"),
+        (
+            '{"mllint-host-profile": 1,\n "cluster": {"pools": [{"name": "x", "gpus": "eight"}]}}',
+            "host.json:2:46: cluster.pools.0.gpus: 'eight' is not of type 'integer'",
+        ),
+    ],
+)
 def test_bad_profiles_are_usage_errors(tmp_path: Path, text: str, words: str) -> None:
     profile = tmp_path / "host.json"
     profile.write_text(text)
@@ -156,10 +197,12 @@ def test_bad_profiles_are_usage_errors(tmp_path: Path, text: str, words: str) ->
 
 
 def test_static_scan_never_imports_nvml() -> None:
-    code = ("import sys\nfrom mllint.cli import cli\n"
-            "try:\n    cli(['scan', 'tests/data/live-repo'])\n"
-            "except SystemExit:\n    pass\n"
-            "assert 'pynvml' not in sys.modules and 'mllint.live.nvml' not in sys.modules, 'NVML imported'\n")
+    code = (
+        "import sys\nfrom mllint.cli import cli\n"
+        "try:\n    cli(['scan', 'tests/data/live-repo'])\n"
+        "except SystemExit:\n    pass\n"
+        "assert 'pynvml' not in sys.modules and 'mllint.live.nvml' not in sys.modules, 'NVML imported'\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 

@@ -149,15 +149,20 @@ def _findings(root: Path, *args: str, out: Path | None = None) -> tuple[int, lis
     out = out or root / "report.json"
     code = main(["scan", str(root), "-f", "json", "-o", str(out), *args])
     report = json.loads(out.read_text())
-    rows = [(Path(f["path"]).name, f["rule"], f["line"], f["column"], f["message"]) for f in report["findings"]
-            if not f["rule"].startswith("ML") and not f["suppressed"]]
+    rows = [
+        (Path(f["path"]).name, f["rule"], f["line"], f["column"], f["message"])
+        for f in report["findings"]
+        if not f["rule"].startswith("ML") and not f["suppressed"]
+    ]
     return code, rows
 
 
 def test_custom_rules_report_at_the_node_that_failed(tmp_path: Path) -> None:
-    root = _project(tmp_path, {"priority.yaml": PRIORITY, "registry.yaml": REGISTRY, "stage.yaml": STAGE,
-                               "build.yaml": BUILD},
-                    {"k8s/jobs.yaml": JOBS, "Dockerfile": DOCKERFILE, "docker-compose.yml": COMPOSE})
+    root = _project(
+        tmp_path,
+        {"priority.yaml": PRIORITY, "registry.yaml": REGISTRY, "stage.yaml": STAGE, "build.yaml": BUILD},
+        {"k8s/jobs.yaml": JOBS, "Dockerfile": DOCKERFILE, "docker-compose.yml": COMPOSE},
+    )
     code, rows = _findings(root)
     assert code == 1
     assert sorted(r[:4] for r in rows) == [
@@ -170,18 +175,23 @@ def test_custom_rules_report_at_the_node_that_failed(tmp_path: Path) -> None:
     messages = {(r[0], r[1]): r[4] for r in rows}
     assert messages["jobs.yaml", "ACME001"] == (
         "GPU workloads must use a team priority class: Job 'train': pod.priorityClassName: "
-        "'default' is not one of ['team-high', 'team-low']")
-    assert messages["jobs.yaml", "ACME002"] == ("Images come only from the company registry: container 'trainer' of "
-                                                "Job 'train': image.registry: 'registry.acme.io' was expected")
-    assert messages["docker-compose.yml", "ACME002"].endswith("service 'jupyter': image.registry: "
-                                                              "'registry.acme.io' was expected")
+        "'default' is not one of ['team-high', 'team-low']"
+    )
+    assert messages["jobs.yaml", "ACME002"] == (
+        "Images come only from the company registry: container 'trainer' of "
+        "Job 'train': image.registry: 'registry.acme.io' was expected"
+    )
+    assert messages["docker-compose.yml", "ACME002"].endswith(
+        "service 'jupyter': image.registry: 'registry.acme.io' was expected"
+    )
     assert messages["Dockerfile", "ACME003"].endswith("stage 0: base.repository: 'python' does not match '^base/'")
     assert messages["Dockerfile", "ACME004"].endswith("Dockerfile: stages: the list is too short")
 
 
 def test_a_missing_key_is_reported_at_the_mapping_that_lacks_it(tmp_path: Path) -> None:
-    root = _project(tmp_path, {"priority.yaml": PRIORITY}, {"job.yaml": JOBS.replace(
-        "      priorityClassName: default\n", "")})
+    root = _project(
+        tmp_path, {"priority.yaml": PRIORITY}, {"job.yaml": JOBS.replace("      priorityClassName: default\n", "")}
+    )
     _code, rows = _findings(root)
     assert [(r[2], r[3]) for r in rows] == [(8, 7)]  # the pod spec mapping (its first key)
     assert rows[0][4].endswith("pod: 'priorityClassName' is a required property")
@@ -189,12 +199,18 @@ def test_a_missing_key_is_reported_at_the_mapping_that_lacks_it(tmp_path: Path) 
 
 def test_object_fields_are_reported_once_per_object_not_per_role(tmp_path: Path) -> None:
     label = PRIORITY.replace("ACME001", "ACME010").replace("gpu-priority-class", "team-label").replace(
-        "match:\n  properties:\n    gpus: {exclusiveMinimum: 0}\n", "").split("schema:")[0] + (
-        "schema:\n  properties:\n    object:\n      properties:\n        metadata:\n          required: [labels]\n")
-    replica = ("      replicas: {n}\n      template:\n        spec:\n          containers:\n"
-               "            - name: pytorch\n              image: registry.acme.io/train:1.0\n")
-    source = ("apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nmetadata:\n  name: ddp\nspec:\n  pytorchReplicaSpecs:\n"
-              "    Master:\n" + replica.format(n=1) + "    Worker:\n" + replica.format(n=3))
+        "match:\n  properties:\n    gpus: {exclusiveMinimum: 0}\n", ""
+    ).split("schema:")[0] + (
+        "schema:\n  properties:\n    object:\n      properties:\n        metadata:\n          required: [labels]\n"
+    )
+    replica = (
+        "      replicas: {n}\n      template:\n        spec:\n          containers:\n"
+        "            - name: pytorch\n              image: registry.acme.io/train:1.0\n"
+    )
+    source = (
+        "apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nmetadata:\n  name: ddp\nspec:\n  pytorchReplicaSpecs:\n"
+        "    Master:\n" + replica.format(n=1) + "    Worker:\n" + replica.format(n=3)
+    )
     root = _project(tmp_path, {"label.yaml": label}, {"pt.yaml": source})
     _code, rows = _findings(root)
     assert len(rows) == 1 and rows[0][1] == "ACME010"
@@ -214,8 +230,12 @@ def test_selection_config_and_suppressions_apply_to_custom_rules(tmp_path: Path)
     assert {r[1] for r in rows} == {"ACME002"}
     (root / ".mllint.yaml").unlink()
     jobs = root / "k8s" / "jobs.yaml"
-    jobs.write_text(JOBS.replace("priorityClassName: default", "priorityClassName: default  "
-                                 "# mllint: disable=ACME001 -- legacy job, migrating in Q3"))
+    jobs.write_text(
+        JOBS.replace(
+            "priorityClassName: default",
+            "priorityClassName: default  # mllint: disable=ACME001 -- legacy job, migrating in Q3",
+        )
+    )
     _code, rows = _findings(root, "--select", "ACME001")
     assert rows == []
 
@@ -233,23 +253,33 @@ def test_configured_folders_and_custom_rules_in_sarif(tmp_path: Path) -> None:
     assert results[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 12
 
 
-@pytest.mark.parametrize("text, where", [
-    (PRIORITY.replace("severity: error", "severity: fatal"), "priority.yaml:4:11: severity:"),
-    (PRIORITY + "colour: red\n", "priority.yaml:17:1: colour: unknown key 'colour'"),
-    (PRIORITY.replace("id: ACME001", "id: ML999"), "priority.yaml:1:5: id:"),
-    (PRIORITY.replace("{enum: [team-high, team-low]}", "{type: strng}"), "priority.yaml:16:35: schema.properties.pod.properties.priorityClassName.type:"),
-    (PRIORITY.replace("name: gpu-priority-class", "name: gpu-request-without-limit"),
-     "priority.yaml:2:7: name 'gpu-request-without-limit' is already taken by rule ML101"),
-])
-def test_mistakes_in_custom_rules_name_file_line_and_key(tmp_path: Path, text: str, where: str,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        (PRIORITY.replace("severity: error", "severity: fatal"), "priority.yaml:4:11: severity:"),
+        (PRIORITY + "colour: red\n", "priority.yaml:17:1: colour: unknown key 'colour'"),
+        (PRIORITY.replace("id: ACME001", "id: ML999"), "priority.yaml:1:5: id:"),
+        (
+            PRIORITY.replace("{enum: [team-high, team-low]}", "{type: strng}"),
+            "priority.yaml:16:35: schema.properties.pod.properties.priorityClassName.type:",
+        ),
+        (
+            PRIORITY.replace("name: gpu-priority-class", "name: gpu-request-without-limit"),
+            "priority.yaml:2:7: name 'gpu-request-without-limit' is already taken by rule ML101",
+        ),
+    ],
+)
+def test_mistakes_in_custom_rules_name_file_line_and_key(
+    tmp_path: Path, text: str, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = _project(tmp_path, {"priority.yaml": text}, {"job.yaml": JOBS})
     assert main(["scan", str(root)]) == 2
     assert where in capsys.readouterr().err
 
 
-def test_a_configured_folder_that_is_missing_is_a_usage_error(tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_configured_folder_that_is_missing_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = _project(tmp_path, {}, {"job.yaml": JOBS, ".mllint.yaml": "exclude: []\ncustom-rules: [policy]\n"})
     assert main(["scan", str(root)]) == 2
     err = capsys.readouterr().err
@@ -258,14 +288,18 @@ def test_a_configured_folder_that_is_missing_is_a_usage_error(tmp_path: Path,
 
 def test_rule_files_and_their_bad_examples_are_not_scanned(tmp_path: Path) -> None:
     bad = JOBS.split("---")[0]
-    root = _project(tmp_path, {"priority.yaml": PRIORITY + "examples: {bad: examples/bad.yaml}\n",
-                               "examples/bad.yaml": bad}, {"ok.yaml": JOBS.split("---")[1]})
+    root = _project(
+        tmp_path,
+        {"priority.yaml": PRIORITY + "examples: {bad: examples/bad.yaml}\n", "examples/bad.yaml": bad},
+        {"ok.yaml": JOBS.split("---")[1]},
+    )
     _code, rows = _findings(root)
     assert rows == []
 
 
-def test_config_validate_runs_each_custom_rule_on_its_examples(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_validate_runs_each_custom_rule_on_its_examples(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad, good = JOBS.split("---")[0], JOBS.split("---")[1]
     rule = PRIORITY + "examples: {bad: examples/bad.yaml, good: examples/good.yaml}\n"
     root = _project(tmp_path, {"priority.yaml": rule, "examples/bad.yaml": bad, "examples/good.yaml": good}, {})
@@ -276,8 +310,9 @@ def test_config_validate_runs_each_custom_rule_on_its_examples(tmp_path: Path,
     assert "ACME001 reports its good example" in capsys.readouterr().err
 
 
-def test_rules_and_explain_show_custom_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_rules_and_explain_show_custom_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = _project(tmp_path, {"priority.yaml": PRIORITY}, {})
     monkeypatch.chdir(root)
     assert main(["rules"]) == 0

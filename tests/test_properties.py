@@ -9,37 +9,140 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mllint import engine
+from mllint.gpus import GPU_RESOURCES
+from mllint.loader import parse
 from mllint.model import SourceFile
+from mllint.plan import Plan, parameters
+from mllint.registry import builtin
 from mllint.report import render
+from mllint.source_texts import SourceTexts
 
-SETTINGS = settings(max_examples=int(os.environ.get("MLLINT_HYPOTHESIS_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("MLLINT_HYPOTHESIS_EXAMPLES", "120")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12),
-                    st.sampled_from(["1", "0.5", "500m", "8Gi", "8 Gi", "latest", "{{ x }}", "${X}", "nvidia.com/gpu"]))
-keys = st.sampled_from(["apiVersion", "kind", "metadata", "spec", "template", "containers", "initContainers", "name",
-                        "image", "resources", "limits", "requests", "nvidia.com/gpu", "env", "volumes", "services",
-                        "deploy", "reservations", "devices", "count", "gpus", "pytorchReplicaSpecs", "Worker",
-                        "headGroupSpec", "workerGroupSpecs", "predictor", "templates", "container", "x",
-                        "scaleTargetRef", "metrics", "resource", "type", "hard", "requests.nvidia.com/gpu", "runPolicy",
-                        "rayStartParams", "num-gpus", "nprocPerNode", "slotsPerWorker", "minReplicas", "maxReplicas",
-                        "replicas", "restartPolicy", "priorityClassName", "tolerations", "selector", "matchLabels",
-                        "command", "args", "capabilities", "device_ids", "runtime", "jobTemplate", "privileged",
-                        "securityContext", "hostNetwork", "hostPID", "hostPath", "path", "ports", "port", "environment",
-                        "serviceType", "network_mode", "pid", "build", "healthcheck", "value", "backend", "service"])
-trees = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                      st.dictionaries(keys, inner, max_size=5)), max_leaves=30)
-kinds = st.sampled_from(["Pod", "Deployment", "PyTorchJob", "RayCluster", "InferenceService", "Workflow", "TrainJob",
-                         "JobSet", "Job", "MPIJob", "RayJob", "CronJob", "HorizontalPodAutoscaler", "ResourceQuota",
-                         "PodDisruptionBudget", "PriorityClass"])
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=12),
+    st.sampled_from(["1", "0.5", "500m", "8Gi", "8 Gi", "latest", "{{ x }}", "${X}", "nvidia.com/gpu"]),
+)
+keys = st.sampled_from(
+    [
+        "apiVersion",
+        "kind",
+        "metadata",
+        "spec",
+        "template",
+        "containers",
+        "initContainers",
+        "name",
+        "image",
+        "resources",
+        "limits",
+        "requests",
+        "nvidia.com/gpu",
+        "env",
+        "volumes",
+        "services",
+        "deploy",
+        "reservations",
+        "devices",
+        "count",
+        "gpus",
+        "pytorchReplicaSpecs",
+        "Worker",
+        "headGroupSpec",
+        "workerGroupSpecs",
+        "predictor",
+        "templates",
+        "container",
+        "x",
+        "scaleTargetRef",
+        "metrics",
+        "resource",
+        "type",
+        "hard",
+        "requests.nvidia.com/gpu",
+        "runPolicy",
+        "rayStartParams",
+        "num-gpus",
+        "nprocPerNode",
+        "slotsPerWorker",
+        "minReplicas",
+        "maxReplicas",
+        "replicas",
+        "restartPolicy",
+        "priorityClassName",
+        "tolerations",
+        "selector",
+        "matchLabels",
+        "command",
+        "args",
+        "capabilities",
+        "device_ids",
+        "runtime",
+        "jobTemplate",
+        "privileged",
+        "securityContext",
+        "hostNetwork",
+        "hostPID",
+        "hostPath",
+        "path",
+        "ports",
+        "port",
+        "environment",
+        "serviceType",
+        "network_mode",
+        "pid",
+        "build",
+        "healthcheck",
+        "value",
+        "backend",
+        "service",
+    ]
+)
+trees = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)),
+    max_leaves=30,
+)
+kinds = st.sampled_from(
+    [
+        "Pod",
+        "Deployment",
+        "PyTorchJob",
+        "RayCluster",
+        "InferenceService",
+        "Workflow",
+        "TrainJob",
+        "JobSet",
+        "Job",
+        "MPIJob",
+        "RayJob",
+        "CronJob",
+        "HorizontalPodAutoscaler",
+        "ResourceQuota",
+        "PodDisruptionBudget",
+        "PriorityClass",
+    ]
+)
 
 
 def _scan(name: str, kind: str, data: bytes) -> list:
-    plan = engine.Plan(tuple(engine.registry()), {}, engine._params(engine.Options()), engine.ProjectIndex())
-    outcome, findings, facts = engine._process_data(name, kind, data, plan)
-    if facts is not None:  # the cross-file rules, over this one file
-        texts = {name: outcome.lines()} if isinstance(outcome, SourceFile) else {}
-        findings = findings + engine._check_project(engine.ProjectFacts([facts]), plan, texts)
-    return [outcome, findings]
+    rules = builtin()  # every rule, the opt-in ones too
+    plan = Plan(tuple(rules), {}, parameters(engine.Options(), rules), gpu_resources=GPU_RESOURCES)
+    outcome = engine._guarded(name, kind, lambda: parse(name, kind, data), plan)
+    findings = outcome.findings
+    if outcome.facts is not None:  # the cross-file rules, over this one file
+        texts = SourceTexts()
+        if isinstance(outcome.file, SourceFile):
+            texts.add(name, outcome.file.lines())
+        findings = findings + engine._check_project([outcome], plan, texts)
+    return [outcome.file, findings]
 
 
 def _check_spans(outcome: object, findings: list, data: bytes) -> None:
@@ -68,13 +171,83 @@ def test_dockerfile_like_text_never_raises(text: str) -> None:
     _check_spans(outcome, findings, text.encode())
 
 
-_SHELL_WORDS = ["pip", "pip3", "install", "-m", "python", "uv", "add", "pipx", "inject", "conda", "mamba", "env",
-                "create", "-f", "apt-get", "update", "apk", "add", "yum", "git", "clone", "checkout", "-b", "curl",
-                "wget", "-o", "-O", "|", "&&", ";", "sh", "bash", "-c", "huggingface-cli", "hf", "download",
-                "--revision", "torch", "torch==2.1", "'numpy>=1'", "git+https://x/y@main", "https://h.co/a.whl",
-                "-r", "r.txt", "-c", "c.txt", "$X", "\\\n", "\"", "'", "<<EOF\nRUN\nEOF", "(", ")", "$(", ">",
-                "-U", "--no-cache-dir", "rm", "-rf", "/var/lib/apt/lists/*", "clean", "-a", "snapshot_download('a/b')",
-                "\n", "#", "USER", "root", "CMD", "ENV", "HF_TOKEN=hf_x", "COPY", "--from=x", "AS", "FROM", "img:1"]
+_SHELL_WORDS = [
+    "pip",
+    "pip3",
+    "install",
+    "-m",
+    "python",
+    "uv",
+    "add",
+    "pipx",
+    "inject",
+    "conda",
+    "mamba",
+    "env",
+    "create",
+    "-f",
+    "apt-get",
+    "update",
+    "apk",
+    "add",
+    "yum",
+    "git",
+    "clone",
+    "checkout",
+    "-b",
+    "curl",
+    "wget",
+    "-o",
+    "-O",
+    "|",
+    "&&",
+    ";",
+    "sh",
+    "bash",
+    "-c",
+    "huggingface-cli",
+    "hf",
+    "download",
+    "--revision",
+    "torch",
+    "torch==2.1",
+    "'numpy>=1'",
+    "git+https://x/y@main",
+    "https://h.co/a.whl",
+    "-r",
+    "r.txt",
+    "-c",
+    "c.txt",
+    "$X",
+    "\\\n",
+    '"',
+    "'",
+    "<<EOF\nRUN\nEOF",
+    "(",
+    ")",
+    "$(",
+    ">",
+    "-U",
+    "--no-cache-dir",
+    "rm",
+    "-rf",
+    "/var/lib/apt/lists/*",
+    "clean",
+    "-a",
+    "snapshot_download('a/b')",
+    "\n",
+    "#",
+    "USER",
+    "root",
+    "CMD",
+    "ENV",
+    "HF_TOKEN=hf_x",
+    "COPY",
+    "--from=x",
+    "AS",
+    "FROM",
+    "img:1",
+]
 
 
 @SETTINGS

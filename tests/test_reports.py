@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 from mllint import engine
 from mllint.__main__ import main
-from mllint.registry import registry
+from mllint.registry import builtin
 from mllint.report import render
 
 SARIF_SCHEMA = json.loads((ROOT / "schemas" / "sarif-2.1.0.json").read_text())
@@ -91,15 +91,22 @@ def test_fingerprints_survive_line_moves(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mllint", *args], input=stdin.decode() if stdin else None,
-                          capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "mllint", *args],
+        input=stdin.decode() if stdin else None,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def test_exit_codes() -> None:
     assert main(["scan", "fixtures/ML101/ok-limit-only.yaml", "--select", "ML101"]) == 0
     assert main(["scan", "fixtures/ML101/bad-operators.yaml"]) == 1
     assert main(["scan", "fixtures/ML301/bad-latest.Dockerfile", "--fail-on", "error"]) == 0
-    assert main(["scan", "fixtures/ML301/bad-latest.Dockerfile", "--severity", "ML301=error", "--fail-on", "error"]) == 1
+    assert (
+        main(["scan", "fixtures/ML301/bad-latest.Dockerfile", "--severity", "ML301=error", "--fail-on", "error"]) == 1
+    )
     assert main(["scan", "fixtures/ML101/bad-operators.yaml", "--fail-on", "never"]) == 0
     assert main(["scan", "no/such/path"]) == 2
     assert main(["scan", "--select", "ML999", "."]) == 2
@@ -119,8 +126,7 @@ def test_select_by_name_and_prefix() -> None:
 
 
 def test_stdin_and_errors_are_one_line() -> None:
-    proc = run_cli("scan", "-", "--stdin-filename", "Dockerfile", "-f", "json",
-                   stdin=b"FROM python\n")
+    proc = run_cli("scan", "-", "--stdin-filename", "Dockerfile", "-f", "json", stdin=b"FROM python\n")
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["findings"][0]["path"] == "Dockerfile"
     proc = run_cli("scan", "-")
@@ -152,20 +158,21 @@ def test_parallel_and_serial_scans_agree() -> None:
 
 def test_rules_and_explain_work_from_any_directory(tmp_path: Path) -> None:
     """The rules, schemas and example fixtures ship inside the package (mllint/_data in a wheel)."""
-    proc = subprocess.run([sys.executable, "-m", "mllint", "explain", "ML301"], capture_output=True, text=True,
-                          cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mllint", "explain", "ML301"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert "FROM pytorch/pytorch:latest" in proc.stdout
 
 
 def test_cross_file_findings_survive_a_crashing_project_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     case = ["fixtures/ML603/bad-over-quota", "fixtures/ML604"]
-    broken = registry()["ML603"]
+    broken = builtin()["ML603"]
 
     def explode(*_args: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(registry(), "ML603", type(broken)(broken.meta, explode))
+    monkeypatch.setitem(builtin(), "ML603", type(broken)(broken.meta, explode))
     result = engine.scan(case, engine.Options(select=["ML003", "ML603", "ML604"], jobs=1))
     crashes = [f for f in result.findings if f.rule == "ML003"]
     assert len(crashes) == 1 and "rule ML603 (gpu-quota-exceeded)" in crashes[0].message
@@ -198,9 +205,17 @@ GITLAB_SCHEMA = {
                 "required": ["path", "positions"],
                 "properties": {
                     "path": {"type": "string"},
-                    "positions": {"type": "object", "required": ["begin"], "properties": {
-                        "begin": {"type": "object", "required": ["line"],
-                                  "properties": {"line": {"type": "integer", "minimum": 1}}}}},
+                    "positions": {
+                        "type": "object",
+                        "required": ["begin"],
+                        "properties": {
+                            "begin": {
+                                "type": "object",
+                                "required": ["line"],
+                                "properties": {"line": {"type": "integer", "minimum": 1}},
+                            }
+                        },
+                    },
                 },
             },
         },
@@ -217,12 +232,19 @@ def test_gitlab_code_quality_report(result: engine.Result) -> None:
 
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "gitlab"])
 def test_secret_values_are_never_echoed(fmt: str) -> None:
-    paths = ["fixtures/ML703/bad-compose-secrets.yaml", "fixtures/ML703/bad-env.Dockerfile",
-             "fixtures/ML703/bad-k8s-env.yaml"]
+    paths = [
+        "fixtures/ML703/bad-compose-secrets.yaml",
+        "fixtures/ML703/bad-env.Dockerfile",
+        "fixtures/ML703/bad-k8s-env.yaml",
+    ]
     result = engine.scan(paths, engine.Options(select=["ML703"], jobs=1))
     assert len(result.findings) >= 7
     out = render(fmt, result)
-    for secret in ("minioadmin", "hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "0123456789abcdef0123456789abcdef01234567",
-                   "s3cret"):
+    for secret in (
+        "minioadmin",
+        "hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+        "0123456789abcdef0123456789abcdef01234567",
+        "s3cret",
+    ):
         assert secret not in out, f"{fmt} echoes a secret value"
     assert "HF_TOKEN" in out  # the variable is named, its value is not

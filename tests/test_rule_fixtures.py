@@ -9,37 +9,33 @@ import pytest
 
 from conftest import FIXTURES, ROOT, expectations
 from mllint import config, engine
-from mllint.cuda import targets
-from mllint.registry import registry
+from mllint.options import from_config
+from mllint.registry import builtin
 
 CASES = sorted(p for p in FIXTURES.glob("ML*/*") if p.name.startswith(("bad-", "ok-")))
 
 
 def _files(case: Path) -> list[Path]:
-    return sorted(p for p in case.rglob("*") if p.is_file()) if case.is_dir() else [case]
+    """The files a fixture's findings may be in (not its configuration or custom rules)."""
+    if not case.is_dir():
+        return [case]
+    return sorted(
+        p for p in case.rglob("*") if p.is_file() and not p.relative_to(case).as_posix().startswith(".mllint")
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_fixture(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fixture(case: Path) -> None:
+    """A fixture runs its own rule, or what the `select` of its `.mllint.yaml` names; the rest of that
+    configuration (rule parameters, the cluster profile, image mappings, custom rules) applies as in a scan."""
     rule = case.parent.name
-    select = [rule]
-    if rule == "ML003" and case.name.startswith("bad-"):  # make one rule crash: the crash becomes a finding
-        broken = registry()["ML101"]
-
-        def explode(*_args: object) -> object:
-            raise RuntimeError("boom")
-
-        monkeypatch.setitem(registry(), "ML101", type(broken)(broken.meta, explode))
-        select = ["ML003", "ML101"]
-    if rule == "ML006":  # a comment is unused only when the rule it names ran
-        select = ["ML006", "ML301"]
-    if "Host" in registry()[rule].meta.targets:  # a live-mode rule: its fixture names a fake host
+    if "Host" in builtin()[rule].meta.targets:  # a live-mode rule: its fixture names a fake host
         _check_host_fixture(case, rule)
         return
-    cuda = targets.CudaConfig()
-    if (case / ".mllint.yaml").is_file():  # a directory fixture's cluster profile and image mappings
-        cuda = targets.from_config(config.load(case / ".mllint.yaml").values, root=str(case))
-    result = engine.scan([case.relative_to(ROOT).as_posix()], engine.Options(select=select, jobs=1, cuda=cuda))
+    settings = case / ".mllint.yaml"
+    cfg = config.load(settings) if settings.is_file() else config.Config()
+    options = from_config(cfg, select=() if cfg.get("select") else [rule], preview=True, jobs=1)
+    result = engine.scan([case.relative_to(ROOT).as_posix()], options)
     expected = set()
     for file in _files(case):
         expected |= expectations(file, file.relative_to(ROOT).as_posix())
@@ -49,9 +45,11 @@ def test_fixture(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     got_loose = {(p, r, line) for p, r, line, col in got if (p, r, line, col) not in pinned}
     assert (pinned <= got) and got_loose == loose, _explain(result, expected)
     if case.name.startswith("bad-"):
-        assert expected, "a bad-* fixture needs at least one `# expect:` line"
+        assert any(r == rule for _p, r, _l, _c in expected), f"a bad-* fixture needs an `# expect: {rule}` line"
     else:
         assert not expected, "an ok-* fixture expects nothing"
+    if cfg.get("select"):
+        assert rule in options.select, f"{settings} selects other rules but not {rule}"
 
 
 def _check_host_fixture(case: Path, rule: str) -> None:

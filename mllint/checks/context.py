@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 
 from mllint.cuda.targets import CudaConfig
-from mllint.model import Container, SourceFile, Span, Value, Workload
+from mllint.gpus import gpu_names as gpu_names  # re-exported: rules take it with Ctx
+from mllint.model import Container, K8sObject, SourceFile, Span, Value, Workload
+from mllint.project_index import ProjectIndex
 from mllint.registry import Params
 from mllint.shell import Word, commands
 
 TRUE = frozenset({"1", "true", "yes", "on"})  # how environment variables say yes
-
-
-@dataclass(slots=True)
-class ProjectIndex:
-    """Facts that come from other files of the scan."""
-
-    kustomize_images: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -27,7 +21,7 @@ class Ctx:
     file: SourceFile
     index: ProjectIndex = field(default_factory=ProjectIndex)
     workload: Workload | None = None
-    gpu_resources: tuple[str, ...] = ()  # ML101's `gpu_resources` parameter: what counts as a GPU everywhere
+    gpu_resources: tuple[str, ...] = ()  # what counts as a GPU (`mllint.gpus`, the configuration's gpu-resources)
     cuda: CudaConfig = field(default_factory=CudaConfig)  # the cluster profile and image → CUDA mappings
 
     @property
@@ -51,10 +45,10 @@ class HostCtx:
     params: Params
 
 
-def gpu_names(container: Container, patterns: tuple[str, ...] | list[str]) -> list[str]:
-    """The container's resource names (requests or limits) that are GPUs by the `patterns` globs."""
-    names = dict.fromkeys([*container.resources.requests, *container.resources.limits])
-    return [n for n in names if any(fnmatchcase(n, p) for p in patterns)]
+def same_object(target: K8sObject | Workload, file: SourceFile) -> list[Workload]:
+    """The workloads read from the object `target` is (or comes from): a PyTorchJob's Master and Worker."""
+    obj = target if isinstance(target, K8sObject) else target.k8s_object
+    return [w for w in file.workloads if obj is not None and w.k8s_object is obj]
 
 
 def who(container: Container, ctx: Ctx) -> str:
@@ -91,6 +85,7 @@ def command_words(container: Container, ctx: Ctx) -> Iterator[tuple[list[Word], 
             if not lines:
                 lines.extend(ctx.file.lines())  # split the file only when a word is placed
             return span_in_value(value, word[1], word[2], lines)
+
         return locate
 
     if len(values) > 1:

@@ -67,7 +67,7 @@ def resolve(reference: str) -> Resolution:
         repo, tag = path, ""
     repo = repo.lower()
     if repo.startswith("library/"):
-        repo = repo[len("library/"):]
+        repo = repo[len("library/") :]
     return _by_repository(repo, tag, registry)
 
 
@@ -94,8 +94,13 @@ def _by_repository(repo: str, tag: str, registry: str | None) -> Resolution:
 
 
 def _looks_gpu(repo: str, tag: str) -> bool:
-    return "gpu" in tag or "cuda" in tag or "gpu" in repo or "cuda" in repo or repo in ("vllm/vllm-openai",
-                                                                                        "rayproject/ray-ml")
+    return (
+        "gpu" in tag
+        or "cuda" in tag
+        or "gpu" in repo
+        or "cuda" in repo
+        or repo in ("vllm/vllm-openai", "rayproject/ray-ml")
+    )
 
 
 def _nvidia_cuda(tag: str) -> Resolution:
@@ -135,8 +140,9 @@ def _tensorflow_image(tag: str) -> Resolution:
     if match is None:
         return None  # CPU images
     cuda = tensorflow_cuda().get(f"{match[1]}.{match[2]}")
-    return Cuda(parse(cuda) or (), f"tensorflow/tensorflow tag {tag} (TensorFlow {match[1]}.{match[2]})") \
-        if cuda else None
+    return (
+        Cuda(parse(cuda) or (), f"tensorflow/tensorflow tag {tag} (TensorFlow {match[1]}.{match[2]})") if cuda else None
+    )
 
 
 def _cuda_in_tag(repo: str, tag: str) -> Resolution:

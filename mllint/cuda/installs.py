@@ -4,6 +4,7 @@ packages, `ENV CUDA_VERSION` and `NVIDIA_REQUIRE_CUDA`. Each answer carries wher
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,8 +45,12 @@ def installer(words: list[str]) -> str | None:
     names = [w.rsplit("/", 1)[-1] for w in words]
     if "install" not in names and "add" not in names:
         return None
-    if any(re.fullmatch(r"pip\d?(\.\d+)?", n) for n in names) or "uv" in names or "pipx" in names \
-            or ("-m" in names and "pip" in names):
+    if (
+        any(re.fullmatch(r"pip\d?(\.\d+)?", n) for n in names)
+        or "uv" in names
+        or "pipx" in names
+        or ("-m" in names and "pip" in names)
+    ):
         return "pip"
     if any(n in ("conda", "mamba", "micromamba") for n in names):
         return "conda"
@@ -82,8 +87,9 @@ def requirement_refs(text: str) -> list[Word]:
             for flag in ("-r", "--requirement", "-c", "--constraint"):
                 if word == flag and i + 1 < len(words):
                     out.append(words[i + 1])
-                elif word.startswith(flag + "=") or (flag in ("-r", "-c") and word.startswith(flag) and len(word) > 2
-                                                      and not word.startswith("--")):
+                elif word.startswith(flag + "=") or (
+                    flag in ("-r", "-c") and word.startswith(flag) and len(word) > 2 and not word.startswith("--")
+                ):
                     skip = len(flag) + (1 if word.startswith(flag + "=") else 0)
                     out.append((word[skip:], start + skip, end))
     return out
@@ -96,8 +102,10 @@ def from_requirements(text: str) -> list[Evidence]:
     offset = 0
     for line in text.split("\n"):
         content = re.split(r"(?:^|\s)#", line, maxsplit=1)[0]
-        words += [(m[0], offset + m.start(), offset + m.end())
-                  for m in re.finditer(r"[^\s]+(?:\s*(?:==|~=|>=|<=|===)\s*[^\s;]+)?", content)]
+        words += [
+            (m[0], offset + m.start(), offset + m.end())
+            for m in re.finditer(r"[^\s]+(?:\s*(?:==|~=|>=|<=|===)\s*[^\s;]+)?", content)
+        ]
         offset += len(line) + 1
     return _pip(words)
 
@@ -131,12 +139,16 @@ def _pip_package(spec: str, index_cu: re.Match[str] | None, cpu_index: bool) -> 
         if torch[1] in ("==", "~=", "===") and version:
             minor = ".".join(version.split(".")[:2])
             default = _torch_defaults().get(minor)
-            return Cuda(parse(default) or (), f"{origin} (PyPI's torch {minor} wheels use CUDA {default})") \
-                if default else None
+            return (
+                Cuda(parse(default) or (), f"{origin} (PyPI's torch {minor} wheels use CUDA {default})")
+                if default
+                else None
+            )
         newest = max(_torch_defaults(), key=lambda v: parse(v) or ())
         cuda = _torch_defaults()[newest]
-        return Cuda(parse(cuda) or (), f"{origin} (unpinned: PyPI's torch {newest} wheels use CUDA {cuda})",
-                    verified=False)
+        return Cuda(
+            parse(cuda) or (), f"{origin} (unpinned: PyPI's torch {newest} wheels use CUDA {cuda})", verified=False
+        )
     for pattern in (_NVIDIA_PKG, _NVIDIA_CU13):
         match = pattern.match(spec)
         if match:
@@ -150,18 +162,18 @@ def _pip_package(spec: str, index_cu: re.Match[str] | None, cpu_index: bool) -> 
         return Cuda((int(jax[2]) if jax[2] else 12,), origin)
     tf = _TF_CUDA.match(spec)
     if tf:
-        cuda = tensorflow_cuda().get(f"{tf[1]}.{tf[2]}") if tf[1] else None
-        return Cuda(parse(cuda) or (), origin) if cuda else Cuda((12,), origin)
+        tf_cuda = tensorflow_cuda().get(f"{tf[1]}.{tf[2]}") if tf[1] else None
+        return Cuda(parse(tf_cuda) or (), origin) if tf_cuda else Cuda((12,), origin)
     cupy = _CUPY.match(spec)
     if cupy:
         return Cuda((int(cupy[1]),) if cupy[2] == "x" else (int(cupy[1]), int(cupy[2])), origin)
     return None
 
 
-def _spec_words(words: list[Word], judge: object) -> list[Evidence]:
+def _spec_words(words: list[Word], judge: Callable[[str], Cuda | None]) -> list[Evidence]:
     out = []
     for word, start, end in words:
-        cuda = judge(word.strip("\"'"))  # type: ignore[operator]
+        cuda = judge(word.strip("\"'"))
         if cuda is not None:
             out.append(Evidence(cuda, start, end))
     return out

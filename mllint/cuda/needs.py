@@ -43,7 +43,7 @@ def stage_needs(build: ImageBuild, stage: Stage, config: CudaConfig) -> list[Nee
                     if cuda is not None:
                         needs.append(Need(cuda, ins.span_of(start, end), what))
             elif ins.keyword == "RUN":
-                for ev in installs.from_run(ins.args[ins.args_offset:]):
+                for ev in installs.from_run(ins.args[ins.args_offset :]):
                     needs.append(Need(ev.cuda, ins.span_of(ev.start + ins.args_offset, ev.end + ins.args_offset), what))
         if current.base_stage is None:
             base = image_cuda(current.base.resolved, config)
@@ -59,7 +59,7 @@ def requirement_files(build: ImageBuild, stage: Stage) -> list[tuple[str, Span]]
         for ins in current.instructions:
             if ins.keyword != "RUN":
                 continue
-            for name, start, end in installs.requirement_refs(ins.args[ins.args_offset:]):
+            for name, start, end in installs.requirement_refs(ins.args[ins.args_offset :]):
                 out.append((name, ins.span_of(start + ins.args_offset, end + ins.args_offset)))
     return out
 

@@ -11,8 +11,8 @@ from functools import lru_cache
 from typing import Any
 
 from mllint.cuda.versions import parse, show
-from mllint.model import PodSpec
 from mllint.knowledge import table
+from mllint.model import PodSpec
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,9 @@ class CudaConfig:
     pools: tuple[Target, ...] = ()
     images: tuple[tuple[str, str], ...] = ()  # (image name prefix, CUDA version)
     everywhere: tuple[Target, ...] = field(default=())  # --driver-version: every workload and image
-    dockerfiles: tuple[tuple[str, str], ...] = ()  # (image name prefix, absolute path of the Dockerfile it is built from)
+    dockerfiles: tuple[
+        tuple[str, str], ...
+    ] = ()  # (image name prefix, absolute path of the Dockerfile it is built from)
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +67,12 @@ def _gpus() -> list[tuple[re.Pattern[str], Gpu]]:
         major, minor = (parse(row["cc"]) or (0, 0))[:2]
         gpu = Gpu(row["model"], (major, minor), row["arch"], row["datacenter"])
         for token in row["tokens"]:
-            out.append((re.compile(rf"(?<![A-Z0-9]){re.escape(token)}(?![A-Z0-9])"), gpu, ))
+            out.append(
+                (
+                    re.compile(rf"(?<![A-Z0-9]){re.escape(token)}(?![A-Z0-9])"),
+                    gpu,
+                )
+            )
     out.sort(key=lambda item: -len(item[0].pattern))  # GH200 before H200, L40S before L40 before L4
     return out
 
@@ -100,7 +107,9 @@ def from_selector(selector: Mapping[str, str]) -> Target | None:
     if selector.get("nvidia.com/gpu.product"):
         found = gpu(selector["nvidia.com/gpu.product"])
     elif selector.get("cloud.google.com/gke-accelerator"):
-        found = _model(gpus["gke_accelerator"]["values"].get(selector["cloud.google.com/gke-accelerator"].replace("-vws", ""), ""))
+        found = _model(
+            gpus["gke_accelerator"]["values"].get(selector["cloud.google.com/gke-accelerator"].replace("-vws", ""), "")
+        )
     elif selector.get("karpenter.k8s.aws/instance-gpu-name"):
         found = _model(gpus["aws_gpu_name"]["values"].get(selector["karpenter.k8s.aws/instance-gpu-name"], ""))
     elif selector.get("node.kubernetes.io/instance-type"):
@@ -112,8 +121,18 @@ def from_selector(selector: Mapping[str, str]) -> Target | None:
         facts["cc"] = (int(cc_major), int(cc_minor))
     if not facts:
         return None
-    keys = [k for k in selector if k.startswith(("nvidia.com/", "cloud.google.com/gke-accelerator", "karpenter.k8s.aws/",
-                                                  "node.kubernetes.io/instance-type"))]
+    keys = [
+        k
+        for k in selector
+        if k.startswith(
+            (
+                "nvidia.com/",
+                "cloud.google.com/gke-accelerator",
+                "karpenter.k8s.aws/",
+                "node.kubernetes.io/instance-type",
+            )
+        )
+    ]
     name = "nodes with " + ", ".join(f"{k}={selector[k]}" for k in sorted(keys))
     return Target(name, **facts)
 
@@ -126,13 +145,21 @@ def pools(config: Mapping[str, Any] | None) -> tuple[Target, ...]:
         found = gpu(pool["gpu"]) if pool.get("gpu") else None
         written = parse(pool["compute-capability"]) if pool.get("compute-capability") else None
         cc = (written[0], written[1]) if written and len(written) >= 2 else found.cc if found else None
-        out.append(Target(
-            f"{'host' if pool.get('host') else 'pool'} {pool['name']!r}", driver, driver, found, cc,
-            tuple(pool["mig-profiles"]) if "mig-profiles" in pool else None,
-            tuple(sorted((k, str(v)) for k, v in (pool.get("labels") or {}).items())),
-            str(pool["driver"]) if pool.get("driver") is not None else None,
-            pool.get("gpus"), pool.get("gpu-memory"), bool(pool.get("mig")),
-        ))
+        out.append(
+            Target(
+                f"{'host' if pool.get('host') else 'pool'} {pool['name']!r}",
+                driver,
+                driver,
+                found,
+                cc,
+                tuple(pool["mig-profiles"]) if "mig-profiles" in pool else None,
+                tuple(sorted((k, str(v)) for k, v in (pool.get("labels") or {}).items())),
+                str(pool["driver"]) if pool.get("driver") is not None else None,
+                pool.get("gpus"),
+                pool.get("gpu-memory"),
+                bool(pool.get("mig")),
+            )
+        )
     return tuple(out)
 
 
@@ -159,8 +186,9 @@ def _lookup(image: str, mapping: tuple[tuple[str, str], ...]) -> str | None:
     return next((v for key, v in mapping if ":" not in key.rsplit("/", 1)[-1] and name.startswith(key + ":")), None)
 
 
-def pod_selectors(node_selector: Mapping[str, str], affinity: list[dict[str, tuple[str, ...]]],
-                  limit: int = 16) -> list[dict[str, str]]:
+def pod_selectors(
+    node_selector: Mapping[str, str], affinity: list[dict[str, tuple[str, ...]]], limit: int = 16
+) -> list[dict[str, str]]:
     """The label sets a pod may be placed by: its nodeSelector with each combination its required node
     affinity allows (`In` expressions; any term may match); at most `limit`."""
     out: list[dict[str, str]] = []
@@ -190,14 +218,18 @@ def image_dockerfile(image: str, config: CudaConfig) -> str | None:
     return _lookup(image, config.dockerfiles)
 
 
-def from_config(values: Mapping[str, Any], driver: str | None = None, root: str = ".",
-                profile: Mapping[str, Any] | None = None) -> CudaConfig:
+def from_config(
+    values: Mapping[str, Any], driver: str | None = None, root: str = ".", profile: Mapping[str, Any] | None = None
+) -> CudaConfig:
     """The CUDA settings of a configuration (`cluster`, `images`) and of `--driver-version`; Dockerfile
     paths are relative to `root`, the configuration's folder. A host profile's pools replace `cluster`."""
     mapped = (values.get("images") or {}).items()
     images = tuple((name, str(spec["cuda"])) for name, spec in mapped if "cuda" in spec)
-    dockerfiles = tuple((name, os.path.abspath(os.path.join(root, str(spec["dockerfile"]))))
-                        for name, spec in mapped if "dockerfile" in spec)
+    dockerfiles = tuple(
+        (name, os.path.abspath(os.path.join(root, str(spec["dockerfile"]))))
+        for name, spec in mapped
+        if "dockerfile" in spec
+    )
     version = parse(driver) if driver else None
     everywhere = (Target(f"--driver-version {driver}", version, version, driver=driver),) if version else ()
     return CudaConfig(pools(profile if profile is not None else values.get("cluster")), images, everywhere, dockerfiles)

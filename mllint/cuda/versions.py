@@ -56,12 +56,15 @@ def requirement(cuda: tuple[int, ...]) -> Requirement | None:
     if not same_minor:
         return None
     earlier = [(v, row) for v, row in same_minor if (v[2] if len(v) > 2 else 0) <= patch]
-    version, row = max(earlier or [min(same_minor)], key=lambda item: item[0])
+    _version, row = max(earlier or [min(same_minor)], key=lambda item: item[0])
     data = table("cuda_drivers")
     floor_row = floor(major)
     return Requirement(
-        cuda=row["cuda"], toolkit_text=row["linux"], floor_text=floor_row["linux"] if floor_row else None,
-        toolkit=parse(row["linux"]) or (), toolkit_verified=row["verified"],
+        cuda=row["cuda"],
+        toolkit_text=row["linux"],
+        floor_text=floor_row["linux"] if floor_row else None,
+        toolkit=parse(row["linux"]) or (),
+        toolkit_verified=row["verified"],
         floor=parse(floor_row["linux"]) if floor_row else None,
         floor_verified=bool(floor_row and floor_row["verified"]),
         source=data["sources"][row["source"]],

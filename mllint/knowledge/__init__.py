@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 
-@lru_cache(maxsize=None)
+@cache
 def table(name: str) -> Any:
     return json.loads((Path(__file__).with_name(f"{name}.json")).read_text(encoding="utf-8"))

@@ -90,7 +90,9 @@ class FakeNvml:
 
     def nvmlDeviceGetUUID(self, handle: Any) -> str:
         gpu = self._gpu(handle)
-        return str(gpu.get("uuid", f"GPU-fake-{handle[1]}")) if handle[0] == "gpu" else f"MIG-fake-{handle[1]}-{handle[2]}"
+        return (
+            str(gpu.get("uuid", f"GPU-fake-{handle[1]}")) if handle[0] == "gpu" else f"MIG-fake-{handle[1]}-{handle[2]}"
+        )
 
     def nvmlDeviceGetMemoryInfo(self, handle: Any) -> _Memory:
         total = int(self._gpu(handle)["memory_mib"]) * 1024 * 1024

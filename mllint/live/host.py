@@ -63,8 +63,11 @@ class Host:
         return pool
 
     def profile(self) -> dict[str, Any]:
-        return {"mllint-host-profile": PROFILE_VERSION, "cluster": {"pools": [self.pool()]},
-                "host": {**asdict(self), "gpus": [asdict(g) for g in self.gpus]}}
+        return {
+            "mllint-host-profile": PROFILE_VERSION,
+            "cluster": {"pools": [self.pool()]},
+            "host": {**asdict(self), "gpus": [asdict(g) for g in self.gpus]},
+        }
 
 
 def write_profile(host: Host, path: str) -> None:
@@ -88,8 +91,15 @@ def read_profile(path: str) -> dict[str, Any]:
     if not isinstance(values, dict) or values.get("mllint-host-profile") != PROFILE_VERSION:
         raise ProfileError(f"{path}: not an mllint host profile (write one with `mllint live --write-profile`)")
     cluster = schema()["properties"]["cluster"]
-    error = next(iter(sorted(jsonschema.Draft202012Validator(cluster).iter_errors(values.get("cluster")),
-                             key=lambda e: list(map(str, e.absolute_path)))), None)
+    error = next(
+        iter(
+            sorted(
+                jsonschema.Draft202012Validator(cluster).iter_errors(values.get("cluster")),
+                key=lambda e: list(map(str, e.absolute_path)),
+            )
+        ),
+        None,
+    )
     if error is not None:
         raise ProfileError(str(schema_error(Path(path), error, ["cluster"], locate, ", ".join(cluster["properties"]))))
     return dict(values.get("cluster") or {})

@@ -6,6 +6,7 @@ functions for tests. Only live mode imports this module; `mllint scan` never loa
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 from typing import Any, Protocol
@@ -20,14 +21,14 @@ MIG_ENABLE, MEMORY_ERROR_TYPE_UNCORRECTED, VOLATILE_ECC = 1, 1, 0
 NOT_NEEDED = "static scanning (`mllint scan`) does not need it"
 _MESSAGES = {
     LIBRARY_NOT_FOUND: "the NVIDIA driver's NVML library (libnvidia-ml.so.1) is not on this machine: it has no "
-                       "NVIDIA driver, or this container was started without the GPU (--gpus all, the NVIDIA "
-                       "container toolkit)",
+    "NVIDIA driver, or this container was started without the GPU (--gpus all, the NVIDIA "
+    "container toolkit)",
     DRIVER_NOT_LOADED: "the NVIDIA kernel driver is not loaded (NVML: Driver Not Loaded); `nvidia-smi` fails the "
-                       "same way until the driver is installed and loaded",
+    "same way until the driver is installed and loaded",
     NO_PERMISSION: "NVML refused access (Insufficient Permissions): run as a user that may open /dev/nvidiactl "
-                   "and /dev/nvidia*",
+    "and /dev/nvidia*",
     LIB_RM_VERSION_MISMATCH: "the NVML library and the loaded kernel driver have different versions (the driver "
-                             "was upgraded without a reboot): reboot or reload the nvidia module",
+    "was upgraded without a reboot): reboot or reload the nvidia module",
 }
 
 
@@ -60,9 +61,10 @@ def load() -> Backend:
     try:
         import pynvml
     except ImportError:
-        raise LiveError("live mode needs the nvidia-ml-py package (pip install 'mllint[live]'); "
-                        f"{NOT_NEEDED}") from None
-    return pynvml  # type: ignore[return-value]
+        raise LiveError(
+            f"live mode needs the nvidia-ml-py package (pip install 'mllint[live]'); {NOT_NEEDED}"
+        ) from None
+    return pynvml
 
 
 def code(exc: BaseException) -> int | None:
@@ -82,8 +84,11 @@ def read_host(nvml: Backend, hostname: str | None = None) -> Host:
     except Exception as exc:  # NVMLError, or the OSError of a broken libnvidia-ml
         raise LiveError(f"cannot read the GPUs: {explain(exc)}; {NOT_NEEDED}") from None
     try:
-        host = Host(hostname or getattr(nvml, "hostname", None) or socket.gethostname(),
-                    _text(nvml.nvmlSystemGetDriverVersion()), _cuda(nvml))
+        host = Host(
+            hostname or getattr(nvml, "hostname", None) or socket.gethostname(),
+            _text(nvml.nvmlSystemGetDriverVersion()),
+            _cuda(nvml),
+        )
         for index in range(nvml.nvmlDeviceGetCount()):
             host.gpus.append(_gpu(nvml, index))
         return host
@@ -94,10 +99,8 @@ def read_host(nvml: Backend, hostname: str | None = None) -> Host:
             raise
         raise LiveError(f"cannot read the GPUs: {explain(exc)}; {NOT_NEEDED}") from None
     finally:
-        try:
+        with contextlib.suppress(Exception):  # a failed shutdown loses nothing that was read
             nvml.nvmlShutdown()
-        except Exception:  # a failed shutdown loses nothing that was read
-            pass
 
 
 def _text(value: str | bytes) -> str:
@@ -145,8 +148,9 @@ def _gpu(nvml: Backend, index: int) -> HostGpu:
                         gpu.mig_devices.append(match[1])
         persistence = _optional(nvml.nvmlDeviceGetPersistenceMode, handle)
         gpu.persistence = None if persistence is None else persistence == 1
-        gpu.ecc_uncorrected = _optional(nvml.nvmlDeviceGetTotalEccErrors, handle, MEMORY_ERROR_TYPE_UNCORRECTED,
-                                        VOLATILE_ECC)
+        gpu.ecc_uncorrected = _optional(
+            nvml.nvmlDeviceGetTotalEccErrors, handle, MEMORY_ERROR_TYPE_UNCORRECTED, VOLATILE_ECC
+        )
     except Exception as exc:
         if code(exc) != GPU_IS_LOST:
             raise

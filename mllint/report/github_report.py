@@ -21,9 +21,12 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
         if f.suppressed is not None:
             continue
         name = result.rules[f.rule].meta.name if f.rule in result.rules else f.rule
-        props = (f"file={_prop(f.span.path)},line={f.span.line},col={f.span.column},"
-                 f"endLine={f.span.end_line},endColumn={f.span.end_column}," if f.span.line else "") \
-            + f"title={_prop(f'{f.rule} {name}')}"
+        props = (
+            f"file={_prop(f.span.path)},line={f.span.line},col={f.span.column},"
+            f"endLine={f.span.end_line},endColumn={f.span.end_column},"
+            if f.span.line
+            else ""
+        ) + f"title={_prop(f'{f.rule} {name}')}"
         message = (f"{f.span.path}: " if not f.span.line else "") + f.message + (f"\nhelp: {f.fix}" if f.fix else "")
         out.append(f"::{_LEVEL[f.severity]} {props}::{_data(message)}")
     return "\n".join(out) + ("\n" if out else "")

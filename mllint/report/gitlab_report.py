@@ -20,17 +20,23 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
             continue
         meta = result.rules[f.rule].meta if f.rule in result.rules else None
         name = meta.name if meta else f.rule
-        issues.append({
-            "type": "issue",
-            "check_name": f"{f.rule} {name}",
-            "description": f.message + (f" (fix: {f.fix})" if f.fix else ""),
-            "categories": [_CATEGORY.get(meta.family if meta else "", "Bug Risk")],
-            "severity": _SEVERITY[f.severity],
-            "fingerprint": f.fingerprint_key,
-            "location": {
-                "path": f.span.path,
-                "positions": {"begin": {"line": f.span.line, "column": f.span.column},
-                              "end": {"line": f.span.end_line, "column": f.span.end_column}},
-            } if f.span.line else {"path": f.span.path, "lines": {"begin": 1}},  # a host: Code Quality needs a line
-        })
+        issues.append(
+            {
+                "type": "issue",
+                "check_name": f"{f.rule} {name}",
+                "description": f.message + (f" (fix: {f.fix})" if f.fix else ""),
+                "categories": [_CATEGORY.get(meta.family if meta else "", "Bug Risk")],
+                "severity": _SEVERITY[f.severity],
+                "fingerprint": f.fingerprint_key,
+                "location": {
+                    "path": f.span.path,
+                    "positions": {
+                        "begin": {"line": f.span.line, "column": f.span.column},
+                        "end": {"line": f.span.end_line, "column": f.span.end_column},
+                    },
+                }
+                if f.span.line
+                else {"path": f.span.path, "lines": {"begin": 1}},  # a host: Code Quality needs a line
+            }
+        )
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

@@ -19,8 +19,10 @@ def document(result: Result) -> dict[str, Any]:
             "files": len(result.files),
             "skipped": len(result.skipped),
             "findings": sum(1 for f in result.findings if f.suppressed is None),
-            "by_severity": {lvl: sum(1 for f in result.findings if f.severity == lvl and f.suppressed is None)
-                            for lvl in ("error", "warning", "note")},
+            "by_severity": {
+                lvl: sum(1 for f in result.findings if f.severity == lvl and f.suppressed is None)
+                for lvl in ("error", "warning", "note")
+            },
         },
         "findings": [
             {

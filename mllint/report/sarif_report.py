@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from mllint import __version__
 from mllint.engine import Result
-from mllint.registry import Rule, registry
+from mllint.registry import Rule, builtin
 
 INFORMATION_URI = "https://github.com/mllint/mllint"
 DOCS_URI = f"{INFORMATION_URI}/blob/main/docs/rules.md"
@@ -26,8 +26,10 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
     props: dict[str, Any] = {"tags": sorted(set(meta.tags) | {meta.family})}
     if meta.security_severity:
         props["security-severity"] = meta.security_severity
-    help_md = (f"**{meta.summary}**\n\n{meta.description}\n\n**How to fix:** {meta.remediation}\n\n"
-               f"Run `mllint explain {meta.id}` for examples.")
+    help_md = (
+        f"**{meta.summary}**\n\n{meta.description}\n\n**How to fix:** {meta.remediation}\n\n"
+        f"Run `mllint explain {meta.id}` for examples."
+    )
     descriptor = {
         "id": meta.id,
         "name": "".join(part.capitalize() for part in meta.name.split("-")),
@@ -44,18 +46,25 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
 
 
 def document(result: Result) -> dict[str, Any]:
-    rules = registry()
+    rules = {**builtin(), **result.rules}  # the rules that ran, and any a finding names
     ids = sorted(set(result.rules) | {f.rule for f in result.findings})
     index = {rid: i for i, rid in enumerate(ids)}
     results = []
     for f in result.findings:
         location: dict[str, Any] = {}
         if f.span.line:
-            region = {"startLine": f.span.line, "startColumn": f.span.column,
-                      "endLine": f.span.end_line, "endColumn": max(f.span.end_column, f.span.column + 1)
-                      if f.span.end_line == f.span.line else f.span.end_column}
-            physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.span.path), "uriBaseId": "%SRCROOT%"},
-                                        "region": region}
+            region = {
+                "startLine": f.span.line,
+                "startColumn": f.span.column,
+                "endLine": f.span.end_line,
+                "endColumn": max(f.span.end_column, f.span.column + 1)
+                if f.span.end_line == f.span.line
+                else f.span.end_column,
+            }
+            physical: dict[str, Any] = {
+                "artifactLocation": {"uri": _uri(f.span.path), "uriBaseId": "%SRCROOT%"},
+                "region": region,
+            }
             if not f.sensitive:  # a secret's line is never quoted
                 _add_snippets(result, f.span.path, f.span.line, physical)
             location["physicalLocation"] = physical
@@ -72,24 +81,29 @@ def document(result: Result) -> dict[str, Any]:
             "partialFingerprints": {"mllint/v1": f.fingerprint_key},
         }
         if f.suppressed is not None:
-            entry["suppressions"] = [{"kind": f.suppression_kind, "status": "accepted",
-                                      "justification": f.suppressed or "no reason given"}]
+            entry["suppressions"] = [
+                {"kind": f.suppression_kind, "status": "accepted", "justification": f.suppressed or "no reason given"}
+            ]
         results.append(entry)
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "mllint",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
-                "rules": [rule_descriptor(rules[rid]) for rid in ids],
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "mllint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [rule_descriptor(rules[rid]) for rid in ids],
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
     }
 
 
@@ -116,8 +130,13 @@ def _add_snippets(result: Result, path: str, line: int, physical: dict[str, Any]
     if region["startLine"] == region["endLine"] and region["endColumn"] <= region["startColumn"]:
         region["endColumn"] = region["startColumn"] + 1
     if len(lines) > 1:
-        physical["contextRegion"] = {"startLine": first, "startColumn": 1, "endLine": last,
-                                     "endColumn": len(lines[-1]) + 1, "snippet": {"text": "\n".join(lines)}}
+        physical["contextRegion"] = {
+            "startLine": first,
+            "startColumn": 1,
+            "endLine": last,
+            "endColumn": len(lines[-1]) + 1,
+            "snippet": {"text": "\n".join(lines)},
+        }
 
 
 def _uri(path: str) -> str:

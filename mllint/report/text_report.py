@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from mllint.engine import Result
 
-_COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m", "note": "\033[1;36m", "bold": "\033[1m",
-           "dim": "\033[2m", "reset": "\033[0m"}
+_COLORS = {
+    "error": "\033[1;31m",
+    "warning": "\033[1;33m",
+    "note": "\033[1;36m",
+    "bold": "\033[1m",
+    "dim": "\033[2m",
+    "reset": "\033[0m",
+}
 
 
 def render(result: Result, color: bool = False, verbose: bool = False) -> str:
@@ -19,13 +25,19 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
         rule = result.rules.get(f.rule)
         name = rule.meta.name if rule else f.rule
         where = f"{f.span.path}:{f.span.line}:{f.span.column}" if f.span.line else f.span.path  # a host (live mode)
-        out.append(f"{c('bold', where)}: "
-                   f"{c(f.severity, f.rule)} {c(f.severity, f.severity)}: {f.message} {c('dim', f'[{name}]')}")
+        out.append(
+            f"{c('bold', where)}: "
+            f"{c(f.severity, f.rule)} {c(f.severity, f.severity)}: {f.message} {c('dim', f'[{name}]')}"
+        )
         line = result.source_line(f.span.path, f.span.line) if f.span.line and not f.sensitive else None
         if line is not None:
             gutter = len(str(f.span.line))
             shown = line.expandtabs(1)
-            width = (f.span.end_column - f.span.column) if f.span.end_line == f.span.line else len(shown) - f.span.column + 1
+            width = (
+                (f.span.end_column - f.span.column)
+                if f.span.end_line == f.span.line
+                else len(shown) - f.span.column + 1
+            )
             out.append(f"{' ' * gutter} |")
             out.append(f"{f.span.line} | {shown}")
             out.append(f"{' ' * gutter} | {' ' * (f.span.column - 1)}{c(f.severity, '^' * max(1, width))}")

@@ -8,7 +8,19 @@ from typing import Any
 
 from mllint import yamlsrc as y
 from mllint.imageref import parse_image
-from mllint.model import Container, Diagnostic, EnvVar, PodSpec, Probe, Quantity, Resources, SourceFile, Value, Workload
+from mllint.model import (
+    Container,
+    DeviceRequest,
+    Diagnostic,
+    EnvVar,
+    PodSpec,
+    Probe,
+    Quantity,
+    Resources,
+    SourceFile,
+    Value,
+    Workload,
+)
 from mllint.quantity import is_templated
 from mllint.sources.podspec import NodeReader
 
@@ -73,21 +85,46 @@ def _service(reader: NodeReader, name: str, key: Any, node: Any) -> Workload | N
     pod.ipc = reader.value(node, "ipc")
     pod.runtime_class_name = reader.value(node, "runtime")
     pod.restart_policy = reader.value(node, "restart")
-    pod.host_network = (y.text(y.get(node, "network_mode")) or "") == "host"
-    pod.host_pid = (y.text(y.get(node, "pid")) or "") == "host"
-    pod.host_ipc = (y.text(y.get(node, "ipc")) or "") == "host"
+    pod.network_mode = reader.value(node, "network_mode")
+    pod.pid = reader.value(node, "pid")
+    pod.host_network = pod.network_mode is not None and pod.network_mode.text == "host"
+    pod.host_pid = pod.pid is not None and pod.pid.text == "host"
+    pod.host_ipc = pod.ipc is not None and pod.ipc.text == "host"
+    pod.volume_sources = _volume_sources(reader, y.get(node, "volumes"))
+    pod.devices = _device_requests(reader, node)
     deploy = y.get(node, "deploy")
     replicas = reader.integer(deploy, "replicas") if deploy is not None else reader.integer(node, "scale")
     build = y.get(node, "build")
-    build_value = None
+    build_value = dockerfile = None
     if y.is_scalar(build):
         build_value = reader.value(node, "build")
     elif y.is_map(build):
         build_value = reader.value(build, "context")
+        dockerfile = reader.value(build, "dockerfile")
     return Workload(
-        format="compose", kind="service", name=name, namespace=None, role=None, replicas=replicas,
-        pod=pod, span=reader.span(node), build=build_value, node=node,
+        format="compose",
+        kind="service",
+        name=name,
+        namespace=None,
+        role=None,
+        replicas=replicas,
+        pod=pod,
+        span=reader.span(node),
+        build=build_value,
+        dockerfile=dockerfile,
+        node=node,
     )
+
+
+def _volume_sources(reader: NodeReader, node: Any) -> list[Value]:
+    """Each entry's source: the part before the first `:` of `/host:/container[:mode]`, or the long syntax's
+    `source`; the span is the whole entry."""
+    out = []
+    for item in node.value if y.is_seq(node) else []:
+        text = y.text(item) if y.is_scalar(item) else y.text(y.get(item, "source"))
+        source = (text or "").split(":")[0]
+        out.append(Value(source, reader.span(item), None, is_templated(source)))
+    return out
 
 
 def _command(reader: NodeReader, node: Any, where: str) -> list[Value]:
@@ -111,8 +148,9 @@ def _environment(reader: NodeReader, node: Any, where: str) -> list[EnvVar]:
         name, eq, value = entry.partition("=")
         span = reader.span(item)
         quote = 1 if item.style in ("'", '"') else 0
-        name_span = span._replace(column=span.column + quote, end_line=span.line,
-                                  end_column=span.column + quote + len(name))
+        name_span = span._replace(
+            column=span.column + quote, end_line=span.line, end_column=span.column + quote + len(name)
+        )
         value_span = span._replace(column=name_span.end_column + 1) if eq and span.end_line == span.line else span
         out.append(EnvVar(name, value if eq else None, value_span, name_span))
     return out
@@ -129,7 +167,9 @@ def _resources(reader: NodeReader, node: Any, where: str) -> Resources:
             if key in ("cpus", "memory"):
                 target[_K8S_NAME[key]] = _quantity(reader, k, v, f"{where}.deploy.resources.{section}.{key}")
         if section == "reservations":
-            for i, dev in enumerate(reader.sequence(y.get(sect, "devices"), f"{where}.deploy.resources.reservations.devices")):
+            for i, dev in enumerate(
+                reader.sequence(y.get(sect, "devices"), f"{where}.deploy.resources.reservations.devices")
+            ):
                 gpu = _gpu_device(reader, dev, f"{where}.deploy.resources.reservations.devices[{i}]")
                 if gpu is not None:
                     out.requests[GPU] = gpu
@@ -166,6 +206,25 @@ def _count(text: str) -> Decimal | None:
         return Decimal(text)
     except ArithmeticError:
         return None
+
+
+def _device_requests(reader: NodeReader, node: Any) -> list[DeviceRequest]:
+    """The mapping entries of `deploy.resources.reservations.devices` (`_resources` reports other shapes)."""
+    devices = node
+    for key in ("deploy", "resources", "reservations", "devices"):
+        devices = y.get(devices, key)
+    return [_device_request(reader, dev) for dev in devices.value if y.is_map(dev)] if y.is_seq(devices) else []
+
+
+def _device_request(reader: NodeReader, dev: Any) -> DeviceRequest:
+    ids = y.get_item(dev, "device_ids")
+    return DeviceRequest(
+        span=reader.span(dev.value[0][0]) if dev.value else reader.span(dev),
+        driver=y.text(y.get(dev, "driver")),
+        count=reader.setting(dev, "count"),
+        device_ids=reader.span(ids[0]) if ids is not None else None,
+        capabilities=y.get(dev, "capabilities") is not None,
+    )
 
 
 def _gpu_device(reader: NodeReader, dev: Any, where: str) -> Quantity | None:

@@ -54,8 +54,13 @@ def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instr
         if keyword not in KEYWORDS:
             word = stripped.split()[0]
             col = line.index(word) + 1
-            diagnostics.append(Diagnostic("ML001", Span(path, i + 1, col, i + 1, col + len(word)),
-                                          f"unknown instruction {word!r}; Docker refuses to build this file"))
+            diagnostics.append(
+                Diagnostic(
+                    "ML001",
+                    Span(path, i + 1, col, i + 1, col + len(word)),
+                    f"unknown instruction {word!r}; Docker refuses to build this file",
+                )
+            )
             i = _skip_continuation(lines, i, escape)
             continue
         assert match is not None
@@ -63,7 +68,7 @@ def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instr
         start = i
         pieces = [(0, i + 1, match.end() + 1)]
         logical = ""
-        current = line[match.end():]
+        current = line[match.end() :]
         while True:
             body = current.rstrip()
             if body.endswith(escape):
@@ -112,10 +117,18 @@ def _heredocs(path: str, lines: list[str], i: int, inst: Instruction, diagnostic
                 break
             i += 1
         if i >= len(lines):
-            diagnostics.append(Diagnostic("ML001", inst.span_of(match.start(), match.end()),
-                                          f"heredoc <<{delimiter} is never terminated; Docker reads to the end of the file"))
-            body_span = Span(path, body_start + 1, 1, len(lines), len(lines[-1]) + 1) if body_start < len(lines) \
+            diagnostics.append(
+                Diagnostic(
+                    "ML001",
+                    inst.span_of(match.start(), match.end()),
+                    f"heredoc <<{delimiter} is never terminated; Docker reads to the end of the file",
+                )
+            )
+            body_span = (
+                Span(path, body_start + 1, 1, len(lines), len(lines[-1]) + 1)
+                if body_start < len(lines)
                 else inst.span_of(match.start(), match.end())
+            )
             inst.heredocs.append((delimiter, "\n".join(lines[body_start:]), body_span))
             return i
         body = "\n".join(lines[body_start:i])  # `<<-` tabs kept: offsets stay columns; shells skip them
@@ -136,12 +149,17 @@ def _spaced_heredoc(lines: list[str], i: int, inst: Instruction, diagnostics: li
     end = next((j for j in range(i, len(lines)) if lines[j].strip() == delimiter), None)
     if end is None:
         return i
-    diagnostics.append(Diagnostic("ML001", inst.span_of(match.start(), match.end()),
-                                  f"Docker reads a heredoc only when the delimiter follows << directly "
-                                  f"(<<{match[1]}{delimiter}{match[1]}); with the space, lines {i + 1}-{end + 1} are "
-                                  "read as instructions and the build fails",
-                                  f"write <<{match[1]}{delimiter}{match[1]} without the space (BuildKit heredocs, "
-                                  "`# syntax=docker/dockerfile:1`), or COPY the script as a file"))
+    diagnostics.append(
+        Diagnostic(
+            "ML001",
+            inst.span_of(match.start(), match.end()),
+            f"Docker reads a heredoc only when the delimiter follows << directly "
+            f"(<<{match[1]}{delimiter}{match[1]}); with the space, lines {i + 1}-{end + 1} are "
+            "read as instructions and the build fails",
+            f"write <<{match[1]}{delimiter}{match[1]} without the space (BuildKit heredocs, "
+            "`# syntax=docker/dockerfile:1`), or COPY the script as a file",
+        )
+    )
     return end + 1
 
 
@@ -185,8 +203,9 @@ def unquote(value: str) -> str:
     return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
 
 
-def build(path: str, instructions: list[Instruction], directives: dict[str, Value],
-          diagnostics: list[Diagnostic]) -> ImageBuild:
+def build(
+    path: str, instructions: list[Instruction], directives: dict[str, Value], diagnostics: list[Diagnostic]
+) -> ImageBuild:
     global_args: dict[str, str | None] = {}
     stages: list[Stage] = []
     aliases: dict[str, int] = {}
@@ -202,16 +221,22 @@ def build(path: str, instructions: list[Instruction], directives: dict[str, Valu
                 if stage.alias is not None:
                     aliases.setdefault(stage.alias.text.lower(), stage.index)
         elif not stages:
-            diagnostics.append(Diagnostic("ML001", inst.keyword_span,
-                                          f"{inst.keyword} before the first FROM; only ARG may come first"))
+            diagnostics.append(
+                Diagnostic("ML001", inst.keyword_span, f"{inst.keyword} before the first FROM; only ARG may come first")
+            )
         else:
             stages[-1].instructions.append(inst)
     return ImageBuild(path=path, stages=stages, global_args=global_args, directives=directives)
 
 
-def _stage(inst: Instruction, index: int, global_args: dict[str, str | None], aliases: dict[str, int],
-           diagnostics: list[Diagnostic]) -> Stage | None:
-    words = [(m.start(), m.end(), m[0]) for m in re.finditer(r"\S+", inst.args[inst.args_offset:])]
+def _stage(
+    inst: Instruction,
+    index: int,
+    global_args: dict[str, str | None],
+    aliases: dict[str, int],
+    diagnostics: list[Diagnostic],
+) -> Stage | None:
+    words = [(m.start(), m.end(), m[0]) for m in re.finditer(r"\S+", inst.args[inst.args_offset :])]
     words = [(s + inst.args_offset, e + inst.args_offset, w) for s, e, w in words]
     if not words:
         diagnostics.append(Diagnostic("ML001", inst.keyword_span, "FROM names no image"))
@@ -224,7 +249,12 @@ def _stage(inst: Instruction, index: int, global_args: dict[str, str | None], al
         a_start, a_end, a_text = words[2]
         alias = Value(a_text, inst.span_of(a_start, a_end))
     elif len(words) >= 2:
-        diagnostics.append(Diagnostic("ML001", inst.span_of(words[1][0], words[-1][1]),
-                                      "FROM takes an image and an optional `AS name`; the rest is not understood"))
+        diagnostics.append(
+            Diagnostic(
+                "ML001",
+                inst.span_of(words[1][0], words[-1][1]),
+                "FROM takes an image and an optional `AS name`; the rest is not understood",
+            )
+        )
     base_stage = aliases.get(resolved.lower())
     return Stage(index=index, base=image, alias=alias, instructions=[], span=inst.span, base_stage=base_stage)

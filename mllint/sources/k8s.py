@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from mllint import yamlsrc as y
-from mllint.model import Container, K8sObject, PodSpec, SourceFile, Workload
+from mllint.model import Container, K8sObject, PodSpec, SourceFile, Span, Workload
 from mllint.sources.kinds import KSERVE_FRAMEWORKS, Extract, extraction_for
+from mllint.sources.objects import read_fields
 from mllint.sources.podspec import NodeReader
 
 
@@ -19,7 +20,8 @@ def load(file: SourceFile, docs: list[y.Document]) -> None:
     reader = NodeReader(file.path, file.diagnostics)
     for doc in docs:
         for node in _objects(doc.root):
-            obj = _object(file.path, node, doc.index)
+            obj = _object(reader, node, doc.index)
+            read_fields(reader, obj)
             file.objects.append(obj)
             extracts = extraction_for(obj.api_version, obj.kind)
             if extracts:
@@ -37,22 +39,25 @@ def _objects(root: Any) -> Iterator[Any]:
         yield root
 
 
-def _object(path: str, node: Any, index: int) -> K8sObject:
+def _object(reader: NodeReader, node: Any, index: int) -> K8sObject:
     meta = y.get(node, "metadata")
+    name = y.get(meta, "name")
     return K8sObject(
         kind=y.text(y.get(node, "kind")) or "",
         api_version=y.text(y.get(node, "apiVersion")) or "",
-        name=y.text(y.get(meta, "name")) or y.text(y.get(meta, "generateName")) or "",
+        name=y.text(name) or y.text(y.get(meta, "generateName")) or "",
         namespace=y.text(y.get(meta, "namespace")),
-        span=y.span(path, node),
+        span=y.span(reader.path, node),
         node=node,
         doc_index=index,
+        name_span=reader.span(name) if name is not None else None,
+        annotations={k: y.text(v) or "" for k, _k, v in y.items(y.get(meta, "annotations"))},
     )
 
 
-def _walk(node: Any, segments: list[str], names: list[str], where: str, parent: Any, anchor: Any) -> Iterator[
-    tuple[Any, list[str], str, Any, Any]
-]:
+def _walk(
+    node: Any, segments: list[str], names: list[str], where: str, parent: Any, anchor: Any
+) -> Iterator[tuple[Any, list[str], str, Any, Any]]:
     """Yield (node, wildcard names, yaml path, parent mapping, last wildcard element) for a path."""
     if not segments:
         yield node, names, where, parent, anchor
@@ -81,6 +86,8 @@ def _get_path(node: Any, dotted: str) -> Any:
 def _workloads(reader: NodeReader, obj: K8sObject, extract: Extract) -> Iterator[Workload]:
     meta = y.get(obj.node, "metadata")
     annotations = {k: v.text for k, v in reader.string_map(y.get(meta, "annotations"), "metadata.annotations").items()}
+    spec = y.get(obj.node, "spec")
+    priority = reader.value(y.get(y.get(spec, "runPolicy"), "schedulingPolicy"), "priorityClass")
     for node, names, where, parent, anchor in _walk(obj.node, extract.path.split("."), [], "", None, obj.node):
         pod = _pod(reader, node, where, parent, extract)
         if pod is None:
@@ -91,6 +98,7 @@ def _workloads(reader: NodeReader, obj: K8sObject, extract: Extract) -> Iterator
             holder_path, _, key = extract.replicas.rpartition(".")
             holder = _get_path(obj.node, holder_path) if holder_path else anchor
             replicas = reader.integer(holder, key)
+        group = anchor if anchor is not obj.node else _group(obj.node, extract.path)
         yield Workload(
             format="kubernetes",
             kind=obj.kind,
@@ -103,8 +111,12 @@ def _workloads(reader: NodeReader, obj: K8sObject, extract: Extract) -> Iterator
             api_version=obj.api_version,
             annotations=annotations,
             labels=_template_labels(reader, node, where, parent),
+            group=reader.group(group) if group is not None else None,
+            name_span=obj.name_span,
+            replicas_span=_replicas_span(reader, group, spec),
+            job_priority_class=priority,
+            k8s_object=obj,
             node=obj.node,
-            group=anchor if anchor is not obj.node else _group(obj.node, extract.path),
         )
 
 
@@ -114,12 +126,22 @@ def _group(root: Any, path: str) -> Any:
     return _get_path(root, head) if sep and head else None
 
 
+def _replicas_span(reader: NodeReader, group: Any, spec: Any) -> Span | None:
+    """Where the role's pod count is written: its group's replicas or parallelism, else the object's."""
+    for holder in (group, spec):
+        for key in ("replicas", "parallelism"):
+            node = y.get(holder, key)
+            if node is not None and y.is_scalar(node):
+                return reader.span(node)
+    return None
+
+
 def _template_labels(reader: NodeReader, node: Any, where: str, parent: Any) -> dict[str, str]:
     """The labels of the pod template that `node` (a pod spec) belongs to."""
     if not where.endswith("spec") or parent is None:
         return {}
     labels = y.get(y.get(parent, "metadata"), "labels")
-    return {k: v.text for k, v in reader.string_map(labels, f"{where[:-len('spec')]}metadata.labels").items()}
+    return {k: v.text for k, v in reader.string_map(labels, f"{where[: -len('spec')]}metadata.labels").items()}
 
 
 def _pod(reader: NodeReader, node: Any, where: str, parent: Any, extract: Extract) -> PodSpec | None:

@@ -1,5 +1,5 @@
-"""Where each kind keeps its pod templates: the extraction table. Adding a kind is one entry here
-plus a fixture.
+"""Where each kind keeps its pod templates (the extraction table), and the groups kinds fall into (Ray,
+the training operators, serving kinds, ...). Adding a kind is one entry here plus a fixture.
 
 `path` walks from the object's root: a plain segment is a mapping key, `*` visits every value of a
 mapping (its key names the role: PyTorchJob's `Worker`), `[]` every item of a list (its `name`, or
@@ -36,6 +36,42 @@ def _ray(prefix: str) -> tuple[Extract, ...]:
     )
 
 
+# -- kind groups: the kinds that belong together, for the parsers and the rules ----------------------------------
+
+# KubeRay kinds, and where each keeps the cluster spec (headGroupSpec, workerGroupSpecs).
+RAY_CLUSTER_SPECS = {"RayCluster": "spec", "RayJob": "spec.rayClusterSpec", "RayService": "spec.rayClusterConfig"}
+RAY_KINDS = frozenset(RAY_CLUSTER_SPECS)
+# Kubeflow Training Operator v1 kinds, and the field that holds each one's replica specs.
+KUBEFLOW_REPLICA_SPECS = {
+    "PyTorchJob": "pytorchReplicaSpecs",
+    "TFJob": "tfReplicaSpecs",
+    "MPIJob": "mpiReplicaSpecs",
+    "XGBoostJob": "xgbReplicaSpecs",
+    "PaddleJob": "paddleReplicaSpecs",
+    "JAXJob": "jaxReplicaSpecs",
+    "MXJob": "mxReplicaSpecs",
+}
+TRAINING_OPERATOR_KINDS = frozenset(KUBEFLOW_REPLICA_SPECS)
+TRAINER_KINDS = frozenset({"TrainJob", "TrainingRuntime", "ClusterTrainingRuntime"})  # Kubeflow Trainer v2
+# Kinds whose pods train: a plain Job or a Workflow trains only when its command says so.
+TRAINING_KINDS = TRAINING_OPERATOR_KINDS | TRAINER_KINDS | {"RayCluster", "RayJob", "JobSet"}
+# Long-running kinds whose containers serve when they listen on a port or run a known model server.
+SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "ReplicaSet"})
+# Kinds whose pods the platform gives readiness probes (KServe and Knative inject them).
+PROBE_INJECTING_KINDS = frozenset(
+    {"InferenceService", "ServingRuntime", "ClusterServingRuntime", "serving.knative.dev/Service"}
+)
+# Kinds whose pods serve by construction: KServe, Knative and Ray Serve.
+SERVING_PLATFORM_KINDS = PROBE_INJECTING_KINDS | {"RayService"}
+# Pod templates that Kubernetes runs as batch/v1 Jobs, where restartPolicy must be OnFailure or Never: kinds, and
+# `kind/role` for a role of another kind.
+JOB_TEMPLATE_ROLES = frozenset(
+    {"Job", "CronJob", "JobSet", "TrainingRuntime", "ClusterTrainingRuntime", "RayJob/submitter"}
+)
+
+# -- the extraction table ------------------------------------------------------------------------------------------
+
+_RAY_SUBMITTER = {"RayJob": (Extract("spec.submitterPodTemplate.spec", "submitter"),)}
 _TEMPLATE = (Extract("spec.template.spec", None, "spec.replicas"),)
 _ARGO = (Extract("spec.templates.[]", "{}", None, "argo"),)
 _KSERVE_COMPONENTS = ("predictor", "transformer", "explainer")
@@ -52,13 +88,7 @@ KINDS: dict[str, tuple[Extract, ...]] = {
     "Job": (Extract("spec.template.spec", None, "spec.parallelism"),),
     "CronJob": (Extract("spec.jobTemplate.spec.template.spec", None, "spec.jobTemplate.spec.parallelism"),),
     # Kubeflow Training Operator v1
-    "PyTorchJob": _replica_specs("pytorchReplicaSpecs"),
-    "TFJob": _replica_specs("tfReplicaSpecs"),
-    "MPIJob": _replica_specs("mpiReplicaSpecs"),
-    "XGBoostJob": _replica_specs("xgbReplicaSpecs"),
-    "PaddleJob": _replica_specs("paddleReplicaSpecs"),
-    "JAXJob": _replica_specs("jaxReplicaSpecs"),
-    "MXJob": _replica_specs("mxReplicaSpecs"),
+    **{kind: _replica_specs(specs) for kind, specs in KUBEFLOW_REPLICA_SPECS.items()},
     # Kubeflow Trainer v2
     "TrainJob": (Extract("spec.trainer", "trainer", "spec.trainer.numNodes", "container"),),
     "TrainingRuntime": (Extract("spec.template.spec.replicatedJobs.[].template.spec.template.spec", "{}", "replicas"),),
@@ -66,9 +96,7 @@ KINDS: dict[str, tuple[Extract, ...]] = {
         Extract("spec.template.spec.replicatedJobs.[].template.spec.template.spec", "{}", "replicas"),
     ),
     # Ray (KubeRay)
-    "RayCluster": _ray("spec"),
-    "RayJob": _ray("spec.rayClusterSpec") + (Extract("spec.submitterPodTemplate.spec", "submitter"),),
-    "RayService": _ray("spec.rayClusterConfig"),
+    **{kind: _ray(spec) + _RAY_SUBMITTER.get(kind, ()) for kind, spec in RAY_CLUSTER_SPECS.items()},
     # KServe
     "InferenceService": tuple(Extract(f"spec.{c}", c, None, "kserve") for c in _KSERVE_COMPONENTS),
     "ServingRuntime": (Extract("spec", "runtime"),),
@@ -95,13 +123,20 @@ KINDS: dict[str, tuple[Extract, ...]] = {
 
 # Framework keys of a KServe component: each one is a container (`kserve-container`).
 KSERVE_FRAMEWORKS = (
-    "model", "sklearn", "xgboost", "tensorflow", "pytorch", "triton", "onnx", "pmml", "lightgbm",
-    "paddle", "huggingface", "alibi", "art",
+    "model",
+    "sklearn",
+    "xgboost",
+    "tensorflow",
+    "pytorch",
+    "triton",
+    "onnx",
+    "pmml",
+    "lightgbm",
+    "paddle",
+    "huggingface",
+    "alibi",
+    "art",
 )
-
-# Kinds whose pods the platform gives readiness probes (KServe and Knative inject them).
-PROBE_INJECTING_KINDS = frozenset({"InferenceService", "ServingRuntime", "ClusterServingRuntime",
-                                   "serving.knative.dev/Service"})
 
 
 def extraction_for(api_version: str, kind: str) -> tuple[Extract, ...] | None:
@@ -122,26 +157,52 @@ class RetryPolicy(NamedTuple):
     def field(self, key: str) -> str:
         """How users name the field: `spec.backoffLimit`, `jobTemplate.spec.backoffLimit`, `runPolicy.backoffLimit`."""
         holder = self.holders[0]
-        return f"{holder[len('spec.'):] if holder.startswith('spec.') else holder}.{key}"
+        return f"{holder[len('spec.') :] if holder.startswith('spec.') else holder}.{key}"
 
 
 _KUBEFLOW_RETRIES = RetryPolicy(
-    ("spec.runPolicy", "spec"), ("backoffLimit",), ("activeDeadlineSeconds",),
-    "the training operator restarts failed replicas without limit", per_replica=True,
+    ("spec.runPolicy", "spec"),
+    ("backoffLimit",),
+    ("activeDeadlineSeconds",),
+    "the training operator restarts failed replicas without limit",
+    per_replica=True,
 )
 
 # Batch kinds whose pods run to completion. RayJob (backoffLimit defaults to 0), JobSet
 # (failurePolicy.maxRestarts defaults to 0) and Volcano (maxRetry defaults to 3) already stop.
 RETRY_POLICIES: dict[str, RetryPolicy] = {
-    "Job": RetryPolicy(("spec",), ("backoffLimit", "backoffLimitPerIndex"), ("activeDeadlineSeconds",),
-                       "Kubernetes retries failed pods 6 times"),
-    "CronJob": RetryPolicy(("spec.jobTemplate.spec",), ("backoffLimit", "backoffLimitPerIndex"),
-                           ("activeDeadlineSeconds",), "Kubernetes retries failed pods 6 times"),
-    **{kind: _KUBEFLOW_RETRIES for kind in ("PyTorchJob", "TFJob", "MPIJob", "XGBoostJob", "PaddleJob", "JAXJob",
-                                            "MXJob")},
+    "Job": RetryPolicy(
+        ("spec",),
+        ("backoffLimit", "backoffLimitPerIndex"),
+        ("activeDeadlineSeconds",),
+        "Kubernetes retries failed pods 6 times",
+    ),
+    "CronJob": RetryPolicy(
+        ("spec.jobTemplate.spec",),
+        ("backoffLimit", "backoffLimitPerIndex"),
+        ("activeDeadlineSeconds",),
+        "Kubernetes retries failed pods 6 times",
+    ),
+    **dict.fromkeys(KUBEFLOW_REPLICA_SPECS, _KUBEFLOW_RETRIES),
     "RayJob": RetryPolicy(("spec",), (), ("activeDeadlineSeconds",), ""),
 }
 
-# Pod templates that Kubernetes runs as batch/v1 Jobs, where restartPolicy must be OnFailure or Never.
-JOB_TEMPLATE_ROLES = frozenset({"Job", "CronJob", "JobSet", "TrainingRuntime", "ClusterTrainingRuntime",
-                                "RayJob/submitter"})
+
+class ProcessesField(NamedTuple):
+    """An operator field that sets how many processes each pod starts (one per GPU, as a rule)."""
+
+    path: str  # dotted, under the object's spec
+    roles: tuple[str, ...]  # the roles whose pods start that many processes
+    default: int | None  # what the operator assumes when it is unset; None: nothing to compare
+
+    @property
+    def key(self) -> str:
+        """The field's own name, as messages quote it: `numProcPerNode`."""
+        return self.path.rsplit(".", 1)[-1]
+
+
+PROCESSES_PER_NODE: dict[str, ProcessesField] = {
+    "PyTorchJob": ProcessesField("nprocPerNode", ("Master", "Worker"), None),
+    "MPIJob": ProcessesField("slotsPerWorker", ("Worker",), 1),
+    "TrainJob": ProcessesField("trainer.numProcPerNode", ("trainer",), None),
+}

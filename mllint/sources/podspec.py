@@ -10,10 +10,24 @@ from typing import Any
 
 from mllint import yamlsrc as y
 from mllint.imageref import parse_image
-from mllint.model import Container, Diagnostic, EnvVar, PodSpec, Probe, Quantity, Resources, Span, Value
+from mllint.model import (
+    Container,
+    Diagnostic,
+    EnvVar,
+    PodSpec,
+    Probe,
+    Quantity,
+    ReplicaGroup,
+    Resources,
+    Span,
+    Value,
+    Volume,
+    natural,
+)
 from mllint.quantity import is_templated, parse_quantity
 
 _NODE_KIND = {"MappingNode": "a mapping", "SequenceNode": "a list", "ScalarNode": "a scalar"}
+VOLUME_KINDS = frozenset({"emptyDir", "hostPath", "secret", "configMap", "persistentVolumeClaim", "csi"})
 
 
 def describe(node: Any) -> str:
@@ -83,6 +97,26 @@ class NodeReader:
             return None
         return Value(text, self.span(v), self.span(k), is_templated(text))
 
+    def setting(self, parent: Any, key: str) -> Value | None:
+        """`key`'s value whenever the key is there, for fields where being set is what counts: a scalar as
+        written, null and empty included; a mapping or a list (a mistake) as empty text at its span. None when
+        the key is missing."""
+        item = y.get_item(parent, key)
+        if item is None:
+            return None
+        k, v = item
+        text = str(v.value) if y.is_scalar(v) else ""
+        return Value(text, self.span(v), self.span(k), is_templated(text))
+
+    def scalars(self, node: Any) -> dict[str, Value]:
+        """The scalar entries of a mapping, without judging its shape (no diagnostics)."""
+        out: dict[str, Value] = {}
+        for key, k, v in y.items(node):
+            text = y.text(v)
+            if text is not None:
+                out[key] = Value(text, self.span(v), self.span(k), is_templated(text))
+        return out
+
     def values(self, node: Any, where: str) -> list[Value]:
         out = []
         for i, item in enumerate(self.sequence(node, where)):
@@ -114,11 +148,20 @@ class NodeReader:
         if amount is None:
             self.diagnostics.append(
                 Diagnostic(
-                    "ML005", span, f"{where}: {text!r} is not a valid Kubernetes quantity",
+                    "ML005",
+                    span,
+                    f"{where}: {text!r} is not a valid Kubernetes quantity",
                     fix="write a number with an optional suffix: 2, 500m, 8Gi, 1e3",
                 )
             )
         return Quantity(text, amount, span, self.span(k))
+
+    def quiet_quantity(self, k: Any, v: Any) -> Quantity:
+        """A scalar quantity in a field mllint reads but does not judge (no ML005): amount None when invalid."""
+        text = str(v.value)
+        if is_templated(text):
+            return Quantity(text, None, self.span(v), self.span(k), templated=True)
+        return Quantity(text, parse_quantity(text), self.span(v), self.span(k))
 
     def quantities(self, node: Any, where: str) -> dict[str, Quantity]:
         out: dict[str, Quantity] = {}
@@ -129,7 +172,7 @@ class NodeReader:
         return out
 
     def integer(self, parent: Any, key: str) -> int | None:
-        return y.natural(y.text(y.get(parent, key)))
+        return natural(y.text(y.get(parent, key)))
 
     def boolean(self, parent: Any, key: str) -> bool:
         return (y.text(y.get(parent, key)) or "").lower() == "true"
@@ -164,12 +207,15 @@ class NodeReader:
             container.resources = self.resources(resources_per_node, f"{where}.resourcesPerNode")
         for kind in ("liveness", "readiness", "startup"):
             item = y.get_item(node, f"{kind}Probe")
-            probe = item[1] if item else None
-            if probe is not None and self.mapping(probe, f"{where}.{kind}Probe") is not None:
+            probe = item[1] if item is not None else None
+            if item is not None and self.mapping(probe, f"{where}.{kind}Probe") is not None:
                 container.probes[kind] = Probe(
-                    kind, self.span(item[0]),
-                    self.integer(probe, "initialDelaySeconds"), self.integer(probe, "periodSeconds"),
-                    self.integer(probe, "failureThreshold"), self.integer(probe, "timeoutSeconds"),
+                    kind,
+                    self.span(item[0]),
+                    self.integer(probe, "initialDelaySeconds"),
+                    self.integer(probe, "periodSeconds"),
+                    self.integer(probe, "failureThreshold"),
+                    self.integer(probe, "timeoutSeconds"),
                 )
         for i, mount in enumerate(self.sequence(y.get(node, "volumeMounts"), f"{where}.volumeMounts")):
             if self.mapping(mount, f"{where}.volumeMounts[{i}]") is not None:
@@ -227,10 +273,11 @@ class NodeReader:
         for i, vol in enumerate(self.sequence(y.get(node, "volumes"), f"{where}.volumes")):
             vol = self.mapping(vol, f"{where}.volumes[{i}]", "a mapping (a volume with a name and a source)")
             if vol is not None:
-                source = {key: v for key, _k, v in y.items(vol) if key != "name"}
-                pod.volumes.append((y.text(y.get(vol, "name")) or "", source, self.span(vol)))
+                pod.volumes.append(self.volume(vol))
         pod.node_selector = self.string_map(y.get(node, "nodeSelector"), f"{where}.nodeSelector")
-        required = y.get(y.get(y.get(node, "affinity"), "nodeAffinity"), "requiredDuringSchedulingIgnoredDuringExecution")
+        required = y.get(
+            y.get(y.get(node, "affinity"), "nodeAffinity"), "requiredDuringSchedulingIgnoredDuringExecution"
+        )
         for term in self.sequence(y.get(required, "nodeSelectorTerms"), f"{where}.affinity.nodeAffinity"):
             allowed: dict[str, tuple[str, ...]] = {}
             for expr in self.sequence(y.get(term, "matchExpressions"), f"{where}.affinity.nodeAffinity"):
@@ -248,6 +295,34 @@ class NodeReader:
         pod.host_ipc = self.boolean(node, "hostIPC")
         pod.host_network = self.boolean(node, "hostNetwork")
         pod.host_pid = self.boolean(node, "hostPID")
+
+    def volume(self, node: Any) -> Volume:
+        """A volume entry (a mapping): its kind is its first source key mllint knows, else `other`."""
+        source = {key: v for key, _k, v in y.items(node) if key != "name"}
+        volume = Volume(
+            y.text(y.get(node, "name")) or "",
+            self.span(node),
+            next((key for key in source if key in VOLUME_KINDS), "other"),
+            source=source,
+        )
+        empty_dir, host_path = source.get("emptyDir"), source.get("hostPath")
+        if empty_dir is not None:
+            volume.medium = self.value(empty_dir, "medium")
+            size = y.get_item(empty_dir, "sizeLimit")
+            if size is not None and y.text(size[1]) is not None:
+                volume.size_limit = self.quiet_quantity(size[0], size[1])
+        if host_path is not None:
+            volume.path, volume.type = self.value(host_path, "path"), self.value(host_path, "type")
+        return volume
+
+    def group(self, node: Any) -> ReplicaGroup:
+        """The operator fields beside a pod template (a replica spec, a KubeRay group); never judged for shape."""
+        return ReplicaGroup(
+            restart_policy=self.value(node, "restartPolicy"),
+            min_replicas=self.value(node, "minReplicas"),
+            max_replicas=self.value(node, "maxReplicas"),
+            ray_start_params=self.scalars(y.get(node, "rayStartParams")),
+        )
 
     def container_list(self, node: Any, where: str, init: bool = False) -> list[Container]:
         out = []

@@ -9,7 +9,12 @@ from mllint.discover import classify, discover
 def test_classify() -> None:
     assert classify("Dockerfile") == classify("Dockerfile.gpu") == classify("serve.Dockerfile") == "dockerfile"
     assert classify("Containerfile") == classify("train.dockerfile") == "dockerfile"
-    assert classify("Pawsey_PyTorch_ROCm_Dockerfile") == classify("gpu-Dockerfile") == classify("dockerfile") == "dockerfile"
+    assert (
+        classify("Pawsey_PyTorch_ROCm_Dockerfile")
+        == classify("gpu-Dockerfile")
+        == classify("dockerfile")
+        == "dockerfile"
+    )
     assert classify("docker-compose.yml") == classify("compose.prod.yaml") == "compose"
     assert classify("requirements-dev.txt") == "requirements"
     assert classify("deploy.yaml") == classify("kustomization.yaml") == "yaml"
@@ -22,9 +27,19 @@ def test_classify() -> None:
 
 
 def test_walk_skips_and_orders(tmp_path: Path) -> None:
-    for rel in ["b/deploy.yaml", "a/Dockerfile", "node_modules/x/pod.yaml", ".git/config.yaml", "env/pyvenv.cfg",
-                "env/lib/pod.yaml", "chart/Chart.yaml", "chart/templates/deploy.yaml", "build/out.yaml",
-                "c d/compose.yaml", "README.md"]:
+    for rel in [
+        "b/deploy.yaml",
+        "a/Dockerfile",
+        "node_modules/x/pod.yaml",
+        ".git/config.yaml",
+        "env/pyvenv.cfg",
+        "env/lib/pod.yaml",
+        "chart/Chart.yaml",
+        "chart/templates/deploy.yaml",
+        "build/out.yaml",
+        "c d/compose.yaml",
+        "README.md",
+    ]:
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x: 1\n")

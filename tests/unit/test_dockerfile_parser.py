@@ -15,8 +15,8 @@ def parse(text: str):
 
 
 def test_heredocs_do_not_become_instructions() -> None:
-    text = "FROM python:3.11\nRUN <<EOF\npip install torch==2.3.1\nEOF\nRUN <<-A cat >x && cat <<B\n\tone\n\tA\ntwo\nB\nCMD [\"x\"]\n"
-    instructions, _, build_, diags = parse(text)
+    text = 'FROM python:3.11\nRUN <<EOF\npip install torch==2.3.1\nEOF\nRUN <<-A cat >x && cat <<B\n\tone\n\tA\ntwo\nB\nCMD ["x"]\n'
+    instructions, _, _build, diags = parse(text)
     assert [i.keyword for i in instructions] == ["FROM", "RUN", "RUN", "CMD"]
     assert instructions[1].heredocs[0][1] == "pip install torch==2.3.1"
     assert [h[1] for h in instructions[2].heredocs] == ["\tone", "two"]  # tabs kept: offsets stay columns
@@ -35,7 +35,7 @@ def test_continuations_map_columns_back() -> None:
 
 def test_escape_directive_and_arg_substitution() -> None:
     text = "# escape=`\nARG REG=nvcr.io/nvidia\nARG IMG=${REG}/pytorch:24.01-py3\nFROM ${IMG} AS train\nRUN echo a `\n  b\nFROM train\n"
-    instructions, directives, build_, diags = parse(text)
+    instructions, directives, build_, _diags = parse(text)
     assert directives["escape"].text == "`"
     assert build_.stages[0].base.resolved == "nvcr.io/nvidia/pytorch:24.01-py3"
     assert build_.stages[0].base.tag == "24.01-py3" and not build_.stages[0].base.templated
@@ -51,12 +51,15 @@ def test_flags_and_unresolved_args() -> None:
     assert not diags
 
 
-@pytest.mark.parametrize("text, message", [
-    ("RUNN x\n", "unknown instruction"),
-    ("RUN x\n", "before the first FROM"),
-    ("FROM\n", "names no image"),
-    ("FROM a b c\n", "optional `AS name`"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("RUNN x\n", "unknown instruction"),
+        ("RUN x\n", "before the first FROM"),
+        ("FROM\n", "names no image"),
+        ("FROM a b c\n", "optional `AS name`"),
+    ],
+)
 def test_bad_dockerfiles_are_diagnosed(text: str, message: str) -> None:
     *_, diags = parse(text)
     assert any(message in d.message for d in diags), diags
@@ -71,12 +74,17 @@ def test_instruction_lines_agree_with_dockerfile_parse() -> None:
     """Differential check against dockerfile-parse on files without heredocs (which it mis-splits)."""
     from dockerfile_parse import DockerfileParser
 
-    text = ("# syntax=docker/dockerfile:1\nARG BASE=python:3.11-slim\nFROM ${BASE} AS build\n"
-            "RUN apt-get update \\\n    && apt-get install -y git \\\n    && rm -rf /var/lib/apt/lists/*\n"
-            "ENV A=1 \\\n    B=2\nCOPY --from=build /a /b\nCMD [\"python\", \"serve.py\"]\n")
+    text = (
+        "# syntax=docker/dockerfile:1\nARG BASE=python:3.11-slim\nFROM ${BASE} AS build\n"
+        "RUN apt-get update \\\n    && apt-get install -y git \\\n    && rm -rf /var/lib/apt/lists/*\n"
+        'ENV A=1 \\\n    B=2\nCOPY --from=build /a /b\nCMD ["python", "serve.py"]\n'
+    )
     parser = DockerfileParser(fileobj=io.BytesIO(text.encode()))
-    theirs = [(i["instruction"], i["startline"] + 1, i["endline"] + 1) for i in parser.structure
-              if i["instruction"] != "COMMENT"]
+    theirs = [
+        (i["instruction"], i["startline"] + 1, i["endline"] + 1)
+        for i in parser.structure
+        if i["instruction"] != "COMMENT"
+    ]
     instructions, *_ = parse(text)
     ours = [(i.keyword, i.span.line, i.span.end_line) for i in instructions]
     assert ours == theirs
@@ -86,8 +94,10 @@ def test_jinja_template_is_skipped_not_reported() -> None:
     from mllint.loader import parse
     from mllint.model import Skipped
 
-    out = parse("Dockerfile", "dockerfile", b"FROM python:3.11\n{%- if gpu %}\nRUN pip install torch==2.3.1\n{%- endif %}\n")
+    out = parse(
+        "Dockerfile", "dockerfile", b"FROM python:3.11\n{%- if gpu %}\nRUN pip install torch==2.3.1\n{%- endif %}\n"
+    )
     assert isinstance(out, Skipped) and "template" in out.reason
     # `{{ }}` inside a valid instruction is not a template error: the file is scanned
-    out = parse("Dockerfile", "dockerfile", b"FROM python:3.11\nLABEL doc=\"{{ not jinja }}\"\n")
+    out = parse("Dockerfile", "dockerfile", b'FROM python:3.11\nLABEL doc="{{ not jinja }}"\n')
     assert not isinstance(out, Skipped)

@@ -9,51 +9,84 @@ from mllint.packages import judge_conda, judge_os, judge_pip, parse_install
 from mllint.shell import commands
 
 
-@pytest.mark.parametrize(("spec", "pin"), [
-    ("torch", "bare"), ("torch==2.3.1", "exact"), ("numpy===1.26.4", "exact"), ("numpy==1.26.*", "wildcard"),
-    ("pandas>=2", "range"), ("transformers[torch]~=4.40", "range"), ("numpy<2,>=1.24", "range"),
-    ("git+https://github.com/a/b.git", "vcs-floating"), ("git+https://github.com/a/b@main", "vcs-floating"),
-    ("git+https://github.com/a/b@v1.2.3", "vcs-pinned"), ("x @ git+https://github.com/a/b@3f2a9c1", "vcs-pinned"),
-    ("unsloth[colab-new] @ git+https://github.com/unslothai/unsloth.git@2025.3.19", "vcs-pinned"),
-    ("https://github.com/a/b/archive/main.zip", "url-floating"),
-    ("https://github.com/a/b/archive/refs/tags/v1.0.tar.gz", "url-pinned"),
-    ("https://example.com/x.tar.gz#sha256=00ff", "url-pinned"),
-    ("https://download.pytorch.org/whl/cu121/torch-2.1.0%2Bcu121-cp310-cp310-linux_x86_64.whl", "url-pinned"),
-    ("./dist/pkg.whl", "local"), (".", "local"), ("$PACKAGES", "variable"), ("${TORCH}", "variable"),
-])
+@pytest.mark.parametrize(
+    ("spec", "pin"),
+    [
+        ("torch", "bare"),
+        ("torch==2.3.1", "exact"),
+        ("numpy===1.26.4", "exact"),
+        ("numpy==1.26.*", "wildcard"),
+        ("pandas>=2", "range"),
+        ("transformers[torch]~=4.40", "range"),
+        ("numpy<2,>=1.24", "range"),
+        ("git+https://github.com/a/b.git", "vcs-floating"),
+        ("git+https://github.com/a/b@main", "vcs-floating"),
+        ("git+https://github.com/a/b@v1.2.3", "vcs-pinned"),
+        ("x @ git+https://github.com/a/b@3f2a9c1", "vcs-pinned"),
+        ("unsloth[colab-new] @ git+https://github.com/unslothai/unsloth.git@2025.3.19", "vcs-pinned"),
+        ("https://github.com/a/b/archive/main.zip", "url-floating"),
+        ("https://github.com/a/b/archive/refs/tags/v1.0.tar.gz", "url-pinned"),
+        ("https://example.com/x.tar.gz#sha256=00ff", "url-pinned"),
+        ("https://download.pytorch.org/whl/cu121/torch-2.1.0%2Bcu121-cp310-cp310-linux_x86_64.whl", "url-pinned"),
+        ("./dist/pkg.whl", "local"),
+        (".", "local"),
+        ("$PACKAGES", "variable"),
+        ("${TORCH}", "variable"),
+    ],
+)
 def test_pip_pins(spec: str, pin: str) -> None:
     assert judge_pip((spec, 0, len(spec))).pin == pin
 
 
-@pytest.mark.parametrize(("spec", "pin"), [
-    ("numpy", "bare"), ("numpy=1.26.4", "exact"), ("numpy==1.26.4", "exact"), ("pytorch=2.3.1=*cuda*", "exact"),
-    ("numpy>=1.26", "range"), ("numpy=1.26.*", "wildcard"), ("conda-forge::numpy", "bare"), ("x.tar.bz2", "local"),
-])
+@pytest.mark.parametrize(
+    ("spec", "pin"),
+    [
+        ("numpy", "bare"),
+        ("numpy=1.26.4", "exact"),
+        ("numpy==1.26.4", "exact"),
+        ("pytorch=2.3.1=*cuda*", "exact"),
+        ("numpy>=1.26", "range"),
+        ("numpy=1.26.*", "wildcard"),
+        ("conda-forge::numpy", "bare"),
+        ("x.tar.bz2", "local"),
+    ],
+)
 def test_conda_pins(spec: str, pin: str) -> None:
     assert judge_conda((spec, 0, len(spec))).pin == pin
 
 
-@pytest.mark.parametrize(("manager", "spec", "pin"), [
-    ("apt", "curl", "bare"), ("apt", "curl=7.81.0-1ubuntu1.16", "exact"), ("apt", "git/bookworm-backports", "exact"),
-    ("apk", "curl=8.9.1-r0", "exact"), ("apk", "curl~8.9", "range"), ("dnf", "gcc-11.2.1", "exact"),
-    ("dnf", "make", "bare"), ("apt", "./x.deb", "local"),
-])
+@pytest.mark.parametrize(
+    ("manager", "spec", "pin"),
+    [
+        ("apt", "curl", "bare"),
+        ("apt", "curl=7.81.0-1ubuntu1.16", "exact"),
+        ("apt", "git/bookworm-backports", "exact"),
+        ("apk", "curl=8.9.1-r0", "exact"),
+        ("apk", "curl~8.9", "range"),
+        ("dnf", "gcc-11.2.1", "exact"),
+        ("dnf", "make", "bare"),
+        ("apt", "./x.deb", "local"),
+    ],
+)
 def test_os_pins(manager: str, spec: str, pin: str) -> None:
     assert judge_os(manager, (spec, 0, len(spec))).pin == pin
 
 
-@pytest.mark.parametrize(("line", "manager", "names"), [
-    ("sudo -E pip3 install -q --no-cache-dir torch numpy", "pip", ["torch", "numpy"]),
-    ("python3.11 -m pip install -U pip", "pip", ["pip"]),
-    ("uv pip install --system -r r.txt vllm==0.5.0", "pip", ["vllm"]),
-    ("uv add transformers", "pip", ["transformers"]),
-    ("pipx inject poetry poetry-plugin-export", "pipx", ["poetry-plugin-export"]),
-    ("/opt/conda/bin/conda install -y -c pytorch pytorch=2.3.1", "conda", ["pytorch"]),
-    ("DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Options::=--force-confnew git", "apt", ["git"]),
-    ("apt-get -o Acquire::Retries=5 install -y curl", "apt", ["curl"]),
-    ("uv --directory /app pip install httpx", "pip", ["httpx"]),
-    ("micromamba -r /opt/conda install -y numpy", "conda", ["numpy"]),
-])
+@pytest.mark.parametrize(
+    ("line", "manager", "names"),
+    [
+        ("sudo -E pip3 install -q --no-cache-dir torch numpy", "pip", ["torch", "numpy"]),
+        ("python3.11 -m pip install -U pip", "pip", ["pip"]),
+        ("uv pip install --system -r r.txt vllm==0.5.0", "pip", ["vllm"]),
+        ("uv add transformers", "pip", ["transformers"]),
+        ("pipx inject poetry poetry-plugin-export", "pipx", ["poetry-plugin-export"]),
+        ("/opt/conda/bin/conda install -y -c pytorch pytorch=2.3.1", "conda", ["pytorch"]),
+        ("DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Options::=--force-confnew git", "apt", ["git"]),
+        ("apt-get -o Acquire::Retries=5 install -y curl", "apt", ["curl"]),
+        ("uv --directory /app pip install httpx", "pip", ["httpx"]),
+        ("micromamba -r /opt/conda install -y numpy", "conda", ["numpy"]),
+    ],
+)
 def test_parse_install(line: str, manager: str, names: list[str]) -> None:
     install = parse_install(commands(line)[0])
     assert install is not None and install.manager == manager

@@ -13,18 +13,27 @@ def _texts(text: str) -> list[list[str]]:
     return [[w for w, _s, _e in cmd] for cmd in commands(text)]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("apt-get update && apt-get install -y curl", [["apt-get", "update"], ["apt-get", "install", "-y", "curl"]]),
-    ("a; b || c | d & e", [["a"], ["b"], ["c"], ["d"], ["e"]]),
-    ('pip install "torch>=2.1; python_version>\'3.8\'" numpy', [["pip", "install", "torch>=2.1; python_version>'3.8'", "numpy"]]),
-    ("pip install 'a && b' c\\ d", [["pip", "install", "a && b", "c d"]]),
-    ("--extra-index-url=\"https://download.pytorch.org/whl/cu121\"", [["--extra-index-url=https://download.pytorch.org/whl/cu121"]]),
-    ("pip install torch==$(cat v.txt | tr -d ' ') x", [["pip", "install", "torch==$(cat v.txt | tr -d ' ')", "x"]]),
-    ("make 2>&1 >/dev/null && ok &>log", [["make", "2>&1", ">/dev/null"], ["ok", "&>log"]]),
-    ("(cd /src && pip install .)", [["cd", "/src"], ["pip", "install", "."]]),
-    ("pip install a \\\n    b # a comment && not a command\nc", [["pip", "install", "a", "b"], ["c"]]),
-    ("echo \"unterminated", [["echo", "unterminated"]]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("apt-get update && apt-get install -y curl", [["apt-get", "update"], ["apt-get", "install", "-y", "curl"]]),
+        ("a; b || c | d & e", [["a"], ["b"], ["c"], ["d"], ["e"]]),
+        (
+            "pip install \"torch>=2.1; python_version>'3.8'\" numpy",
+            [["pip", "install", "torch>=2.1; python_version>'3.8'", "numpy"]],
+        ),
+        ("pip install 'a && b' c\\ d", [["pip", "install", "a && b", "c d"]]),
+        (
+            '--extra-index-url="https://download.pytorch.org/whl/cu121"',
+            [["--extra-index-url=https://download.pytorch.org/whl/cu121"]],
+        ),
+        ("pip install torch==$(cat v.txt | tr -d ' ') x", [["pip", "install", "torch==$(cat v.txt | tr -d ' ')", "x"]]),
+        ("make 2>&1 >/dev/null && ok &>log", [["make", "2>&1", ">/dev/null"], ["ok", "&>log"]]),
+        ("(cd /src && pip install .)", [["cd", "/src"], ["pip", "install", "."]]),
+        ("pip install a \\\n    b # a comment && not a command\nc", [["pip", "install", "a", "b"], ["c"]]),
+        ('echo "unterminated', [["echo", "unterminated"]]),
+    ],
+)
 def test_commands(text: str, expected: list[list[str]]) -> None:
     assert _texts(text) == expected
 
@@ -35,8 +44,10 @@ def test_offsets_cover_the_word_as_written() -> None:
     assert [text[s:e] for _w, s, e in words] == ["pip", "install", "--no-cache-dir", '"flash-attn==2.6.3"']
 
 
-@given(st.lists(st.from_regex(r"[A-Za-z0-9_.=+/-]{1,12}", fullmatch=True), min_size=1, max_size=8),
-       st.sampled_from([" ", "  ", "\t"]))
+@given(
+    st.lists(st.from_regex(r"[A-Za-z0-9_.=+/-]{1,12}", fullmatch=True), min_size=1, max_size=8),
+    st.sampled_from([" ", "  ", "\t"]),
+)
 def test_plain_words_round_trip(words: list[str], gap: str) -> None:
     text = gap.join(words)
     found = commands(text)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from mllint import yamlsrc
 from mllint.loader import parse
-from mllint.model import SourceFile, Skipped
+from mllint.model import Skipped, SourceFile
 
 
 def test_c_parser_is_in_use() -> None:
@@ -27,7 +27,9 @@ def test_alias_bomb_is_cheap() -> None:
 
 
 def test_python_tags_construct_nothing() -> None:
-    file = parse("evil.yaml", "yaml", b"apiVersion: v1\nkind: Pod\nmetadata: !!python/object/apply:os.system [echo hi]\n")
+    file = parse(
+        "evil.yaml", "yaml", b"apiVersion: v1\nkind: Pod\nmetadata: !!python/object/apply:os.system [echo hi]\n"
+    )
     assert isinstance(file, SourceFile) and file.kind == "kubernetes"
 
 

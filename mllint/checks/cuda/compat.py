@@ -10,14 +10,13 @@ from mllint.checks.context import TRUE, Ctx, ProjectCtx, who
 from mllint.cuda import targets, versions
 from mllint.cuda.images import Cuda, Unknown
 from mllint.cuda.needs import ARCH_LIST_NAMES, Need, image_cuda, stage_needs, strongest
-from mllint.stages import env_pairs
 from mllint.cuda.targets import CudaConfig, Target
 from mllint.knowledge import table
 from mllint.model import Container, Finding, ImageBuild, Span, Stage, Workload
 from mllint.project import BuildFacts, ProjectFacts
 from mllint.registry import rule
 from mllint.shell import commands
-
+from mllint.stages import env_pairs
 
 
 def _build_targets(project: ProjectFacts, build: BuildFacts, config: CudaConfig) -> list[tuple[Target, str]]:
@@ -57,18 +56,30 @@ def _driver_verdict(need: Need, target: Target) -> tuple[str, str] | None:
     if toolkit is not None and high >= toolkit:
         return None
     needs = (f"driver ≥ {req.toolkit_text}" if req else f"a CUDA {cuda.version[0]} driver") + (
-        f" (≥ {floor_row['linux']} with minor-version compatibility)" if floor_row and floor != toolkit else "")
+        f" (≥ {floor_row['linux']} with minor-version compatibility)" if floor_row and floor != toolkit else ""
+    )
     have = f"on {target.name}: {target.driver_text}"
     if floor is not None and high >= floor:
         if toolkit is None:
             return None
-        return "warning", (f"needs {needs}; {have}, so it runs only through minor-version compatibility, where "
-                           "PTX JIT and features newer than the driver fail")
-    verified = cuda.verified and (req.toolkit_verified if req else True) and (floor_row is None or floor_row["verified"])
-    if cuda.compat and target.gpu is not None and target.gpu.datacenter and target.driver_low and \
-            versions.forward_compat_branch(target.driver_low):
-        return "warning", (f"needs {needs}; {have}: on its data-center {target.gpu.model} GPUs it runs only "
-                           "through forward compatibility (the cuda-compat package in the image)")
+        return "warning", (
+            f"needs {needs}; {have}, so it runs only through minor-version compatibility, where "
+            "PTX JIT and features newer than the driver fail"
+        )
+    verified = (
+        cuda.verified and (req.toolkit_verified if req else True) and (floor_row is None or floor_row["verified"])
+    )
+    if (
+        cuda.compat
+        and target.gpu is not None
+        and target.gpu.datacenter
+        and target.driver_low
+        and versions.forward_compat_branch(target.driver_low)
+    ):
+        return "warning", (
+            f"needs {needs}; {have}: on its data-center {target.gpu.model} GPUs it runs only "
+            "through forward compatibility (the cuda-compat package in the image)"
+        )
     text = f"needs {needs}; {have}: CUDA fails with 'driver version is insufficient for CUDA runtime version'"
     if not verified:
         text += " (the table row behind this is not confirmed by NVIDIA's release notes)"
@@ -83,12 +94,12 @@ def _driver_findings(needs: list[Need], found_targets: list[tuple[Target, str]])
         verdict = _driver_verdict(need, target)
         if verdict is not None:
             severity, text = verdict
-            finding = Finding.at(need.span, f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}), which {text}"
-                                            f"{users}",
-                                 fix=f"use an image built for CUDA ≤ {_native(target)} or upgrade the driver of "
-                                     f"{target.name}")
-            finding.severity = severity
-            yield finding
+            yield Finding.at(
+                need.span,
+                f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}), which {text}{users}",
+                fix=f"use an image built for CUDA ≤ {_native(target)} or upgrade the driver of {target.name}",
+                severity=severity,
+            )
 
 
 def _native(target: Target) -> str:
@@ -143,8 +154,10 @@ def arch_problem(cuda: tuple[int, ...], cc: tuple[int, int]) -> str | None:
     for from_cuda, min_cc in sorted(minimum, reverse=True):
         if release >= from_cuda[:2]:
             if cc < min_cc[:2]:
-                return (f"CUDA {versions.show(from_cuda)} and later build nothing below compute capability "
-                        f"{versions.show(min_cc)}")
+                return (
+                    f"CUDA {versions.show(from_cuda)} and later build nothing below compute capability "
+                    f"{versions.show(min_cc)}"
+                )
             break
     needed = first.get(cc)
     if needed is not None and len(cuda) >= 2 and release < needed[:2]:
@@ -174,13 +187,15 @@ def _arch_findings(needs: list[Need], found_targets: list[tuple[Target, str]]) -
             problem = arch_problem(need.cuda.version, target.cc)
             if problem is not None:
                 gpu = target.gpu.model if target.gpu else "GPU"
-                finding = Finding.at(need.span, f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}); "
-                                     f"on {target.name} the GPU is {gpu} (compute capability {versions.show(target.cc)}): "
-                                     f"{problem}, so kernels fail with 'no kernel image is available'{users}",
-                                     fix=f"build for a CUDA release that supports compute capability "
-                                         f"{versions.show(target.cc)}, or schedule on newer GPUs")
-                finding.severity = "error" if need.cuda.verified else "warning"
-                yield finding
+                yield Finding.at(
+                    need.span,
+                    f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}); "
+                    f"on {target.name} the GPU is {gpu} (compute capability {versions.show(target.cc)}): "
+                    f"{problem}, so kernels fail with 'no kernel image is available'{users}",
+                    fix=f"build for a CUDA release that supports compute capability "
+                    f"{versions.show(target.cc)}, or schedule on newer GPUs",
+                    severity="error" if need.cuda.verified else "warning",
+                )
 
 
 def _arch_list_findings(setting: tuple[str, Span] | None, found_targets: list[tuple[Target, str]]) -> Iterator[Finding]:
@@ -190,9 +205,12 @@ def _arch_list_findings(setting: tuple[str, Span] | None, found_targets: list[tu
     for target, users in found_targets:
         if target.cc is not None and not arch_list_covers(value, target.cc):
             gpu = target.gpu.model if target.gpu else "GPU"
-            yield Finding.at(span, f"TORCH_CUDA_ARCH_LIST={value!r} builds no code that runs on {target.name} "
-                                   f"({gpu}, compute capability {versions.show(target.cc)}){users}",
-                             fix=f"add {versions.show(target.cc)} (or a lower {target.cc[0]}.x, or +PTX) to the list")
+            yield Finding.at(
+                span,
+                f"TORCH_CUDA_ARCH_LIST={value!r} builds no code that runs on {target.name} "
+                f"({gpu}, compute capability {versions.show(target.cc)}){users}",
+                fix=f"add {versions.show(target.cc)} (or a lower {target.cc[0]}.x, or +PTX) to the list",
+            )
 
 
 @rule("ML202")
@@ -209,8 +227,7 @@ def gpu_arch_unsupported(target: Workload | ProjectFacts, ctx: Ctx | ProjectCtx)
         for finding in _arch_findings(_container_needs(container, ctx), found):
             finding.message = f"{who(container, ctx)}: {finding.message}"
             yield finding
-        setting = next(((e.value, e.span) for e in container.env
-                        if e.name in ARCH_LIST_NAMES and e.value), None)
+        setting = next(((e.value, e.span) for e in container.env if e.name in ARCH_LIST_NAMES and e.value), None)
         yield from _arch_list_findings(setting, found)
 
 
@@ -229,18 +246,21 @@ def cuda_major_differs_across_stages(build: ImageBuild, ctx: Ctx) -> Iterator[Fi
             if source_flag is None:
                 continue
             name = source_flag.text.lower()
-            source = aliases.get(name) or (build.stages[int(name)] if name.isdigit() and int(name) < len(build.stages)
-                                           else None)
+            source = aliases.get(name) or (
+                build.stages[int(name)] if name.isdigit() and int(name) < len(build.stages) else None
+            )
             if source is None or source is stage:
                 continue
             theirs = strongest(stage_needs(build, source, ctx.cuda))
             if theirs is not None and theirs.cuda.version[0] != own.cuda.version[0]:
-                yield Finding.at(source_flag.span,
-                                 f"COPY --from={source_flag.text} brings files built against CUDA {theirs.cuda} "
-                                 f"({theirs.cuda.origin}) into a stage on CUDA {own.cuda} ({own.cuda.origin}); "
-                                 f"libraries of CUDA {theirs.cuda.version[0]} do not load on the CUDA "
-                                 f"{own.cuda.version[0]} runtime",
-                                 fix="build both stages on the same CUDA major")
+                yield Finding.at(
+                    source_flag.span,
+                    f"COPY --from={source_flag.text} brings files built against CUDA {theirs.cuda} "
+                    f"({theirs.cuda.origin}) into a stage on CUDA {own.cuda} ({own.cuda.origin}); "
+                    f"libraries of CUDA {theirs.cuda.version[0]} do not load on the CUDA "
+                    f"{own.cuda.version[0]} runtime",
+                    fix="build both stages on the same CUDA major",
+                )
 
 
 # -- ML205, ML206, ML208 ------------------------------------------------------------------------------------------
@@ -259,7 +279,7 @@ def driver_installed_in_image(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     for ins in stage.instructions:
         if ins.keyword != "RUN":
             continue
-        text = ins.args[ins.args_offset:]
+        text = ins.args[ins.args_offset :]
         for words in commands(text):
             names = [w.rsplit("/", 1)[-1] for w, _s, _e in words]
             runfile = next(((w, s, e) for w, s, e in words if re.match(r"(?:\./|.*/)?NVIDIA-Linux-.*\.run$", w)), None)
@@ -274,7 +294,7 @@ def driver_installed_in_image(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                     f"{word} installs an NVIDIA driver inside the image; the container toolkit mounts the host's "
                     "driver libraries, and a second copy in the image shadows them when versions differ",
                     fix="remove the driver from the image; install only CUDA user-space libraries (cuda-libraries-*, "
-                        "cuda-runtime-*)",
+                    "cuda-runtime-*)",
                 )
 
 
@@ -293,9 +313,12 @@ def nvidia_disable_require(target: Stage | Container, ctx: Ctx) -> Iterator[Find
 
 
 def _disable_finding(span: Span) -> Finding:
-    return Finding.at(span, "NVIDIA_DISABLE_REQUIRE turns off the container runtime's check that the host driver "
-                            "can run the image's CUDA; an incompatible node then fails inside the application",
-                      fix="remove it and fix the driver/CUDA mismatch it hides (mllint scan --driver-version)")
+    return Finding.at(
+        span,
+        "NVIDIA_DISABLE_REQUIRE turns off the container runtime's check that the host driver "
+        "can run the image's CUDA; an incompatible node then fails inside the application",
+        fix="remove it and fix the driver/CUDA mismatch it hides (mllint scan --driver-version)",
+    )
 
 
 _SUGGEST = {
@@ -308,9 +331,12 @@ _SUGGEST = {
 def _unknown_finding(unknown: Unknown, span: Span, reference: str) -> Finding:
     repo = reference.split("@")[0].rsplit(":", 1)[0] if ":" in reference.rsplit("/", 1)[-1] else reference
     example = next((v for k, v in _SUGGEST.items() if repo.endswith(k)), None)
-    return Finding.at(span, f"the CUDA of {reference} cannot be determined: {unknown.reason}",
-                      fix=f"pin a versioned tag{' such as ' + example if example else ' that names the CUDA release'}, "
-                          "or declare it under `images:` in the configuration")
+    return Finding.at(
+        span,
+        f"the CUDA of {reference} cannot be determined: {unknown.reason}",
+        fix=f"pin a versioned tag{' such as ' + example if example else ' that names the CUDA release'}, "
+        "or declare it under `images:` in the configuration",
+    )
 
 
 @rule("ML208")
@@ -345,17 +371,21 @@ def mig_profile_not_on_target(container: Container, ctx: Ctx) -> Iterator[Findin
     for name, q in {**container.resources.requests, **container.resources.limits}.items():
         if not name.startswith("nvidia.com/mig-"):
             continue
-        profile = name[len("nvidia.com/mig-"):]
+        profile = name[len("nvidia.com/mig-") :]
         for target in found:
             offered = target.mig_profiles
             where = f"{target.name} is partitioned into {', '.join(offered or ()) or 'no MIG profiles'}"
             if offered is None and target.gpu is not None:
                 known = _mig_by_model().get(target.gpu.model)
                 offered = tuple(sorted(known)) if known else ()
-                where = (f"{target.name} has {target.gpu.model} GPUs, which offer "
-                         + (", ".join(offered) if offered else "no MIG at all"))
+                where = f"{target.name} has {target.gpu.model} GPUs, which offer " + (
+                    ", ".join(offered) if offered else "no MIG at all"
+                )
             if offered is None or profile in offered or profile.replace(".me", "+me") in offered:
                 continue
-            yield Finding.at(q.span, f"{who(container, ctx)} asks for {name}, but {where}: no node there advertises it, "
-                                     "so the pod stays Pending",
-                             fix=f"ask for a profile {target.name} offers, or schedule on a pool partitioned into {profile}")
+            yield Finding.at(
+                q.span,
+                f"{who(container, ctx)} asks for {name}, but {where}: no node there advertises it, "
+                "so the pod stays Pending",
+                fix=f"ask for a profile {target.name} offers, or schedule on a pool partitioned into {profile}",
+            )

@@ -12,15 +12,17 @@ from mllint.checks.context import TRUE, Ctx
 from mllint.cuda import installs, versions
 from mllint.cuda.images import Cuda
 from mllint.cuda.needs import ARCH_LIST_NAMES, image_cuda
-from mllint.stages import chain, env_pairs
 from mllint.knowledge import table
 from mllint.model import Finding, Instruction, Span, Stage
 from mllint.registry import rule
 from mllint.shell import Word, commands
+from mllint.stages import chain, env_pairs
 
-_NVCC = re.compile(r"^(?:cuda-(?:nvcc|toolkit|compiler|minimal-build)-(\d+)-(\d+)(?:=.*)?"
-                   r"|(?:nvidia::|conda-forge::)?cuda-(?:nvcc|toolkit)[=<>]+=?(\d+)\.(\d+).*"
-                   r"|nvidia-cuda-nvcc-cu(\d+)(?:[=<>~].*)?)$")
+_NVCC = re.compile(
+    r"^(?:cuda-(?:nvcc|toolkit|compiler|minimal-build)-(\d+)-(\d+)(?:=.*)?"
+    r"|(?:nvidia::|conda-forge::)?cuda-(?:nvcc|toolkit)[=<>]+=?(\d+)\.(\d+).*"
+    r"|nvidia-cuda-nvcc-cu(\d+)(?:[=<>~].*)?)$"
+)
 _CONDA_TORCH = re.compile(r"^pytorch-cuda[=<>]+=?(\d+)\.(\d+)")
 _SETUP = frozenset({"install", "develop", "build_ext", "bdist_wheel", "build"})
 
@@ -93,13 +95,13 @@ def _extensions(words: list[Word], cloned: list[Word], switches: set[str]) -> li
             spec = word[0]
             if spec.startswith("-"):
                 continue
-            if _name(spec) in pypi or any(r in spec.lower() for r in repos) or \
-                    (_name(spec) == "deepspeed" and forced):
+            if _name(spec) in pypi or any(r in spec.lower() for r in repos) or (_name(spec) == "deepspeed" and forced):
                 found.append(word)
-            elif spec in (".", "./") or spec.startswith(("./", "/")) and not spec.endswith((".txt", ".whl")):
-                if cloned or forced:
-                    found.append(cloned[-1] if cloned else word)
-    elif setup is not None and any(n in _SETUP for n in names[setup + 1:]) and (cloned or forced):
+            elif (spec in (".", "./") or (spec.startswith(("./", "/")) and not spec.endswith((".txt", ".whl")))) and (
+                cloned or forced
+            ):
+                found.append(cloned[-1] if cloned else word)
+    elif setup is not None and any(n in _SETUP for n in names[setup + 1 :]) and (cloned or forced):
         found.append(cloned[-1] if cloned else words[setup])
     return found
 
@@ -114,8 +116,11 @@ def cuda_extension_build(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     base = None if stages[0].base.templated else image_cuda(reference, ctx.cuda)
     base = base if isinstance(base, Cuda) else None
     state = _Build(base, reference)
-    runtime = base is not None and base.flavor in ("runtime", "base") and \
-        base.origin.startswith(("nvidia/cuda tag", "pytorch/pytorch tag"))
+    runtime = (
+        base is not None
+        and base.flavor in ("runtime", "base")
+        and base.origin.startswith(("nvidia/cuda tag", "pytorch/pytorch tag"))
+    )
     for current in stages:
         for ins in current.instructions:
             if ins.keyword in ("ENV", "ARG"):
@@ -123,7 +128,7 @@ def cuda_extension_build(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
             if ins.keyword != "RUN":
                 continue
             cloned: list[Word] = []
-            for words in commands(ins.args[ins.args_offset:]):
+            for words in commands(ins.args[ins.args_offset :]):
                 texts = [w for w, _s, _e in words]
                 if "git" in texts and "clone" in texts:
                     cloned += [w for w in words if any(r in w[0].lower() for r in _known()[1])]
@@ -144,19 +149,25 @@ def _label(word: str) -> str:
 def _judge(what: str, span: Span, state: _Build, runtime_base: str | None) -> Iterator[Finding]:
     if runtime_base is not None:
         devel = re.sub(r"-(runtime|base)(?=-|$)", "-devel", runtime_base.split("@")[0])
-        yield Finding.at(span, f"{what} compiles CUDA code with nvcc, but the base image {runtime_base} is a "
-                               "runtime image without nvcc or CUDA headers: the build fails (CUDA_HOME not set, "
-                               "nvcc not found)",
-                         fix=f"build it on {devel} (a builder stage) and copy the wheel into the runtime stage")
+        yield Finding.at(
+            span,
+            f"{what} compiles CUDA code with nvcc, but the base image {runtime_base} is a "
+            "runtime image without nvcc or CUDA headers: the build fails (CUDA_HOME not set, "
+            "nvcc not found)",
+            fix=f"build it on {devel} (a builder stage) and copy the wheel into the runtime stage",
+        )
         return
     nvcc, torch = state.nvcc, state.torch
     if nvcc is None or torch is None or not nvcc.version or not torch.version or nvcc.version[0] == torch.version[0]:
         return
-    finding = Finding.at(span, f"{what} is compiled with nvcc of CUDA {versions.show(nvcc.version)} ({nvcc.origin}) "
-                               f"against torch built for CUDA {versions.show(torch.version)} ({torch.origin}); "
-                               "torch.utils.cpp_extension stops the build: 'The detected CUDA version "
-                               f"({versions.show(nvcc.version[:2])}) mismatches the version that was used to "
-                               f"compile PyTorch ({versions.show(torch.version[:2])})'",
-                         fix=f"install a torch wheel built for CUDA {nvcc.version[0]} (its +cuNNN variant or wheel "
-                             f"index), or build on a CUDA {torch.version[0]} -devel image")
+    finding = Finding.at(
+        span,
+        f"{what} is compiled with nvcc of CUDA {versions.show(nvcc.version)} ({nvcc.origin}) "
+        f"against torch built for CUDA {versions.show(torch.version)} ({torch.origin}); "
+        "torch.utils.cpp_extension stops the build: 'The detected CUDA version "
+        f"({versions.show(nvcc.version[:2])}) mismatches the version that was used to "
+        f"compile PyTorch ({versions.show(torch.version[:2])})'",
+        fix=f"install a torch wheel built for CUDA {nvcc.version[0]} (its +cuNNN variant or wheel "
+        f"index), or build on a CUDA {torch.version[0]} -devel image",
+    )
     yield finding

@@ -5,16 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
-from mllint import yamlsrc as y
-from mllint.checks.context import Ctx, gpu_names, span_in_value
-from mllint.model import Container, Finding, K8sObject, PodSpec, Span, Value, Workload
+from mllint.checks.context import Ctx, gpu_names, same_object, span_in_value
+from mllint.model import Container, Finding, K8sObject, PodSpec, ProcessesSetting, Span, Value, Workload, natural
 from mllint.registry import rule
+from mllint.sources.kinds import PROCESSES_PER_NODE, RAY_KINDS
 
 _NPROC_FLAG = re.compile(r"--nproc[-_]per[-_]node")
 _NPROC = re.compile(r"--nproc[-_]per[-_]node(?:=|\s+)[\"']?([^\s\"';&|)]+)")
-RAY_KINDS = frozenset({"RayCluster", "RayJob", "RayService"})
 
 
 def whole_gpus(container: Container, ctx: Ctx) -> int | None:
@@ -30,7 +28,8 @@ def whole_gpus(container: Container, ctx: Ctx) -> int | None:
     return int(total)
 
 
-def pod_gpus(pod: PodSpec, ctx: Ctx) -> int | None:
+def pod_whole_gpus(pod: PodSpec, ctx: Ctx) -> int | None:
+    """The whole GPUs of the pod's containers together; None when one of them has a count mllint cannot read."""
     counts = [whole_gpus(c, ctx) for c in pod.containers]
     return None if None in counts else sum(c for c in counts if c is not None)
 
@@ -40,12 +39,12 @@ def _torchrun_counts(container: Container) -> Iterator[tuple[int, Value, int, in
     values = container.command + container.args
     for i, value in enumerate(values):
         if _NPROC_FLAG.fullmatch(value.text.strip()) and i + 1 < len(values):
-            n = y.natural(values[i + 1].text)
+            n = values[i + 1].count
             if n is not None:
                 yield n, values[i + 1], 0, len(values[i + 1].text)
             continue
         for match in _NPROC.finditer(value.text):
-            n = y.natural(match[1])
+            n = natural(match[1])
             if n is not None:
                 yield n, value, match.start(1), match.end(1)
 
@@ -53,20 +52,26 @@ def _torchrun_counts(container: Container) -> Iterator[tuple[int, Value, int, in
 def _compare(launcher: str, n: int, gpus: int, holder: str) -> tuple[str, str] | None:
     """(message, severity) when `n` processes per node do not match `gpus`."""
     if n > gpus:
-        lost = f"local ranks {gpus}-{n - 1} find no GPU of their own" if n - gpus > 1 else \
-            f"local rank {gpus} finds no GPU of its own"
-        return (f"{launcher} starts {n} processes per node but {holder} gets {gpus} GPU(s): {lost} "
-                "(CUDA 'invalid device ordinal', or ranks crowding one GPU)", "error")
+        lost = (
+            f"local ranks {gpus}-{n - 1} find no GPU of their own"
+            if n - gpus > 1
+            else f"local rank {gpus} finds no GPU of its own"
+        )
+        return (
+            f"{launcher} starts {n} processes per node but {holder} gets {gpus} GPU(s): {lost} "
+            "(CUDA 'invalid device ordinal', or ranks crowding one GPU)",
+            "error",
+        )
     if n < gpus:
-        return (f"{launcher} starts {n} process(es) per node but {holder} gets {gpus} GPUs: "
-                f"{gpus - n} of them stay idle", "warning")
+        return (
+            f"{launcher} starts {n} process(es) per node but {holder} gets {gpus} GPUs: {gpus - n} of them stay idle",
+            "warning",
+        )
     return None
 
 
 def _finding(span: Span, compared: tuple[str, str], fix: str) -> Finding:
-    finding = Finding.at(span, compared[0], fix=fix)
-    finding.severity = compared[1]
-    return finding
+    return Finding.at(span, compared[0], fix=fix, severity=compared[1])
 
 
 @rule("ML107")
@@ -75,8 +80,8 @@ def launcher_gpu_count_mismatch(target: Workload | K8sObject, ctx: Ctx) -> Itera
         yield from _torchrun(target, ctx)
         if target.kind in RAY_KINDS:
             yield from _ray_num_gpus(target, ctx)
-    elif target.kind in _OPERATOR_FIELDS:
-        yield from _operator_field(target, ctx)
+    elif target.processes is not None:
+        yield from _operator_field(target, target.processes, ctx)
 
 
 def _torchrun(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
@@ -88,61 +93,48 @@ def _torchrun(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
             what = "service" if ctx.compose else "container"
             compared = _compare("torchrun --nproc_per_node", n, gpus, f"{what} {container.name!r}")
             if compared:
-                yield _finding(span_in_value(value, start, end, ctx.file.lines()), compared,
-                               f"set --nproc_per_node={gpus} (or 'gpu', which torchrun resolves to the visible GPUs)")
+                yield _finding(
+                    span_in_value(value, start, end, ctx.file.lines()),
+                    compared,
+                    f"set --nproc_per_node={gpus} (or 'gpu', which torchrun resolves to the visible GPUs)",
+                )
 
 
 def _ray_num_gpus(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
-    params = y.get(workload.group, "rayStartParams")
-    item = y.get_item(params, "num-gpus")
-    if item is None or not workload.pod.containers:
+    value = workload.group.ray_start_params.get("num-gpus") if workload.group is not None else None
+    if value is None or not workload.pod.containers:
         return
-    n = y.natural(y.text(item[1]))
+    n = value.count
     ray = workload.pod.containers[0]  # KubeRay runs Ray in the first container
     gpus = whole_gpus(ray, ctx)
     if n is None or gpus is None or n <= gpus:
         return
-    group = workload.role.split("/", 1)[1] if workload.role else "group"
+    group = workload.role_name or "group"
     yield Finding.at(
-        y.scalar_span(ctx.file.path, item[1]),
+        value.span,
         f"rayStartParams num-gpus is {n} in {workload.kind} {workload.name!r} {group}, but its Ray container "
         f"{ray.name!r} gets {gpus} GPU(s): Ray schedules GPU tasks onto devices the pod does not have",
         fix=f"drop num-gpus (Ray reads the container's GPU limit) or set it to {gpus}",
     )
 
 
-# Operator fields that set processes per node, and the roles whose pods they apply to.
-_OPERATOR_FIELDS: dict[str, tuple[str, tuple[str, ...], int | None]] = {
-    # kind: (field under spec, roles, default when absent: None means no default to check)
-    "PyTorchJob": ("nprocPerNode", ("Master", "Worker"), None),
-    "MPIJob": ("slotsPerWorker", ("Worker",), 1),
-    "TrainJob": ("trainer.numProcPerNode", ("trainer",), None),
-}
-
-
-def _operator_field(obj: K8sObject, ctx: Ctx) -> Iterator[Finding]:
-    dotted, roles, default = _OPERATOR_FIELDS[obj.kind]
-    holder: Any = y.get(obj.node, "spec")
-    *parents, key = dotted.split(".")
-    for part in parents:
-        holder = y.get(holder, part)
-    item = y.get_item(holder, key)
-    if item is not None:
-        n, span, launcher = y.natural(y.text(item[1])), y.scalar_span(ctx.file.path, item[1]), f"{key}: {y.text(item[1])}"
+def _operator_field(obj: K8sObject, setting: ProcessesSetting, ctx: Ctx) -> Iterator[Finding]:
+    """The operator field that sets processes per node (PROCESSES_PER_NODE) against each role's GPUs."""
+    field = PROCESSES_PER_NODE[obj.kind]
+    key, default = field.key, field.default
+    if setting.value is not None:
+        n, span, launcher = setting.value.count, setting.value.span, f"{key}: {setting.value.text}"
     elif default is not None:
-        spec = y.get_item(obj.node, "spec")
-        if spec is None:
-            return
-        n, span, launcher = default, y.scalar_span(ctx.file.path, spec[0]), f"{key} (default {default})"
+        n, span, launcher = default, setting.spec_span, f"{key} (default {default})"
     else:
         return
     if n is None:
         return  # "auto", "gpu", or a template
-    for workload in ctx.file.workloads:
-        role = (workload.role or "").split("/", 1)[-1]
-        if workload.node is not obj.node or role not in roles:
+    for workload in same_object(obj, ctx.file):
+        role = workload.role_name or ""
+        if role not in field.roles:
             continue
-        gpus = pod_gpus(workload.pod, ctx)
+        gpus = pod_whole_gpus(workload.pod, ctx)
         if not gpus:
             continue
         compared = _compare(f"{obj.kind} {obj.name!r} {launcher}", n, gpus, f"each {role} pod")

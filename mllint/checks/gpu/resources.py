@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
 
-from mllint import yamlsrc as y
 from mllint.checks.context import Ctx, gpu_names, who
 from mllint.model import Container, Finding, Workload
 from mllint.quantity import is_templated
@@ -15,7 +13,7 @@ from mllint.registry import rule
 
 @rule("ML101")
 def gpu_request_without_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
-    for name in gpu_names(container, ctx.params.gpu_resources):
+    for name in gpu_names(container, ctx.gpu_resources):
         request = container.resources.requests.get(name)
         limit = container.resources.limits.get(name)
         if request is None:
@@ -23,8 +21,7 @@ def gpu_request_without_limit(container: Container, ctx: Ctx) -> Iterator[Findin
         if limit is None:
             yield Finding.at(
                 request.span,
-                f"{who(container, ctx)} requests {request} {name} without a limit; "
-                "the API server rejects the pod",
+                f"{who(container, ctx)} requests {request} {name} without a limit; the API server rejects the pod",
                 fix=f"set resources.limits[{name!r}]: {request} (a GPU limit alone is enough: it becomes the request)",
             )
         elif request.amount is not None and limit.amount is not None and request.amount != limit.amount:
@@ -48,8 +45,7 @@ def gpu_request_without_limit(container: Container, ctx: Ctx) -> Iterator[Findin
 def fractional_gpu_quantity(container: Container, ctx: Ctx) -> Iterator[Finding]:
     for name in gpu_names(container, ctx.gpu_resources):
         seen = set()
-        for section, quantities in (("requests", container.resources.requests),
-                                    ("limits", container.resources.limits)):
+        for section, quantities in (("requests", container.resources.requests), ("limits", container.resources.limits)):
             q = quantities.get(name)
             if q is None or q.amount is None or id(q) in seen:
                 continue
@@ -60,7 +56,7 @@ def fractional_gpu_quantity(container: Container, ctx: Ctx) -> Iterator[Finding]
                     f"{who(container, ctx)} asks for {q} {name} ({section}), which is {q.amount.normalize()} GPUs; "
                     "extended resources must be whole numbers and GPUs cannot be split this way",
                     fix="request whole GPUs; to share one, use MIG (nvidia.com/mig-*) or the device plugin's "
-                        "time-slicing (nvidia.com/gpu.shared)",
+                    "time-slicing (nvidia.com/gpu.shared)",
                 )
 
 
@@ -74,9 +70,11 @@ def gpu_devices_pinned_by_env(container: Container, ctx: Ctx) -> Iterator[Findin
     for env in container.env:
         if env.name in _VISIBLE and env.value is not None and not is_templated(env.value):
             granted = "the device reservation" if ctx.compose else "the device plugin"
-            why = "`all` asks the runtime for every GPU of the host, not the ones allocated to it" \
-                if env.value.strip().lower() == "all" else \
-                "a fixed list points at devices the container may not own, or at none"
+            why = (
+                "`all` asks the runtime for every GPU of the host, not the ones allocated to it"
+                if env.value.strip().lower() == "all"
+                else "a fixed list points at devices the container may not own, or at none"
+            )
             yield Finding.at(
                 env.span,
                 f"{who(container, ctx)} sets {env.name}={env.value!r} although {granted} assigns its GPUs; {why}",
@@ -91,16 +89,16 @@ def all_gpus_without_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
         return
     for env in container.env:
         if env.name == "NVIDIA_VISIBLE_DEVICES" and (env.value or "").strip().lower() == "all":
-            finding = Finding.at(
+            privileged = container.security_context.get("privileged")
+            # GPU system daemons (DCGM exporter, device plugin) do this on purpose
+            daemon = workload.kind == "DaemonSet" and privileged is not None and privileged.text.lower() == "true"
+            yield Finding.at(
                 env.span,
                 f"{who(container, ctx)} sets NVIDIA_VISIBLE_DEVICES=all without a GPU limit: with the NVIDIA runtime "
                 "it sees every GPU of the node, outside the scheduler's accounting",
                 fix="request GPUs with resources.limits['nvidia.com/gpu'] and drop the variable",
+                severity="note" if daemon else "",
             )
-            if workload.kind == "DaemonSet" and container.security_context.get("privileged", None) is not None \
-                    and container.security_context["privileged"].text.lower() == "true":
-                finding.severity = "note"  # GPU system daemons (DCGM exporter, device plugin) do this on purpose
-            yield finding
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +110,7 @@ def _known_mig_profiles() -> frozenset[str]:
 
 
 def _mig_profile(name: str) -> str | None:
-    return name[len("nvidia.com/mig-"):] if name.startswith("nvidia.com/mig-") else None
+    return name[len("nvidia.com/mig-") :] if name.startswith("nvidia.com/mig-") else None
 
 
 @rule("ML105")
@@ -145,30 +143,20 @@ def unknown_mig_profile(container: Container, ctx: Ctx) -> Iterator[Finding]:
                     f"{who(container, ctx)} asks for {name}, but {profile!r} is not a MIG profile of any GPU "
                     "NVIDIA documents; the pod will stay Pending",
                     fix="use a profile the node's GPU offers, e.g. nvidia.com/mig-1g.10gb or nvidia.com/mig-3g.40gb "
-                        "on an A100/H100 80GB",
+                    "on an A100/H100 80GB",
                 )
                 break
-
-
-def _devices(workload: Workload) -> list[Any]:
-    """A Compose service's `deploy.resources.reservations.devices` entries (mappings only)."""
-    node = workload.node
-    for key in ("deploy", "resources", "reservations", "devices"):
-        node = y.get(node, key)
-    return [d for d in node.value if y.is_map(d)] if y.is_seq(node) else []
 
 
 @rule("ML108")
 def compose_gpu_reservation_shape(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
     if workload.format != "compose":
         return
-    for device in _devices(workload):
-        count, ids = y.get_item(device, "count"), y.get_item(device, "device_ids")
-        driver = y.text(y.get(device, "driver"))
-        if y.get(device, "capabilities") is None and (driver or count or ids):
-            first = device.value[0][0]
+    for device in workload.pod.devices:
+        count, ids, driver = device.count, device.device_ids, device.driver
+        if not device.capabilities and (driver or count or ids):
             yield Finding.at(
-                y.scalar_span(ctx.file.path, first),
+                device.span,
                 f"service {workload.name!r} reserves a device{f' with driver {driver}' if driver else ''} but no "
                 "capabilities; the Compose specification makes capabilities the one required field, and "
                 "Docker Compose refuses the file",
@@ -176,9 +164,9 @@ def compose_gpu_reservation_shape(workload: Workload, ctx: Ctx) -> Iterator[Find
             )
         if count is not None and ids is not None:
             yield Finding.at(
-                y.scalar_span(ctx.file.path, ids[0]),
-                f"service {workload.name!r} reserves GPUs by count ({y.text(count[1])}) and by device_ids at once; "
-                "the two are exclusive and Docker rejects the request (\"cannot set both Count and DeviceIDs\")",
+                ids,
+                f"service {workload.name!r} reserves GPUs by count ({count.text}) and by device_ids at once; "
+                'the two are exclusive and Docker rejects the request ("cannot set both Count and DeviceIDs")',
                 fix="keep count to take any N GPUs, or device_ids to take specific ones",
             )
 
@@ -194,7 +182,7 @@ def compose_runtime_nvidia(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
         "the runtime registered in every host's daemon.json and, unless NVIDIA_VISIBLE_DEVICES says otherwise, "
         "hands the container every GPU of the host",
         fix="remove `runtime: nvidia` and reserve GPUs with deploy.resources.reservations.devices "
-            "(`- driver: nvidia`, `count: 1`, `capabilities: [gpu]`) or `gpus:`",
+        "(`- driver: nvidia`, `count: 1`, `capabilities: [gpu]`) or `gpus:`",
     )
 
 

@@ -45,3 +45,10 @@ def unused_suppression(file: SourceFile, ctx: Ctx) -> Iterator[Finding]:
     """Whether a comment was used is known only after every rule ran on the file, so the engine reports
     ML006 itself once suppressions are matched (`mllint.suppress.unused`); nothing to do per target."""
     yield from ()
+
+
+@rule("ML007")
+def unknown_rule_selector(file: SourceFile, ctx: Ctx) -> Iterator[Finding]:
+    """Like ML006, reported with the suppressions (`mllint.suppress.unknown`), which read every comment and
+    annotation of the file once; nothing to do per target."""
+    yield from ()

@@ -13,11 +13,31 @@ from mllint.packages import HEX_COMMIT, fixed_ref, mask_credentials
 from mllint.registry import rule
 from mllint.runs import Command, piped, python_sources, run_commands, stage_commands, start_commands
 
-_GIT_VALUE_FLAGS = frozenset("-b --branch --depth -o --origin -c --config --reference --separate-git-dir --filter "
-                             "-j --jobs -u --upload-pack --template --shallow-since --shallow-exclude".split())
+_GIT_VALUE_FLAGS = frozenset(
+    "-b --branch --depth -o --origin -c --config --reference --separate-git-dir --filter "
+    "-j --jobs -u --upload-pack --template --shallow-since --shallow-exclude".split()
+)
 _HF_HOST = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/", re.I)
-_VERIFIERS = frozenset({"sha256sum", "sha512sum", "sha384sum", "sha224sum", "sha1sum", "shasum", "md5sum", "b2sum",
-                        "cksum", "gpg", "gpgv", "cosign", "minisign", "openssl", "rpm", "dpkg-sig"})
+_VERIFIERS = frozenset(
+    {
+        "sha256sum",
+        "sha512sum",
+        "sha384sum",
+        "sha224sum",
+        "sha1sum",
+        "shasum",
+        "md5sum",
+        "b2sum",
+        "cksum",
+        "gpg",
+        "gpgv",
+        "cosign",
+        "minisign",
+        "openssl",
+        "rpm",
+        "dpkg-sig",
+    }
+)
 _KEY_URL = re.compile(r"(?:\.(?:asc|sig|gpg|pub|key|pem|sha256|sha512|md5)$|gpgkey|/keys?/|keyring|apt-key)", re.I)
 _UNPACKERS = frozenset({"tar", "unzip", "gunzip", "bsdtar", "xz", "zstd", "bunzip2", "funzip", "7z", "dpkg", "rpm"})
 _SHELL_NAMES = frozenset({"sh", "bash", "zsh", "ash", "dash", "python", "python3", "perl", "ruby", "sudo"})
@@ -33,7 +53,7 @@ def _clone(command: Command) -> tuple[tuple[str, int, int], str | None] | None:
     the URL too (`git clone URL -b v1.2 dir`)."""
     names = command.names
     name, at = command.program()
-    if name != "git" or "clone" not in names[at + 1:at + 4]:
+    if name != "git" or "clone" not in names[at + 1 : at + 4]:
         return None
     i = names.index("clone", at + 1) + 1
     url = branch = None
@@ -58,7 +78,7 @@ def _checkout_ref(command: Command) -> str | None:
     name, at = command.program()
     if name != "git":
         return None
-    rest = command.texts[at + 1:]
+    rest = command.texts[at + 1 :]
     while rest[:1] == ["-C"] or (rest and rest[0].startswith("-c")):
         rest = rest[2:] if rest[0] in ("-C", "-c") else rest[1:]
     if not rest or rest[0] not in ("checkout", "switch", "reset"):
@@ -70,7 +90,7 @@ def _checkout_ref(command: Command) -> str | None:
 def _later_checkouts(found: list[Command], index: int) -> list[str]:
     """The refs checked out after clone `index`, up to the next clone."""
     out = []
-    for command in found[index + 1:]:
+    for command in found[index + 1 :]:
         if _clone(command) is not None:
             break
         ref = _checkout_ref(command)
@@ -95,15 +115,18 @@ def git_clone_unpinned(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         moving = branch or (later[0] if later else None)
         repo = mask_credentials(url[0])
         if moving is not None:
-            finding = Finding.at(command.span(url), f"git clone of {repo} follows branch {moving!r}; the build gets "
-                                                    "whatever it holds that day",
-                                 fix="clone a release tag (--branch v1.2.3) or check out a commit after the clone")
-            finding.severity = "note"
-            yield finding
+            yield Finding.at(
+                command.span(url),
+                f"git clone of {repo} follows branch {moving!r}; the build gets whatever it holds that day",
+                fix="clone a release tag (--branch v1.2.3) or check out a commit after the clone",
+                severity="note",
+            )
         else:
-            yield Finding.at(command.span(url), f"git clone of {repo} takes the default branch as it is on the day "
-                                                "of the build",
-                             fix="add --branch <release tag>, or `git checkout <commit>` after the clone")
+            yield Finding.at(
+                command.span(url),
+                f"git clone of {repo} takes the default branch as it is on the day of the build",
+                fix="add --branch <release tag>, or `git checkout <commit>` after the clone",
+            )
 
 
 def _downloads(command: Command, next_command: Command | None) -> tuple[str, int, int] | None:
@@ -111,17 +134,20 @@ def _downloads(command: Command, next_command: Command | None) -> tuple[str, int
     name, at = command.program()
     if name not in ("curl", "wget"):
         return None
-    url = next((w for w in command.words[at + 1:] if re.match(r"^(?:https?|ftp)://", w[0])), None)
+    url = next((w for w in command.words[at + 1 :] if re.match(r"^(?:https?|ftp)://", w[0])), None)
     if url is None or _KEY_URL.search(url[0]):
         return None
-    flags = [w for w in command.texts[at + 1:] if w.startswith("-")]
+    flags = [w for w in command.texts[at + 1 :] if w.startswith("-")]
     if next_command is not None:
         into = next_command.program()[0]
         return url if into in _UNPACKERS else None  # `| sh` is ML708's; `| gpg --dearmor` imports a key
     if name == "wget":
         return None if "--spider" in flags else url
-    saves = any(f in ("--output", "--remote-name", "--remote-name-all", "-O", "-o") or
-                (not f.startswith("--") and re.search(r"[oO]", f)) for f in flags)
+    saves = any(
+        f in ("--output", "--remote-name", "--remote-name-all", "-O", "-o")
+        or (not f.startswith("--") and re.search(r"[oO]", f))
+        for f in flags
+    )
     redirected = any(w.startswith(">") for w in command.texts)
     return url if saves or redirected else None
 
@@ -139,11 +165,12 @@ def download_without_checksum(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                 url = _downloads(command, found[index + 1] if piped(found, index) else None)
                 if url is None or _keyring_output(command):
                     continue
-                finding = Finding.at(command.span(url), f"{command.program()[0]} downloads {mask_credentials(url[0])} and "
-                                                        "nothing checks what arrived",
-                                     fix="verify it in the same RUN: echo \"<sha256>  file\" | sha256sum -c -")
-                finding.severity = "note"
-                yield finding
+                yield Finding.at(
+                    command.span(url),
+                    f"{command.program()[0]} downloads {mask_credentials(url[0])} and nothing checks what arrived",
+                    fix='verify it in the same RUN: echo "<sha256>  file" | sha256sum -c -',
+                    severity="note",
+                )
 
 
 def _keyring_output(command: Command) -> bool:
@@ -153,7 +180,7 @@ def _keyring_output(command: Command) -> bool:
 def _add(ins: Instruction) -> Iterator[Finding]:
     if "checksum" in ins.flags:
         return
-    text = ins.args[ins.args_offset:]
+    text = ins.args[ins.args_offset :]
     for match in re.finditer(r"\S+", text):
         source = match[0].strip("\"'[],")
         if not re.match(r"^https?://", source):
@@ -165,10 +192,13 @@ def _add(ins: Instruction) -> Iterator[Finding]:
         elif _KEY_URL.search(source):
             continue
         span = ins.span_of(ins.args_offset + match.start(), ins.args_offset + match.end())
-        yield Finding.at(span, f"ADD downloads {mask_credentials(source)} without --checksum: a changed or tampered file "
-                               "goes into the image unnoticed",
-                         fix="add --checksum=sha256:<digest> (BuildKit, Dockerfile 1.6+), or pin a git URL to a tag "
-                             "or commit (#v1.2.3)")
+        yield Finding.at(
+            span,
+            f"ADD downloads {mask_credentials(source)} without --checksum: a changed or tampered file "
+            "goes into the image unnoticed",
+            fix="add --checksum=sha256:<digest> (BuildKit, Dockerfile 1.6+), or pin a git URL to a tag "
+            "or commit (#v1.2.3)",
+        )
 
 
 # -- ML309 ----------------------------------------------------------------------------------------------------------
@@ -186,34 +216,40 @@ def model_download_without_revision(target: Stage | Container, ctx: Ctx) -> Iter
         if clone is not None and _HF_HOST.match(clone[0][0]):
             later = _later_checkouts(found, index)
             if not any(HEX_COMMIT.match(r) or "$" in r for r in later):
-                yield Finding.at(command.span(clone[0]),
-                                 f"git clone of the Hub repository {clone[0][0]} takes its main branch: the model "
-                                 "files change whenever the repository is updated",
-                                 fix="check out a commit after the clone (git checkout <sha>), or use "
-                                     "`hf download <repo> --revision <sha>`")
+                yield Finding.at(
+                    command.span(clone[0]),
+                    f"git clone of the Hub repository {clone[0][0]} takes its main branch: the model "
+                    "files change whenever the repository is updated",
+                    fix="check out a commit after the clone (git checkout <sha>), or use "
+                    "`hf download <repo> --revision <sha>`",
+                )
     for code, locate in python_sources(target):
         yield from _python_calls(code, locate)
 
 
-def _cli_download(words: list[tuple[str, int, int]], span: Callable[[tuple[str, int, int]], Span]
-                  ) -> Iterator[Finding]:
+def _cli_download(words: list[tuple[str, int, int]], span: Callable[[tuple[str, int, int]], Span]) -> Iterator[Finding]:
     names = [w.rsplit("/", 1)[-1] for w, _s, _e in words]
     for i, name in enumerate(names[:-1]):
         if name in ("huggingface-cli", "hf") and names[i + 1] == "download":
-            rest = [w for w, _s, _e in words[i + 2:]]
+            rest = [w for w, _s, _e in words[i + 2 :]]
             if any(w == "--revision" or w.startswith("--revision=") for w in rest):
                 return
-            repo = _first_positional(words[i + 2:])
+            repo = _first_positional(words[i + 2 :])
             if repo is None or repo[0].startswith(("/", ".")) or "$" in repo[0]:
                 return
-            yield Finding.at(span(repo), f"{name} download {repo[0]} has no --revision: it fetches the repository's "
-                                         "main branch, so the model can change under the same image",
-                             fix=f"add --revision <commit sha> ({name} download {repo[0]} --revision <sha>)")
+            yield Finding.at(
+                span(repo),
+                f"{name} download {repo[0]} has no --revision: it fetches the repository's "
+                "main branch, so the model can change under the same image",
+                fix=f"add --revision <commit sha> ({name} download {repo[0]} --revision <sha>)",
+            )
             return
 
 
-_HF_VALUE_FLAGS = frozenset("--local-dir --cache-dir --repo-type --token --max-workers --include --exclude "
-                            "--local-dir-use-symlinks --etag-timeout".split())
+_HF_VALUE_FLAGS = frozenset(
+    "--local-dir --cache-dir --repo-type --token --max-workers --include --exclude "
+    "--local-dir-use-symlinks --etag-timeout".split()
+)
 
 
 def _first_positional(words: list[tuple[str, int, int]]) -> tuple[str, int, int] | None:
@@ -241,17 +277,28 @@ def _python_calls(code: str, locate: Callable[[int, int], Span]) -> Iterator[Fin
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         if name not in _HUB_CALLS or any(k.arg in ("revision", None) for k in node.keywords):
             continue
-        first = node.args[0] if node.args else next((k.value for k in node.keywords
-                                                     if k.arg in ("repo_id", "pretrained_model_name_or_path", "path")),
-                                                    None)
-        if not isinstance(first, ast.Constant) or not isinstance(first.value, str) or \
-                first.value.startswith((".", "/", "~")) or "/" not in first.value and name != "load_dataset":
+        first = (
+            node.args[0]
+            if node.args
+            else next(
+                (k.value for k in node.keywords if k.arg in ("repo_id", "pretrained_model_name_or_path", "path")), None
+            )
+        )
+        if (
+            not isinstance(first, ast.Constant)
+            or not isinstance(first.value, str)
+            or first.value.startswith((".", "/", "~"))
+            or ("/" not in first.value and name != "load_dataset")
+        ):
             continue  # a local path, a variable, or a bare name we cannot tell from a local folder
         start = starts[first.lineno - 1] + first.col_offset
         end = starts[(first.end_lineno or first.lineno) - 1] + (first.end_col_offset or first.col_offset)
-        yield Finding.at(locate(start, end), f"{name}({first.value!r}) has no revision=: it downloads the "
-                                             "repository's main branch, so the model can change under the same image",
-                         fix=f"pass revision=\"<commit sha>\" to {name}")
+        yield Finding.at(
+            locate(start, end),
+            f"{name}({first.value!r}) has no revision=: it downloads the "
+            "repository's main branch, so the model can change under the same image",
+            fix=f'pass revision="<commit sha>" to {name}',
+        )
 
 
 def _container_downloads(container: Container, ctx: Ctx) -> Iterator[Finding]:

@@ -32,15 +32,14 @@ def _shown(image: ImageRef) -> str:
 @rule("ML301")
 def latest_image_tag(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
     if isinstance(target, Stage):
-        image = target.base
-        if target.base_stage is not None or image.resolved.lower() == "scratch" or image.templated:
+        base = target.base
+        if target.base_stage is not None or base.resolved.lower() == "scratch" or base.templated:
             return
-        if image.resolved.lower() in ctx.params.placeholder_images:
+        if base.resolved.lower() in ctx.params.placeholder_images:
             return
-        why = _floating(image)
+        why = _floating(base)
         if why:
-            yield Finding.at(image.span, f"base image {_shown(image)} {why}",
-                             fix=_pin_hint(image))
+            yield Finding.at(base.span, f"base image {_shown(base)} {why}", fix=_pin_hint(base))
         return
     image = target.image
     if image is None or image.templated or image.resolved.lower() in ctx.params.placeholder_images:
@@ -53,11 +52,14 @@ def latest_image_tag(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
         return
     why = _floating(image)
     if why:
-        finding = Finding.at(image.span, f"{who(target, ctx)} image {_shown(image)} {why}",
-                             fix=_pin_hint(image))
-        if not gpu_names(target, ctx.gpu_resources):
-            finding.severity = "note"  # a floating tag on a GPU container or a base image is what breaks builds
-        yield finding
+        # a floating tag on a GPU container or a base image is what breaks builds
+        gpu = bool(gpu_names(target, ctx.gpu_resources))
+        yield Finding.at(
+            image.span,
+            f"{who(target, ctx)} image {_shown(image)} {why}",
+            fix=_pin_hint(image),
+            severity="" if gpu else "note",
+        )
 
 
 @rule("ML302")
@@ -67,5 +69,8 @@ def base_image_not_digest(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         return
     if image.resolved.lower() in ctx.params.placeholder_images or _floating(image):
         return  # ML301 reports untagged and `latest` images
-    yield Finding.at(image.span, f"base image {_shown(image)} is pinned by tag only; the tag can be re-pushed",
-                     fix=f"pin the digest too: FROM {image.resolved}@sha256:<digest>")
+    yield Finding.at(
+        image.span,
+        f"base image {_shown(image)} is pinned by tag only; the tag can be re-pushed",
+        fix=f"pin the digest too: FROM {image.resolved}@sha256:<digest>",
+    )

@@ -9,8 +9,19 @@ from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, ProjectCtx
 from mllint.model import Finding, ImageBuild, Span, Stage
-from mllint.packages import (BARE, EXACT, RANGE, URL_FLOATING, VCS_FLOATING, WILDCARD, Package,
-                             constrained, mask_credentials, pip_tool, stage_installs)
+from mllint.packages import (
+    BARE,
+    EXACT,
+    RANGE,
+    URL_FLOATING,
+    VCS_FLOATING,
+    WILDCARD,
+    Package,
+    constrained,
+    mask_credentials,
+    pip_tool,
+    stage_installs,
+)
 from mllint.pinfiles import ListedPackage, read_environment, read_requirements
 from mllint.project import ProjectFacts
 from mllint.registry import rule
@@ -24,15 +35,20 @@ def _pin_finding(package: Package, span: Span, manager: str, where: str) -> Find
     written = package.word[0]
     if package.pin == BARE:
         example = f"{package.name}==<version>" if manager == "pip" else f"{package.name}=<version>"
-        return Finding.at(span, f"{where} installs {written!r} without a version: every build resolves the "
-                                "newest release, so two builds of one commit can differ",
-                          fix=f"pin it ({example}; `pip freeze` or `conda list` shows the version that works), or "
-                              "install from a lock or constraints file")
+        return Finding.at(
+            span,
+            f"{where} installs {written!r} without a version: every build resolves the "
+            "newest release, so two builds of one commit can differ",
+            fix=f"pin it ({example}; `pip freeze` or `conda list` shows the version that works), or "
+            "install from a lock or constraints file",
+        )
     if package.pin in _LOOSE:
-        finding = Finding.at(span, f"{where} installs {written!r}, {_LOOSE[package.pin]}: the version still moves "
-                                   "with every new release", fix=f"pin one version ({package.name}==<version>)")
-        finding.severity = "note"
-        return finding
+        return Finding.at(
+            span,
+            f"{where} installs {written!r}, {_LOOSE[package.pin]}: the version still moves with every new release",
+            fix=f"pin one version ({package.name}==<version>)",
+            severity="note",
+        )
     return None
 
 
@@ -59,17 +75,23 @@ def pip_unpinned(target: Stage | ProjectFacts, ctx: Ctx | ProjectCtx) -> Iterato
                 continue
             if install.upgrade is not None and package.name in pinned:
                 earlier, where = pinned[package.name]
-                yield Finding.at(command.span(package.word),
-                                 f"{tool} install --upgrade {package.word[0]!r} replaces the pinned {earlier} "
-                                 f"(line {where.line}) with the newest release",
-                                 fix=f"drop --upgrade, or pin the new version ({package.name}==<version>)")
+                yield Finding.at(
+                    command.span(package.word),
+                    f"{tool} install --upgrade {package.word[0]!r} replaces the pinned {earlier} "
+                    f"(line {where.line}) with the newest release",
+                    fix=f"drop --upgrade, or pin the new version ({package.name}==<version>)",
+                )
                 continue
             raw = command.raw(package.word)
-            if command.shell and re.search(r"[<>]", raw) and not re.search(r"[\"'\\]", raw):
-                yield Finding.at(command.span(package.word),
-                                 f"{raw!r} is not quoted: the shell reads `{raw[re.search(r'[<>]', raw).start():]}` as "
-                                 f"a redirection, so {tool} installs {package.name!r} without any version and writes "
-                                 "its output to a file", fix=f"quote the requirement: \"{raw}\"")
+            redirect = re.search(r"[<>]", raw)
+            if command.shell and redirect and not re.search(r"[\"'\\]", raw):
+                yield Finding.at(
+                    command.span(package.word),
+                    f"{raw!r} is not quoted: the shell reads `{raw[redirect.start() :]}` as "
+                    f"a redirection, so {tool} installs {package.name!r} without any version and writes "
+                    "its output to a file",
+                    fix=f'quote the requirement: "{raw}"',
+                )
                 continue
             if constrained(install, env):
                 continue
@@ -98,14 +120,18 @@ def vcs_install_unpinned(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
             shown = mask_credentials(package.word[0])
             if package.pin == VCS_FLOATING:
                 ref = f"branch or ref {package.specifier!r}" if package.specifier else "its default branch"
-                yield Finding.at(command.span(package.word),
-                                 f"{shown} installs from {ref}, which moves with every push",
-                                 fix="append @<commit sha> (or a release tag) to the URL")
+                yield Finding.at(
+                    command.span(package.word),
+                    f"{shown} installs from {ref}, which moves with every push",
+                    fix="append @<commit sha> (or a release tag) to the URL",
+                )
             elif package.pin == URL_FLOATING:
-                yield Finding.at(command.span(package.word),
-                                 f"{shown} is downloaded without a hash and does not name one release: its "
-                                 "content can change between builds",
-                                 fix="point at a versioned file and append #sha256=<digest> to the URL")
+                yield Finding.at(
+                    command.span(package.word),
+                    f"{shown} is downloaded without a hash and does not name one release: its "
+                    "content can change between builds",
+                    fix="point at a versioned file and append #sha256=<digest> to the URL",
+                )
 
 
 @rule("ML305")
@@ -136,11 +162,13 @@ def os_package_unpinned(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         for package in install.packages:
             if package.pin == BARE and package.name.lower() not in exempt:
                 example = {"apt": "=<version>", "apk": "=<version>"}.get(install.manager, "-<version>")
-                yield Finding.at(command.span(package.word),
-                                 f"{tool} installs {package.word[0]!r} without a version",
-                                 fix=f"pin it ({package.name}{example}) if this image must rebuild bit for bit; "
-                                     "distribution archives drop old versions, so most images pin the base image "
-                                     "by digest instead")
+                yield Finding.at(
+                    command.span(package.word),
+                    f"{tool} installs {package.word[0]!r} without a version",
+                    fix=f"pin it ({package.name}{example}) if this image must rebuild bit for bit; "
+                    "distribution archives drop old versions, so most images pin the base image "
+                    "by digest instead",
+                )
 
 
 def _listed_files(project: ProjectFacts, kind: str, exempt: set[str]) -> Iterator[Finding]:
@@ -151,8 +179,9 @@ def _listed_files(project: ProjectFacts, kind: str, exempt: set[str]) -> Iterato
             if file_kind != kind or path in seen:
                 continue
             seen.add(path)
-            listed: list[ListedPackage] = read_requirements(path, display) if kind == "requirements" \
-                else read_environment(path, display)
+            listed: list[ListedPackage] = (
+                read_requirements(path, display) if kind == "requirements" else read_environment(path, display)
+            )
             for item in listed:
                 if item.package.name in exempt:
                     continue

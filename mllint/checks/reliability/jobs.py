@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from mllint import yamlsrc as y
-from mllint.checks.context import Ctx, gpu_names
-from mllint.model import Finding, K8sObject, Span, Workload
+from mllint.checks.context import Ctx, gpu_names, same_object
+from mllint.model import Finding, K8sObject, Workload
 from mllint.registry import rule
-from mllint.sources.kinds import JOB_TEMPLATE_ROLES, RETRY_POLICIES, RetryPolicy
+from mllint.sources.kinds import JOB_TEMPLATE_ROLES, RETRY_POLICIES
 
 
 @rule("ML508")
@@ -19,7 +17,7 @@ def job_restart_policy_always(workload: Workload, ctx: Ctx) -> Iterator[Finding]
         return
     if workload.kind not in JOB_TEMPLATE_ROLES and (workload.role or "") not in JOB_TEMPLATE_ROLES:
         return
-    what = f"the {workload.role.split('/', 1)[1]} pod of " if workload.role else ""
+    what = f"the {workload.role_name} pod of " if workload.role else ""
     yield Finding.at(
         policy.span,
         f"{what}{workload.kind} {workload.name!r} sets restartPolicy: Always, which Kubernetes rejects for pods "
@@ -30,48 +28,32 @@ def job_restart_policy_always(workload: Workload, ctx: Ctx) -> Iterator[Finding]
 
 def _gpu_workloads(obj: K8sObject, ctx: Ctx) -> list[Workload]:
     """The workloads of `obj` whose containers ask for GPUs."""
-    return [w for w in ctx.file.workloads if w.node is obj.node
-            and any(gpu_names(c, ctx.gpu_resources) for c in w.pod.all_containers)]
+    return [w for w in same_object(obj, ctx.file) if any(gpu_names(c, ctx.gpu_resources) for c in w.pod.all_containers)]
 
 
-def _holder(obj: K8sObject, policy: RetryPolicy, ctx: Ctx) -> tuple[Any, Span]:
-    """The mapping where the policy's fields belong (the first holder that exists) and where to point."""
-    for dotted in policy.holders:
-        parent, node, key = None, obj.node, None
-        for part in dotted.split("."):
-            item = y.get_item(node, part)
-            if item is None:
-                node = None
-                break
-            parent, (key, node) = node, item
-        if y.is_map(node) and key is not None and parent is not None:
-            return node, y.scalar_span(ctx.file.path, key)
-    kind = y.get_item(obj.node, "kind")
-    return None, y.scalar_span(ctx.file.path, kind[1]) if kind else obj.span
-
-
-def _has_any(node: Any, keys: tuple[str, ...]) -> bool:
-    return any(y.get(node, k) is not None for k in keys)
+def _sets_any(obj: K8sObject, keys: tuple[str, ...]) -> bool:
+    """Whether the holder of the kind's retry fields sets one of `keys`."""
+    fields = obj.run_limits.fields if obj.run_limits is not None else None
+    return fields is not None and any(k in fields for k in keys)
 
 
 def _restarting_roles(obj: K8sObject, ctx: Ctx) -> list[str]:
     """Kubeflow replica specs whose restartPolicy restarts failed pods (OnFailure, Always, ExitCode)."""
     roles = []
-    for w in ctx.file.workloads:
-        if w.node is obj.node and w.group is not None and w.role:
-            policy = y.text(y.get(w.group, "restartPolicy"))
-            if policy in ("OnFailure", "Always", "ExitCode"):
-                roles.append(f"{w.role.split('/', 1)[1]} ({policy})")
+    for w in same_object(obj, ctx.file):
+        policy = w.group.restart_policy if w.group is not None and w.role else None
+        if policy is not None and policy.text in ("OnFailure", "Always", "ExitCode"):
+            roles.append(f"{w.role_name} ({policy.text})")
     return roles
 
 
 @rule("ML509")
 def job_without_backoff_limit(obj: K8sObject, ctx: Ctx) -> Iterator[Finding]:
     policy = RETRY_POLICIES.get(obj.kind)
-    if policy is None or not policy.backoff or not _gpu_workloads(obj, ctx):
+    if policy is None or obj.run_limits is None or not policy.backoff or not _gpu_workloads(obj, ctx):
         return
-    holder, span = _holder(obj, policy, ctx)
-    if holder is not None and _has_any(holder, policy.backoff):
+    span = obj.run_limits.span
+    if _sets_any(obj, policy.backoff):
         return
     field = policy.field(policy.backoff[0])
     if policy.per_replica:
@@ -91,10 +73,10 @@ def job_without_backoff_limit(obj: K8sObject, ctx: Ctx) -> Iterator[Finding]:
 @rule("ML510")
 def job_without_deadline(obj: K8sObject, ctx: Ctx) -> Iterator[Finding]:
     policy = RETRY_POLICIES.get(obj.kind)
-    if policy is None or not _gpu_workloads(obj, ctx):
+    if policy is None or obj.run_limits is None or not _gpu_workloads(obj, ctx):
         return
-    holder, span = _holder(obj, policy, ctx)
-    if holder is not None and _has_any(holder, policy.deadline):
+    span = obj.run_limits.span
+    if _sets_any(obj, policy.deadline):
         return
     field = policy.field(policy.deadline[0])
     yield Finding.at(

@@ -16,8 +16,11 @@ def same_namespace(a: str | None, b: str | None) -> bool:
 
 
 def hpa_targets(hpa: HpaFacts, project: ProjectFacts) -> list[WorkloadFacts]:
-    return [w for w in project.workloads_by_name.get((hpa.target_kind, hpa.target_name), [])
-            if same_namespace(w.namespace, hpa.namespace)]
+    return [
+        w
+        for w in project.workloads_by_name.get((hpa.target_kind, hpa.target_name), [])
+        if same_namespace(w.namespace, hpa.namespace)
+    ]
 
 
 def _located(finding: Finding, kind: str, namespace: str | None, name: str) -> Finding:
@@ -36,15 +39,20 @@ def hpa_target_without_requests(project: ProjectFacts, ctx: ProjectCtx) -> Itera
                 if not lacking:
                     continue
                 names = ", ".join(repr(c) for c in lacking)
-                yield _located(Finding.at(
-                    metric.span,
-                    f"HorizontalPodAutoscaler {hpa.name!r} scales {workload.kind} {workload.name!r} on "
-                    f"{metric.resource} utilization, but container{'s' if len(lacking) > 1 else ''} {names} "
-                    f"set{'' if len(lacking) > 1 else 's'} no {metric.resource} request: utilization is a share of "
-                    "the request, so the HPA reports FailedGetResourceMetric and never scales",
-                    fix=f"set resources.requests.{metric.resource} on every container of {workload.name!r} "
+                yield _located(
+                    Finding.at(
+                        metric.span,
+                        f"HorizontalPodAutoscaler {hpa.name!r} scales {workload.kind} {workload.name!r} on "
+                        f"{metric.resource} utilization, but container{'s' if len(lacking) > 1 else ''} {names} "
+                        f"set{'' if len(lacking) > 1 else 's'} no {metric.resource} request: utilization is a share of "
+                        "the request, so the HPA reports FailedGetResourceMetric and never scales",
+                        fix=f"set resources.requests.{metric.resource} on every container of {workload.name!r} "
                         f"({workload.path})",
-                ), "HorizontalPodAutoscaler", hpa.namespace, hpa.name)
+                    ),
+                    "HorizontalPodAutoscaler",
+                    hpa.namespace,
+                    hpa.name,
+                )
 
 
 @rule("ML515")
@@ -52,12 +60,17 @@ def hpa_target_not_scanned(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[F
     for hpa in project.hpas:
         namespaces = project.objects_by_name.get((hpa.target_kind, hpa.target_name), [])
         if not any(same_namespace(ns, hpa.namespace) for ns in namespaces):
-            yield _located(Finding.at(
-                hpa.target_span,
-                f"HorizontalPodAutoscaler {hpa.name!r} scales {hpa.target_kind} {hpa.target_name!r}, which is not "
-                "among the scanned files; mllint cannot check that its containers set the requests the HPA needs",
-                fix="scan the target's manifest together with the HPA, or check the name for a typo",
-            ), "HorizontalPodAutoscaler", hpa.namespace, hpa.name)
+            yield _located(
+                Finding.at(
+                    hpa.target_span,
+                    f"HorizontalPodAutoscaler {hpa.name!r} scales {hpa.target_kind} {hpa.target_name!r}, which is not "
+                    "among the scanned files; mllint cannot check that its containers set the requests the HPA needs",
+                    fix="scan the target's manifest together with the HPA, or check the name for a typo",
+                ),
+                "HorizontalPodAutoscaler",
+                hpa.namespace,
+                hpa.name,
+            )
 
 
 @rule("ML516")

@@ -8,29 +8,8 @@ from collections.abc import Iterator
 from mllint.checks.context import Ctx, gpu_names, who
 from mllint.model import Container, Finding, PodSpec, Workload
 from mllint.registry import rule
-from mllint.sources.kinds import KSERVE_FRAMEWORKS, PROBE_INJECTING_KINDS
-
-SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "ReplicaSet"})
-SERVER = re.compile(  # model servers and the web servers that front them
-    r"tritonserver|tensorflow_model_server|tensorflow/serving|model[-_]?serv|torchserve|vllm|text-generation-launcher|text-generation-inference|"
-    r"uvicorn|gunicorn|mlflow|bentoml|(?<![\w-])serve\s+(?:run|deploy|start)\b|ray\s+serve|sglang|ollama|"
-    r"llama[-_.]?cpp|infinity_emb|fastapi",
-    re.I,
-)
-
-
-def _runs_server(container: Container) -> bool:
-    words = " ".join([container.image.resolved if container.image else "",
-                      *(v.text for v in container.command), *(v.text for v in container.args)])
-    return bool(SERVER.search(words))
-
-
-def is_model_server(workload: Workload | None, container: Container) -> bool:
-    """A long-running serving container: a serving kind, not an init container, and it listens on a
-    port or runs a known model server."""
-    if workload is None or workload.format != "kubernetes" or workload.kind not in SERVING_KINDS or container.init:
-        return False
-    return bool(container.ports) or _runs_server(container)
+from mllint.serving import is_model_server, runs_server
+from mllint.sources.kinds import KSERVE_FRAMEWORKS, SERVING_KINDS, SERVING_PLATFORM_KINDS, TRAINING_KINDS
 
 
 def _missing_probe(container: Container, ctx: Ctx, kind: str, why: str, fix: str) -> Iterator[Finding]:
@@ -38,27 +17,32 @@ def _missing_probe(container: Container, ctx: Ctx, kind: str, why: str, fix: str
         return
     workload = ctx.workload
     assert workload is not None  # is_model_server() is False without one
-    yield Finding.at(container.name_span or container.span,
-                     f"model server container {container.name!r} in {workload.kind} {workload.name!r} "
-                     f"has no {kind}Probe: {why}", fix=fix)
+    yield Finding.at(
+        container.name_span or container.span,
+        f"model server container {container.name!r} in {workload.kind} {workload.name!r} has no {kind}Probe: {why}",
+        fix=fix,
+    )
 
 
 def _compose_server_without_healthcheck(container: Container, ctx: Ctx) -> Iterator[Finding]:
     """Compose: a service that runs a model server from a published image, with no healthcheck. A service
     that builds its image is left alone: its Dockerfile may declare HEALTHCHECK."""
     workload = ctx.workload
-    if workload is None or workload.build is not None or "healthcheck" in container.probes \
-            or not _runs_server(container):
+    if (
+        workload is None
+        or workload.build is not None
+        or "healthcheck" in container.probes
+        or not runs_server(container)
+    ):
         return
-    finding = Finding.at(
+    yield Finding.at(
         container.name_span or container.span,
         f"service {container.name!r} runs a model server and has no healthcheck: `depends_on: condition: "
         "service_healthy`, `docker compose up --wait` and load balancers cannot tell when the model has loaded",
-        fix="add a healthcheck that calls the server's readiness endpoint (e.g. test: [\"CMD\", \"curl\", \"-f\", "
-            "\"http://localhost:8000/health\"], with a start_period long enough for the model to load)",
+        fix='add a healthcheck that calls the server\'s readiness endpoint (e.g. test: ["CMD", "curl", "-f", '
+        '"http://localhost:8000/health"], with a start_period long enough for the model to load)',
+        severity="note",
     )
-    finding.severity = "note"
-    yield finding
 
 
 @rule("ML501")
@@ -67,7 +51,9 @@ def model_server_without_readiness_probe(container: Container, ctx: Ctx) -> Iter
         yield from _compose_server_without_healthcheck(container, ctx)
         return
     yield from _missing_probe(
-        container, ctx, "readiness",
+        container,
+        ctx,
+        "readiness",
         "Services send it traffic before the model has loaded, and requests fail during every rollout",
         "add a readinessProbe on the server's health endpoint (e.g. httpGet /v2/health/ready for Triton, "
         "/health for vLLM)",
@@ -77,7 +63,9 @@ def model_server_without_readiness_probe(container: Container, ctx: Ctx) -> Iter
 @rule("ML502")
 def model_server_without_liveness_probe(container: Container, ctx: Ctx) -> Iterator[Finding]:
     yield from _missing_probe(
-        container, ctx, "liveness",
+        container,
+        ctx,
+        "liveness",
         "a server that hangs (a stuck CUDA context, a deadlocked worker) is never restarted",
         "add a livenessProbe, with a startupProbe in front of it so a slow model load is not killed",
     )
@@ -89,8 +77,7 @@ def liveness_kills_loading_model(container: Container, ctx: Ctx) -> Iterator[Fin
     workload = ctx.workload
     if probe is None or "startup" in container.probes or workload is None or workload.format != "kubernetes":
         return
-    serving = is_model_server(workload, container) or workload.kind in PROBE_INJECTING_KINDS \
-        or workload.kind == "RayService"
+    serving = is_model_server(workload, container) or workload.kind in SERVING_PLATFORM_KINDS
     if not (serving or gpu_names(container, ctx.gpu_resources)):
         return
     delay = probe.initial_delay_seconds or 0
@@ -104,7 +91,7 @@ def liveness_kills_loading_model(container: Container, ctx: Ctx) -> Iterator[Fin
             f"{delay} + {period} x {failures} = {budget} s, before a model that takes "
             f"{ctx.params.model_load_seconds} s to load is ready, so it can restart forever",
             fix=f"add a startupProbe with periodSeconds x failureThreshold >= {ctx.params.model_load_seconds} "
-                "(e.g. periodSeconds: 10, failureThreshold: 30), or raise initialDelaySeconds",
+            "(e.g. periodSeconds: 10, failureThreshold: 30), or raise initialDelaySeconds",
         )
 
 
@@ -112,8 +99,12 @@ def _kubernetes_main(container: Container, ctx: Ctx) -> bool:
     """Containers whose resources the user writes: not Compose, not init, not KServe framework shorthands
     (KServe gives those default requests and limits)."""
     workload = ctx.workload
-    return (workload is not None and workload.format == "kubernetes" and not container.init
-            and not (workload.kind == "InferenceService" and container.path.rsplit(".", 1)[-1] in KSERVE_FRAMEWORKS))
+    return (
+        workload is not None
+        and workload.format == "kubernetes"
+        and not container.init
+        and not (workload.kind == "InferenceService" and container.path.rsplit(".", 1)[-1] in KSERVE_FRAMEWORKS)
+    )
 
 
 @rule("ML504")
@@ -125,16 +116,17 @@ def missing_resource_requests(container: Container, ctx: Ctx) -> Iterator[Findin
     if not missing:
         return
     gpu = bool(gpu_names(container, ctx.gpu_resources))
-    finding = Finding.at(
+    yield Finding.at(
         res.span or container.name_span or container.span,
         f"{who(container, ctx)} sets no {' or '.join(missing)} request"
-        + ("; the scheduler packs it onto a GPU node as if it needed none, and data loading starves"
-           if gpu else "; the scheduler places it as if it needed none"),
+        + (
+            "; the scheduler packs it onto a GPU node as if it needed none, and data loading starves"
+            if gpu
+            else "; the scheduler places it as if it needed none"
+        ),
         fix="set resources.requests for " + " and ".join(missing) + " (a limit alone also sets the request)",
+        severity="" if gpu else "note",
     )
-    if not gpu:
-        finding.severity = "note"
-    yield finding
 
 
 @rule("ML505")
@@ -142,16 +134,17 @@ def missing_memory_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
     if not _kubernetes_main(container, ctx) or "memory" in container.resources.limits:
         return
     gpu = bool(gpu_names(container, ctx.gpu_resources))
-    finding = Finding.at(
+    yield Finding.at(
         container.resources.span or container.name_span or container.span,
         f"{who(container, ctx)} has no memory limit; "
-        + ("a leak in data loading can take the whole GPU node's memory and evict its neighbours" if gpu
-           else "a leak can take the node's memory and evict its neighbours"),
+        + (
+            "a leak in data loading can take the whole GPU node's memory and evict its neighbours"
+            if gpu
+            else "a leak can take the node's memory and evict its neighbours"
+        ),
         fix="set resources.limits.memory (for training, about the request plus headroom for DataLoader workers)",
+        severity="" if gpu else "note",
     )
-    if not gpu:
-        finding.severity = "note"
-    yield finding
 
 
 @rule("ML506")
@@ -170,10 +163,11 @@ def request_exceeds_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
             )
 
 
-TRAINING_KINDS = frozenset({"PyTorchJob", "TFJob", "MPIJob", "JAXJob", "PaddleJob", "XGBoostJob", "MXJob", "TrainJob",
-                            "TrainingRuntime", "ClusterTrainingRuntime", "RayCluster", "RayJob", "JobSet"})
-_TRAINING_COMMAND = re.compile(r"torchrun|torch\.distributed|(?<![a-z])train|accelerate\s+launch|deepspeed|horovodrun|"
-                               r"\bfit\b|finetune|fine-tune|lightning", re.I)
+_TRAINING_COMMAND = re.compile(
+    r"torchrun|torch\.distributed|(?<![a-z])train|accelerate\s+launch|deepspeed|horovodrun|"
+    r"\bfit\b|finetune|fine-tune|lightning",
+    re.I,
+)
 
 
 def _has_shm(pod: PodSpec, container: Container) -> bool:
@@ -186,8 +180,9 @@ def _training(workload: Workload, container: Container) -> bool:
     if workload.kind in TRAINING_KINDS or (workload.kind == "Job" and workload.api_version.startswith("batch.volcano")):
         return True
     words = " ".join([*(v.text for v in container.command), *(v.text for v in container.args)])
-    return workload.kind in ("Job", "CronJob", "service", "Workflow", "WorkflowTemplate") and \
-        bool(_TRAINING_COMMAND.search(words))
+    return workload.kind in ("Job", "CronJob", "service", "Workflow", "WorkflowTemplate") and bool(
+        _TRAINING_COMMAND.search(words)
+    )
 
 
 @rule("ML507")
@@ -199,21 +194,22 @@ def gpu_pod_without_shm(pod: PodSpec, ctx: Ctx) -> Iterator[Finding]:
         if not gpu_names(container, ctx.gpu_resources) or _has_shm(pod, container):
             continue
         if _training(workload, container):
-            severity = None
-        elif workload.kind in SERVING_KINDS or workload.kind in PROBE_INJECTING_KINDS or workload.kind == "RayService":
+            severity = ""
+        elif workload.kind in SERVING_KINDS or workload.kind in SERVING_PLATFORM_KINDS:
             severity = "note"
         else:
             continue
         if workload.format == "compose":
-            message = (f"GPU service {container.name!r} keeps Docker's 64 MB /dev/shm; PyTorch DataLoader workers "
-                       "and NCCL run out of shared memory (`Bus error`, NCCL errors)")
+            message = (
+                f"GPU service {container.name!r} keeps Docker's 64 MB /dev/shm; PyTorch DataLoader workers "
+                "and NCCL run out of shared memory (`Bus error`, NCCL errors)"
+            )
             fix = "set shm_size (e.g. 16gb) or ipc: host"
         else:
-            message = (f"GPU container {container.name!r} in {workload.kind} {workload.name!r} keeps the 64 MB "
-                       "default /dev/shm; PyTorch DataLoader workers and NCCL run out of shared memory "
-                       "(`Bus error`, NCCL errors)")
+            message = (
+                f"GPU container {container.name!r} in {workload.kind} {workload.name!r} keeps the 64 MB "
+                "default /dev/shm; PyTorch DataLoader workers and NCCL run out of shared memory "
+                "(`Bus error`, NCCL errors)"
+            )
             fix = "mount an emptyDir with medium: Memory (and a sizeLimit) at /dev/shm"
-        finding = Finding.at(container.name_span or container.span, message, fix=fix)
-        if severity:
-            finding.severity = severity
-        yield finding
+        yield Finding.at(container.name_span or container.span, message, fix=fix, severity=severity)

@@ -7,9 +7,8 @@ import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from mllint import yamlsrc as y
 from mllint.checks.context import Ctx, command_words, who
-from mllint.model import Container, Finding, K8sObject, Span, Stage, Value
+from mllint.model import Container, Finding, K8sObject, ServiceSpec, Span, Stage, Value
 from mllint.registry import rule
 from mllint.runs import Command, piped, run_commands, start_commands
 from mllint.shell import Word
@@ -23,7 +22,7 @@ def _last_user(stage: Stage, ctx: Ctx) -> tuple[str, Span] | None:
     for current in chain(build, stage) if build is not None else [stage]:
         for ins in reversed(current.instructions):
             if ins.keyword == "USER":
-                text = ins.args[ins.args_offset:].strip()
+                text = ins.args[ins.args_offset :].strip()
                 return text, ins.span_of(ins.args_offset, len(ins.args.rstrip()))
     return None
 
@@ -45,10 +44,13 @@ def runs_as_root(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         return
     user = _last_user(stage, ctx)
     if user is not None and user[0].split(":")[0] in ("root", "0"):
-        yield Finding.at(user[1], f"USER {user[0]} is the last USER of the final stage: every process of the image, "
-                                  "the model server and notebook included, runs as root",
-                         fix="switch back to an unprivileged user after the steps that need root (USER 1000:1000, "
-                             "or a named user created with useradd)")
+        yield Finding.at(
+            user[1],
+            f"USER {user[0]} is the last USER of the final stage: every process of the image, "
+            "the model server and notebook included, runs as root",
+            fix="switch back to an unprivileged user after the steps that need root (USER 1000:1000, "
+            "or a named user created with useradd)",
+        )
 
 
 @rule("ML702")
@@ -60,21 +62,31 @@ def no_user(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     base = root.base.resolved.lower()
     if base == "scratch" or root.base.templated or any(fnmatchcase(base, p) for p in ctx.params.nonroot_images):
         return
-    yield Finding.at(stage.span, f"the final stage (FROM {stage.base.resolved}) sets no USER, so the image runs "
-                                 "as root unless its base image switched user",
-                     fix="create a user and end with USER <name> (or USER 1000:1000)")
+    yield Finding.at(
+        stage.span,
+        f"the final stage (FROM {stage.base.resolved}) sets no USER, so the image runs "
+        "as root unless its base image switched user",
+        fix="create a user and end with USER <name> (or USER 1000:1000)",
+    )
 
 
 # -- ML703: secrets in plain text -----------------------------------------------------------------------------------
 
 _SECRET_NAME = re.compile(
     r"(?:^|_)(?:TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|PASS|PWD|API_?KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|"
-    r"CLIENT_SECRET|CREDENTIALS?)(?:_|$)|SECRET|PASSWORD|API_?KEY", re.I)
-_NOT_SECRET = re.compile(r"(?:_FILE|_PATH|_DIR|_URL|_URI|_HOST|_PORT|_USER|_USERNAME|_ID|_NAME|_LENGTH|_TTL|"
-                         r"_EXPIRY|_EXPIRES|_TYPE|_HEADER|_ENABLED|_REQUIRED|_LOCATION|_REF|_MOUNT|_ENV|_VAR|"
-                         r"_VERSION|_VER|_POLICY|_MIN_LENGTH|_TIMEOUT|_MODE|_ALGORITHM|_PROVIDER)$", re.I)
-_TOKEN_VALUE = re.compile(r"^(?:hf_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|"
-                          r"xox[abpr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20})$")
+    r"CLIENT_SECRET|CREDENTIALS?)(?:_|$)|SECRET|PASSWORD|API_?KEY",
+    re.I,
+)
+_NOT_SECRET = re.compile(
+    r"(?:_FILE|_PATH|_DIR|_URL|_URI|_HOST|_PORT|_USER|_USERNAME|_ID|_NAME|_LENGTH|_TTL|"
+    r"_EXPIRY|_EXPIRES|_TYPE|_HEADER|_ENABLED|_REQUIRED|_LOCATION|_REF|_MOUNT|_ENV|_VAR|"
+    r"_VERSION|_VER|_POLICY|_MIN_LENGTH|_TIMEOUT|_MODE|_ALGORITHM|_PROVIDER)$",
+    re.I,
+)
+_TOKEN_VALUE = re.compile(
+    r"^(?:hf_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|"
+    r"xox[abpr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20})$"
+)
 _DEFAULT_CREDENTIALS = frozenset({"minioadmin", "admin", "password", "changeme", "root", "mlflow", "postgres"})
 
 
@@ -90,9 +102,12 @@ def secret_kind(name: str, value: str | None) -> str | None:
 
 
 def _secret_finding(span: Span, what: str, kind: str, stored: str) -> Finding:
-    finding = Finding.at(span, f"{what} holds {kind} (not shown): {stored}",
-                         fix="pass it at run time from a secret store (Kubernetes Secret with secretKeyRef, Compose "
-                             "secrets or an env_file kept out of git, `docker build --secret`), and rotate it")
+    finding = Finding.at(
+        span,
+        f"{what} holds {kind} (not shown): {stored}",
+        fix="pass it at run time from a secret store (Kubernetes Secret with secretKeyRef, Compose "
+        "secrets or an env_file kept out of git, `docker build --secret`), and rotate it",
+    )
     finding.sensitive = True
     return finding
 
@@ -106,17 +121,24 @@ def secret_in_plain_text(target: Stage | Container, ctx: Ctx) -> Iterator[Findin
             for name, value, start, _end in env_pairs(ins):
                 kind = secret_kind(name, value)
                 if kind:
-                    yield _secret_finding(ins.span_of(start - len(name) - 1, start - 1), f"{ins.keyword} {name}", kind,
-                                          "ENV and ARG values are kept in the image's history, readable by anyone "
-                                          "who can pull it")
+                    yield _secret_finding(
+                        ins.span_of(start - len(name) - 1, start - 1),
+                        f"{ins.keyword} {name}",
+                        kind,
+                        "ENV and ARG values are kept in the image's history, readable by anyone who can pull it",
+                    )
         return
     for env in target.env:
         if env.from_ref or env.from_secret:
             continue
         kind = secret_kind(env.name, env.value)
         if kind:
-            yield _secret_finding(env.name_span, f"environment variable {env.name} of {who(target, ctx)}", kind,
-                                  "anyone who can read this file or the object has it")
+            yield _secret_finding(
+                env.name_span,
+                f"environment variable {env.name} of {who(target, ctx)}",
+                kind,
+                "anyone who can read this file or the object has it",
+            )
 
 
 # -- ML704: Jupyter without authentication ---------------------------------------------------------------------------
@@ -127,7 +149,7 @@ _JUPYTER_OPTION = re.compile(r"^--(?:NotebookApp|ServerApp|IdentityProvider)\.(t
 def _jupyter_open(words: list[Word], env: dict[str, str]) -> Word | None:
     """The word that turns off the token of a Jupyter start command, when no password replaces it."""
     texts = [w for w, _s, _e in words]
-    if not any("jupyter" in t or "notebook" in t or "start-notebook" in t or "lab" == t for t in texts):
+    if not any("jupyter" in t or "notebook" in t or "start-notebook" in t or t == "lab" for t in texts):
         return None
     empty_token = None
     password = False
@@ -144,8 +166,10 @@ def _jupyter_open(words: list[Word], env: dict[str, str]) -> Word | None:
 
 @rule("ML704")
 def jupyter_without_auth(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
-    message = ("Jupyter starts with an empty token and no password: anyone who reaches the port runs code in the "
-               "container, with its credentials, data and GPUs")
+    message = (
+        "Jupyter starts with an empty token and no password: anyone who reaches the port runs code in the "
+        "container, with its credentials, data and GPUs"
+    )
     fix = "remove the empty --*App.token= (Jupyter then generates a token) or set a hashed password"
     if isinstance(target, Stage):
         if not _is_final(target, ctx):
@@ -173,7 +197,6 @@ def _mentions(container: Container, needles: tuple[str, ...]) -> bool:
 
 # -- ML705: Ray dashboard reachable from outside the cluster ------------------------------------------------------
 
-_RAY_KINDS = {"RayCluster": ("spec",), "RayJob": ("spec", "rayClusterSpec"), "RayService": ("spec", "rayClusterConfig")}
 _EXPOSED = ("NodePort", "LoadBalancer")
 
 
@@ -207,70 +230,65 @@ def ray_dashboard_exposed(target: K8sObject | Container, ctx: Ctx) -> Iterator[F
             return  # 8265 is also Tdarr's web UI, among others
         value = _publicly_published(target, "8265")
         if value is not None:
-            yield Finding.at(value.span, f"{who(target, ctx)} publishes Ray's dashboard and job API (8265) on every "
-                                         "interface of the host: Ray has no authentication, so anyone who reaches it "
-                                         "runs jobs on the cluster (CVE-2023-48022, exploited in the wild)",
-                             fix="publish it on 127.0.0.1 only (\"127.0.0.1:8265:8265\") and reach it through an SSH "
-                                 "tunnel or an authenticating proxy")
+            yield Finding.at(
+                value.span,
+                f"{who(target, ctx)} publishes Ray's dashboard and job API (8265) on every "
+                "interface of the host: Ray has no authentication, so anyone who reaches it "
+                "runs jobs on the cluster (CVE-2023-48022, exploited in the wild)",
+                fix='publish it on 127.0.0.1 only ("127.0.0.1:8265:8265") and reach it through an SSH '
+                "tunnel or an authenticating proxy",
+            )
         return
-    node = target.node
-    if target.kind in _RAY_KINDS:
-        holder = node
-        for key in _RAY_KINDS[target.kind]:
-            holder = y.get(holder, key)
-        service_type = y.get_item(y.get(holder, "headGroupSpec"), "serviceType")
-        if service_type is not None and y.text(service_type[1]) in _EXPOSED:
-            yield Finding.at(y.span(ctx.file.path, service_type[1]),
-                             f"{target.kind} {target.name!r} exposes its head service as {y.text(service_type[1])}: "
-                             "the dashboard and job API (8265) are then reachable from outside the cluster without "
-                             "authentication (CVE-2023-48022)",
-                             fix="keep serviceType: ClusterIP and use kubectl port-forward, or an Ingress with "
-                                 "authentication in front")
-    elif target.kind == "Service":
-        spec = y.get(node, "spec")
-        selector = y.get(spec, "selector")
-        ray = "ray" in target.name.lower() or any(key.startswith("ray.io/") for key, _k, _v in y.items(selector))
-        if y.text(y.get(spec, "type")) not in _EXPOSED or not ray:
-            return
-        for port in y.get(spec, "ports").value if y.is_seq(y.get(spec, "ports")) else []:
-            for key in ("port", "targetPort"):
-                item = y.get_item(port, key)
-                if item is not None and y.text(item[1]) in ("8265", "dashboard"):
-                    yield Finding.at(y.span(ctx.file.path, item[1]),
-                                     f"Service {target.name!r} ({y.text(y.get(spec, 'type'))}) exposes port "
-                                     f"{y.text(item[1])}, Ray's dashboard and job API, outside the cluster without "
-                                     "authentication (CVE-2023-48022)",
-                                     fix="use type: ClusterIP and kubectl port-forward, or put an authenticating "
-                                         "proxy in front")
-                    break
+    service_type = target.head_service_type
+    if service_type is not None and service_type.text in _EXPOSED:
+        yield Finding.at(
+            service_type.span,
+            f"{target.kind} {target.name!r} exposes its head service as {service_type.text}: "
+            "the dashboard and job API (8265) are then reachable from outside the cluster without "
+            "authentication (CVE-2023-48022)",
+            fix="keep serviceType: ClusterIP and use kubectl port-forward, or an Ingress with authentication in front",
+        )
+    elif target.service is not None:
+        yield from _service_to_dashboard(target, target.service)
     elif target.kind == "Ingress":
-        yield from _ingress_to_dashboard(target, ctx)
+        yield from _ingress_to_dashboard(target)
 
 
-def _ingress_to_dashboard(target: K8sObject, ctx: Ctx) -> Iterator[Finding]:
-    def walk(node: object) -> Iterator[object]:
-        if y.is_map(node):
-            service = y.get(node, "service")
-            if y.is_map(service):
-                yield service
-            for _key, _k, value in y.items(node):
-                yield from walk(value)
-        elif y.is_seq(node):
-            for item in node.value:  # type: ignore[attr-defined]
-                yield from walk(item)
+def _service_to_dashboard(target: K8sObject, service: ServiceSpec) -> Iterator[Finding]:
+    ray = "ray" in target.name.lower() or any(key.startswith("ray.io/") for key in service.selector)
+    if service.type is None or service.type.text not in _EXPOSED or not ray:
+        return
+    for port in service.ports:
+        value = next(
+            (v for v in (port.port, port.target_port) if v is not None and v.text in ("8265", "dashboard")), None
+        )
+        if value is not None:
+            yield Finding.at(
+                value.span,
+                f"Service {target.name!r} ({service.type.text}) exposes port {value.text}, Ray's "
+                "dashboard and job API, outside the cluster without authentication (CVE-2023-48022)",
+                fix="use type: ClusterIP and kubectl port-forward, or put an authenticating proxy in front",
+            )
 
-    for service in walk(y.get(target.node, "spec")):
-        name = y.text(y.get(service, "name")) or ""
-        number = y.get(y.get(service, "port"), "number")
-        port_name = y.text(y.get(y.get(service, "port"), "name"))
-        if y.text(number) == "8265" or port_name == "dashboard" or name.endswith("-head-svc") and number is None:
-            where = number if number is not None else y.get(service, "name")
-            yield Finding.at(y.span(ctx.file.path, where),
-                             f"Ingress {target.name!r} routes to Ray's dashboard and job API ({name}): Ray has no "
-                             "authentication, so anyone who reaches the Ingress runs jobs on the cluster "
-                             "(CVE-2023-48022)",
-                             fix="remove the route, or put authentication in front (oauth2-proxy, the Ingress "
-                                 "controller's auth annotations)")
+
+def _ingress_to_dashboard(target: K8sObject) -> Iterator[Finding]:
+    for backend in target.backends:
+        name = backend.service.text if backend.service is not None else ""
+        number = backend.port_number
+        if (
+            (number is not None and number.text == "8265")
+            or backend.port_name == "dashboard"
+            or (name.endswith("-head-svc") and number is None)
+        ):
+            where = number or backend.service
+            yield Finding.at(
+                where.span if where is not None else backend.span,
+                f"Ingress {target.name!r} routes to Ray's dashboard and job API ({name}): Ray has no "
+                "authentication, so anyone who reaches the Ingress runs jobs on the cluster "
+                "(CVE-2023-48022)",
+                fix="remove the route, or put authentication in front (oauth2-proxy, the Ingress "
+                "controller's auth annotations)",
+            )
 
 
 # -- ML706: MLflow and TensorBoard published without authentication -----------------------------------------------
@@ -283,49 +301,65 @@ def _open_server(words: list[Word]) -> tuple[str, Word] | None:
         if name == "mlflow" and i + 1 < len(names) and names[i + 1] in ("server", "ui"):
             if any(t.startswith("--app-name") for t in texts) or "basic-auth" in texts:
                 return None
-            for j, t in enumerate(texts[i + 2:], i + 2):
+            for j, t in enumerate(texts[i + 2 :], i + 2):
                 if t in ("--host", "-h") and j + 1 < len(texts) and texts[j + 1] == "0.0.0.0":
                     return "MLflow", words[j + 1]
                 if t == "--host=0.0.0.0":
                     return "MLflow", words[j]
         if name == "tensorboard":
-            for j, t in enumerate(texts[i + 1:], i + 1):
+            for j, t in enumerate(texts[i + 1 :], i + 1):
                 if t == "--bind_all":
                     return "TensorBoard", words[j]
-                if t in ("--host", "--host=0.0.0.0") and (t.endswith("0.0.0.0") or texts[j + 1:j + 2] == ["0.0.0.0"]):
+                if t in ("--host", "--host=0.0.0.0") and (t.endswith("0.0.0.0") or texts[j + 1 : j + 2] == ["0.0.0.0"]):
                     return "TensorBoard", words[j + (0 if t.endswith("0.0.0.0") else 1)]
     return None
 
 
 @rule("ML706")
 def tracking_server_exposed(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
-    fix = ("bind it to 127.0.0.1 and publish the port on 127.0.0.1 only, or put authentication in front (MLflow: "
-           "--app-name basic-auth; an authenticating reverse proxy)")
+    fix = (
+        "bind it to 127.0.0.1 and publish the port on 127.0.0.1 only, or put authentication in front (MLflow: "
+        "--app-name basic-auth; an authenticating reverse proxy)"
+    )
     if isinstance(target, Stage):
         if not _is_final(target, ctx):
             return
         for command in start_commands(target):
             found = _open_server(command.words)
             if found is not None:
-                yield Finding.at(command.span(found[1]), f"the image starts {found[0]} on all interfaces without "
-                                                         "authentication: `docker run -p` makes it reachable by "
-                                                         "anyone on the network", fix=fix)
+                yield Finding.at(
+                    command.span(found[1]),
+                    f"the image starts {found[0]} on all interfaces without "
+                    "authentication: `docker run -p` makes it reachable by "
+                    "anyone on the network",
+                    fix=fix,
+                )
         return
     if not ctx.compose or not target.ports or not _mentions(target, ("mlflow", "tensorboard")):
         return
     for words, locate in command_words(target, ctx):
         found = _open_server(words)
         if found is not None and any(_published(v.text)[1] in (None, "0.0.0.0") for v in target.ports):
-            yield Finding.at(locate(found[1]), f"{who(target, ctx)} serves {found[0]} on all interfaces without "
-                                               "authentication and publishes its port: anyone on the network reads "
-                                               "and overwrites experiments, models and artifacts", fix=fix)
+            yield Finding.at(
+                locate(found[1]),
+                f"{who(target, ctx)} serves {found[0]} on all interfaces without "
+                "authentication and publishes its port: anyone on the network reads "
+                "and overwrites experiments, models and artifacts",
+                fix=fix,
+            )
             return
 
 
 # -- ML707: host access ---------------------------------------------------------------------------------------------
 
-_DANGEROUS_PATHS = ("/", "/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock",
-                    "/var/run/containerd/containerd.sock", "/var/run/crio/crio.sock")
+_DANGEROUS_PATHS = (
+    "/",
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/run/containerd/containerd.sock",
+    "/var/run/containerd/containerd.sock",
+    "/var/run/crio/crio.sock",
+)
 
 
 @rule("ML707")
@@ -338,31 +372,38 @@ def host_access(target: Container, ctx: Ctx) -> Iterator[Finding]:
     subject = who(target, ctx)
     privileged = target.security_context.get("privileged")
     if privileged is not None and privileged.text.lower() == "true":
-        yield Finding.at(privileged.span, f"{subject} is privileged: it sees every device and can take over the node",
-                         fix="drop privileged; GPUs come through the device plugin (nvidia.com/gpu) or Compose "
-                             "`deploy.resources.reservations.devices`, not through privileged mode")
+        yield Finding.at(
+            privileged.span,
+            f"{subject} is privileged: it sees every device and can take over the node",
+            fix="drop privileged; GPUs come through the device plugin (nvidia.com/gpu) or Compose "
+            "`deploy.resources.reservations.devices`, not through privileged mode",
+        )
     pod = workload.pod
     first = pod.all_containers[0] is target if pod.all_containers else False
     if first:  # pod-level settings: reported once per pod
-        for flag, key in ((pod.host_network, "hostNetwork" if workload.format == "kubernetes" else "network_mode"),
-                          (pod.host_pid, "hostPID" if workload.format == "kubernetes" else "pid")):
+        for flag, key in (
+            (pod.host_network, "hostNetwork" if workload.format == "kubernetes" else "network_mode"),
+            (pod.host_pid, "hostPID" if workload.format == "kubernetes" else "pid"),
+        ):
             if flag:
                 span = _setting_span(ctx, pod.span, key)
-                yield Finding.at(span, f"{key} shares the host's {'network' if 'etwork' in key else 'process'} "
-                                       f"namespace with {subject}",
-                                 fix="remove it; NCCL over RDMA/InfiniBand needs the RDMA device plugin and "
-                                     "IPC_LOCK, not the host network")
+                yield Finding.at(
+                    span,
+                    f"{key} shares the host's {'network' if 'etwork' in key else 'process'} namespace with {subject}",
+                    fix="remove it; NCCL over RDMA/InfiniBand needs the RDMA device plugin and "
+                    "IPC_LOCK, not the host network",
+                )
     yield from _host_mounts(target, ctx, subject, first)
 
 
 def _setting_span(ctx: Ctx, within: Span, key: str) -> Span:
     """Where a pod-level setting is written: a Compose key may come through a merge key (`<<: *runtime`),
-    so it is looked up in the YAML, not in the service's lines."""
+    so the parser's key span is used, not the service's lines."""
     workload = ctx.workload
-    if workload is not None and workload.format == "compose" and workload.node is not None:
-        item = y.get_item(workload.node, key)
-        if item is not None:
-            return y.span(ctx.file.path, item[0])
+    if workload is not None and workload.format == "compose":
+        setting = workload.pod.network_mode if key == "network_mode" else workload.pod.pid
+        if setting is not None and setting.key_span is not None:
+            return setting.key_span
     lines = ctx.file.lines()
     for number in range(within.line, min(within.end_line, len(lines)) + 1):
         match = re.match(rf"^(\s*-?\s*){re.escape(key)}\s*:", lines[number - 1])
@@ -375,28 +416,26 @@ def _host_mounts(target: Container, ctx: Ctx, subject: str, first: bool) -> Iter
     workload = ctx.workload
     assert workload is not None
     if workload.format == "compose":
-        volumes = y.get(workload.node, "volumes")
-        for item in volumes.value if y.is_seq(volumes) else []:
-            text = y.text(item) if y.is_scalar(item) else y.text(y.get(item, "source"))
-            source = (text or "").split(":")[0]
-            if source in _DANGEROUS_PATHS:
-                yield _mount_finding(y.span(ctx.file.path, item), source, subject)
+        for source in workload.pod.volume_sources:
+            if source.text in _DANGEROUS_PATHS:
+                yield _mount_finding(source.span, source.text, subject)
         return
     if not first:
         return
-    for _name, source, _span in workload.pod.volumes:
-        host = source.get("hostPath")
-        path_node = y.get(host, "path") if host is not None else None
-        path = y.text(path_node) if path_node is not None else None
-        if path is not None and (path.rstrip("/") == "" or path in _DANGEROUS_PATHS):
-            yield _mount_finding(y.span(ctx.file.path, path_node), path, f"the pod of {workload.kind} {workload.name!r}")
+    for volume in workload.pod.volumes:
+        path = volume.path
+        if path is not None and (path.text.rstrip("/") == "" or path.text in _DANGEROUS_PATHS):
+            yield _mount_finding(path.span, path.text, f"the pod of {workload.kind} {workload.name!r}")
 
 
 def _mount_finding(span: Span, path: str, subject: str) -> Finding:
     what = "the host's root filesystem" if path.rstrip("/") == "" else f"the container runtime's socket {path}"
-    return Finding.at(span, f"{subject} mounts {what}: whoever runs code in it controls the node",
-                      fix="mount only the folders it needs (a PVC or a dedicated hostPath such as /data), never / "
-                          "or a runtime socket")
+    return Finding.at(
+        span,
+        f"{subject} mounts {what}: whoever runs code in it controls the node",
+        fix="mount only the folders it needs (a PVC or a dedicated hostPath such as /data), never / "
+        "or a runtime socket",
+    )
 
 
 # -- ML708: a script from the network piped into a shell ----------------------------------------------------------
@@ -417,18 +456,27 @@ def curl_pipe_shell(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                 if into in _INTERPRETERS:
                     yield _pipe_finding(command, at, into)
             elif name in _INTERPRETERS:
-                for word in command.words[at + 1:]:
+                for word in command.words[at + 1 :]:
                     if re.search(r"(?:\$\(|<\()\s*(?:curl|wget)\b", word[0]):
-                        yield Finding.at(command.span(word), f"{name} runs a script fetched from the network at "
-                                                             "build time; its content is whatever the server sends",
-                                         fix=_PIPE_FIX)
+                        yield Finding.at(
+                            command.span(word),
+                            f"{name} runs a script fetched from the network at "
+                            "build time; its content is whatever the server sends",
+                            fix=_PIPE_FIX,
+                        )
 
 
-_PIPE_FIX = ("download the installer to a file, check its sha256 (sha256sum -c) and then run it; or install a "
-             "pinned package instead")
+_PIPE_FIX = (
+    "download the installer to a file, check its sha256 (sha256sum -c) and then run it; or install a "
+    "pinned package instead"
+)
 
 
 def _pipe_finding(command: Command, at: int, into: str) -> Finding:
-    url = next((w for w in command.words[at + 1:] if "://" in w[0]), command.words[at])
-    return Finding.at(command.span(url), f"{command.names[at]} pipes {url[0]} into {into}: the script runs unchecked, "
-                                         "and a changed or compromised server changes the image", fix=_PIPE_FIX)
+    url = next((w for w in command.words[at + 1 :] if "://" in w[0]), command.words[at])
+    return Finding.at(
+        command.span(url),
+        f"{command.names[at]} pipes {url[0]} into {into}: the script runs unchecked, "
+        "and a changed or compromised server changes the image",
+        fix=_PIPE_FIX,
+    )

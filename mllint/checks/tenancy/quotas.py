@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from fnmatch import fnmatchcase
 
-from mllint import yamlsrc as y
 from mllint.checks.context import Ctx, ProjectCtx
 from mllint.model import Finding, K8sObject
 from mllint.project import ProjectFacts, QuotaFacts, WorkloadFacts
@@ -25,14 +24,14 @@ def _extended(resource: str) -> bool:
 
 @rule("ML601")
 def quota_limit_on_extended_resource(obj: K8sObject, ctx: Ctx) -> Iterator[Finding]:
-    if obj.kind != "ResourceQuota":
+    if obj.quota is None:
         return
-    hard = y.get(y.get(obj.node, "spec"), "hard")
-    for key, k, _v in y.items(hard):
-        if key.startswith("limits.") and _extended(key[len("limits."):]):
-            resource = key[len("limits."):]
+    for item in obj.quota.hard_keys:
+        key = item.text
+        if key.startswith("limits.") and _extended(key[len("limits.") :]):
+            resource = key[len("limits.") :]
             yield Finding.at(
-                y.scalar_span(obj.span.path, k),
+                item.span,
                 f"ResourceQuota {obj.name!r} sets {key!r}; for extended resources Kubernetes allows only quota "
                 "items with the requests. prefix, so this line does not cap GPU use",
                 fix=f"use 'requests.{resource}' (extended resources cannot be overcommitted, so requests equal limits)",
@@ -43,8 +42,8 @@ def _gpu_quota_keys(quota: QuotaFacts, patterns: tuple[str, ...]) -> dict[str, s
     """GPU resource -> the quota key that caps it (`requests.nvidia.com/gpu`)."""
     out = {}
     for key in quota.hard:
-        if key.startswith("requests.") and any(fnmatchcase(key[len("requests."):], p) for p in patterns):
-            out[key[len("requests."):]] = key
+        if key.startswith("requests.") and any(fnmatchcase(key[len("requests.") :], p) for p in patterns):
+            out[key[len("requests.") :]] = key
     return out
 
 
@@ -73,7 +72,9 @@ def namespace_gpu_without_quota(project: ProjectFacts, ctx: ProjectCtx) -> Itera
         assert first.gpu_span is not None  # a workload with GPUs has a GPU quantity
         named = list(dict.fromkeys(f"{w.kind} {w.name!r}" for w in workloads))
         names = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
-        where = f"quotas exist for {', '.join(quota_namespaces)}" if quota_namespaces else "the configuration asks for one"
+        where = (
+            f"quotas exist for {', '.join(quota_namespaces)}" if quota_namespaces else "the configuration asks for one"
+        )
         finding = Finding.at(
             first.gpu_span,
             f"{_label(ns)} runs GPU workloads ({names}) but no ResourceQuota in the scan caps "
@@ -89,11 +90,14 @@ _SHOWN_TERMS = 8  # terms of the sum a message spells out
 
 def _demand(project: ProjectFacts, namespace: str | None, resource: str) -> tuple[Decimal, str]:
     """The GPUs a namespace's workloads ask for when all run, and the sum spelled out."""
-    terms = [(w, w.replicas, w.gpus[resource]) for w in project.workloads_by_namespace.get(namespace, [])
-             if w.gpus.get(resource, 0) > 0]
+    terms = [
+        (w, w.replicas, w.gpus[resource])
+        for w in project.workloads_by_namespace.get(namespace, [])
+        if w.gpus.get(resource, 0) > 0
+    ]
     total = sum((n * g for _w, n, g in terms), start=Decimal(0))
     arithmetic = " + ".join(
-        f"{w.kind} {w.name!r}{' ' + w.role.split('/', 1)[1] if w.role else ''} {n} × {g.normalize()}"
+        f"{w.kind} {w.name!r}{' ' + w.role_name if w.role_name else ''} {n} × {g.normalize()}"
         for w, n, g in terms[:_SHOWN_TERMS]
     )
     if len(terms) > _SHOWN_TERMS:
