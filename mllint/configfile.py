@@ -26,11 +26,14 @@ def load_yaml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
     if root is None or (y.is_scalar(root) and y.text(root) is None):
         return {}, lambda parts: (1, 1)
 
-    def plain(node: Any) -> Any:
+    def plain(node: Any, inside: frozenset[int] = frozenset()) -> Any:
+        if id(node) in inside or len(inside) > 64:  # an alias that contains itself, or nesting past any need
+            mark = node.start_mark
+            raise ConfigError(f"{path}:{mark.line + 1}:{mark.column + 1}: an alias refers to a node that contains it")
         if y.is_map(node):
-            return {k: plain(v) for k, _kn, v in y.items(node)}
+            return {k: plain(v, inside | {id(node)}) for k, _kn, v in y.items(node)}
         if y.is_seq(node):
-            return [plain(v) for v in node.value]
+            return [plain(v, inside | {id(node)}) for v in node.value]
         return y.typed(node)
 
     def locate(parts: list[Any], at_key: bool = False) -> tuple[int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -100,6 +101,9 @@ def discover(
             _walk(abs_root, cwd, excluded, found, skipped)
             continue
         display = display_path(abs_root, cwd) if not root.is_absolute() else root.as_posix()
+        if not _regular(abs_root):
+            skipped.append(Skipped(display, "not a regular file (a pipe, device or socket is never read)"))
+            continue
         kind = classify(abs_root.name) or _sniff(abs_root)  # a file named explicitly is read by its content
         found.setdefault(display, Candidate(abs_root, display, kind))
     return sorted(found.values(), key=lambda c: c.display), skipped
@@ -122,9 +126,27 @@ def _sniff(path: Path) -> str:
     return "yaml"
 
 
+def _regular(path: Path) -> bool:
+    """A regular file (after links): never a FIFO, device or socket, which could block or never end."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # the reader reports why it cannot be read
+
+
+def _inside(path: Path, top: str) -> bool:
+    """Whether `path`, its links resolved, lies under the folder `top` (already resolved)."""
+    try:
+        real = os.path.realpath(path)
+    except OSError:  # pragma: no cover
+        return False
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
 def _walk(
     root: Path, cwd: Path, excluded: Callable[[str, str], bool], found: dict[str, Candidate], skipped: list[Skipped]
 ) -> None:
+    top = os.path.realpath(root)
     seen: set[str] = set()
     stack = [root]
     while stack:
@@ -150,10 +172,19 @@ def _walk(
                 continue
             try:
                 is_dir = entry.is_dir()
+                link = entry.is_symlink()
             except OSError:
-                is_dir = False
+                is_dir = link = False
+            if link and not _inside(path, top):
+                if is_dir or classify(entry.name) is not None:
+                    skipped.append(Skipped(display, "a link that leads outside the scanned folder"))
+                continue
             if is_dir:
-                if entry.name in SKIP_DIRS or (path / "pyvenv.cfg").exists():
+                try:
+                    virtualenv = (path / "pyvenv.cfg").exists()
+                except OSError:
+                    virtualenv = False
+                if entry.name in SKIP_DIRS or virtualenv:
                     continue
                 if chart and entry.name == "templates":
                     skipped.append(
@@ -167,5 +198,8 @@ def _walk(
                 continue
             kind = classify(entry.name)
             if kind is not None:
+                if not _regular(path):
+                    skipped.append(Skipped(display, "not a regular file (a pipe, device or socket is never read)"))
+                    continue
                 found.setdefault(display, Candidate(path, display, kind))
         stack.sort(reverse=True)

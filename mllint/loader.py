@@ -36,7 +36,10 @@ def read(candidate: Candidate, max_bytes: int = MAX_BYTES) -> SourceFile | Skipp
         size = candidate.path.stat().st_size
         if size > max_bytes:
             return Skipped(candidate.display, f"larger than {max_bytes // (1024 * 1024)} MiB ({size} bytes)")
-        data = candidate.path.read_bytes()
+        with open(candidate.path, "rb") as handle:  # at most the cap, whatever the size said (/proc, a growing file)
+            data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            return Skipped(candidate.display, f"larger than {max_bytes // (1024 * 1024)} MiB")
     except OSError as exc:
         file = SourceFile(candidate.display, candidate.kind)
         file.diagnostics.append(

@@ -21,6 +21,7 @@ from mllint.configfile import ConfigError, load_yaml, schema_error
 from mllint.data import schema_path
 from mllint.model import Finding
 from mllint.registry import Rule, RuleMeta, builtin
+from mllint.schema_safety import local_registry, problems
 
 DEFAULT_FOLDER = ".mllint/rules"
 _DETAIL_MAX = 160
@@ -44,13 +45,15 @@ class PolicyCheck:
     def _checker(self) -> Any:
         import jsonschema
 
-        return jsonschema.Draft202012Validator(self.schema)
+        return jsonschema.Draft202012Validator(self.schema, registry=local_registry())
 
     @cached_property
     def _matcher(self) -> Any:
         import jsonschema
 
-        return jsonschema.Draft202012Validator(self.match) if self.match is not None else None
+        if self.match is None:
+            return None
+        return jsonschema.Draft202012Validator(self.match, registry=local_registry())
 
     def __call__(self, target: Any, ctx: Any) -> Iterator[Finding]:
         from mllint import views
@@ -162,6 +165,9 @@ def load(files: Sequence[Path]) -> dict[str, Rule]:
                     jsonschema.Draft202012Validator.check_schema(data[key])
                 except jsonschema.SchemaError as exc:
                     raise schema_error(path, exc, [key], locate, "") from None
+                for where, why in problems(data[key]):
+                    line, column = locate([key, *where])
+                    raise ConfigError(f"{path}:{line}:{column}: {'.'.join(map(str, (key, *where)))}: {why}")
         rid, name = data["id"], data["name"]
         for taken, what in ((rid in builtin() or rid in rules, f"id {rid}"), (name in names, f"name {name!r}")):
             if taken:

@@ -22,7 +22,7 @@ from mllint.selectors import expand, hint, matches, resolve
 ANNOTATION = "mllint.dev/ignore"
 UNUSED = "ML006"  # a comment that suppresses nothing
 UNKNOWN = "ML007"  # a comment or annotation that names no rule
-_COMMENT = re.compile(r"#\s*mllint:\s*(disable|disable-file)\s*=\s*([^#]*?)\s*(?:--\s*(.*?))?\s*$")
+_COMMENT = re.compile(r"#[ \t]*mllint:[ \t]*(disable-file|disable)[ \t]*=")
 _ANNOTATION_LINE = re.compile(r"""(["']?)mllint\.dev/ignore\1\s*:\s*(["']?)([^"'#]*)""")
 
 
@@ -50,12 +50,16 @@ def directives(path: str, text: str) -> list[Directive]:
         hash_at = line.find("#")
         match = _COMMENT.search(line, hash_at) if hash_at >= 0 and "mllint:" in line else None
         if match:
-            kind = "disable-file" if match[1] == "disable-file" else "disable"
-            selectors, spans = _selectors(path, number, match.start(2), match[2])
+            kind = match[1]
+            rest = line[match.end() :]  # selectors, then `-- reason` (or another `#` comment)
+            dashes, hash_ = rest.find("--"), rest.find("#")
+            end = min((i for i in (dashes, hash_) if i >= 0), default=len(rest))
+            reason = rest[dashes + 2 :].strip() if dashes >= 0 and dashes == end else ""
+            selectors, spans = _selectors(path, number, match.end(), rest[:end])
             d = Directive(
                 kind,
                 selectors,
-                (match[3] or "").strip(),
+                reason,
                 Span(path, number, match.start() + 1, number, len(line) + 1),
                 0,
                 selector_spans=spans,
