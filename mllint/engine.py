@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from mllint import project_index, suppress
+from mllint import project_index, roles, suppress
 from mllint.checks.context import Ctx, HostCtx, ProjectCtx
 from mllint.discover import Candidate, classify, discover
 from mllint.finish import INTERNAL_ERROR, crash, crash_message, fingerprint, finish, lines_of
 from mllint.loader import parse, read
-from mllint.model import Diagnostic, Finding, Skipped, SourceFile, Span
+from mllint.model import Container, Diagnostic, Finding, PodSpec, Skipped, SourceFile, Span, Workload
 from mllint.options import Options, UsageError
 from mllint.plan import Plan, make_plan
 from mllint.project import FileFacts, ProjectFacts, file_facts
 from mllint.registry import Rule
+from mllint.roles import RoleRow
 from mllint.source_texts import SourceTexts
 
 if TYPE_CHECKING:
@@ -28,6 +29,12 @@ __all__ = ["Options", "Plan", "Result", "UsageError", "exit_code", "scan"]
 
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 PARALLEL_MIN_FILES = 48
+# Rule tags the engine reads. `absence`: the rule reports something missing, which a kustomize patch leaves to its
+# base and a placeholder container to whoever fills it in; `images`: the rule judges the image reference; `cpu`,
+# `memory`, `gpu` on an absence rule tagged `resources`: the resources whose absence it reports (a controller may
+# fill them in: Container.defaults).
+ABSENCE, IMAGES, RESOURCES = "absence", "images", "resources"
+RESOURCE_KINDS = frozenset({"cpu", "memory", "gpu"})
 
 
 @dataclass
@@ -38,6 +45,7 @@ class Outcome:
     findings: list[Finding]
     facts: FileFacts | None = None
     directives: list[suppress.Directive] = field(default_factory=list)  # for cross-file findings in the file
+    roles: list[RoleRow] = field(default_factory=list)  # what each container is, for --verbose reports
 
 
 @dataclass
@@ -47,6 +55,7 @@ class Result:
     skipped: list[Skipped]
     rules: dict[str, Rule]  # the rules that ran
     texts: SourceTexts = field(default_factory=SourceTexts)
+    workloads: list[RoleRow] = field(default_factory=list)  # every workload container's role, and why
 
     def source_line(self, path: str, line: int) -> str | None:
         """Line `line` of `path`, for code frames; None when it cannot be read."""
@@ -78,12 +87,14 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
             options.progress(done, len(candidates))
     findings: list[Finding] = []
     files: list[tuple[str, str]] = []
+    workloads: list[RoleRow] = []
     for outcome in results:
         if isinstance(outcome.file, Skipped):
             skipped.append(outcome.file)
         else:
             files.append((outcome.file.path, outcome.file.kind))
             findings.extend(outcome.findings)
+            workloads.extend(outcome.roles)
     findings.extend(_check_project(results, plan, texts))
     if options.host is not None:
         findings.extend(_check_host(options.host, plan))
@@ -91,10 +102,11 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
     if reported is not None:
         findings = [f for f in findings if f.span.path in reported]
         files = [(path, kind) for path, kind in files if path in reported]
+        workloads = [row for row in workloads if row.path in reported]
     findings.sort(key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.message))
     skipped.sort(key=lambda s: s.path)
     rules = plan.rules
-    return Result(findings, files, skipped, {rid: rules[rid] for rid in plan.rule_ids}, texts)
+    return Result(findings, files, skipped, {rid: rules[rid] for rid in plan.rule_ids}, texts, workloads)
 
 
 def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[Outcome]:
@@ -138,8 +150,14 @@ def _guarded(path: str, kind: str, load: Callable[[], SourceFile | Skipped], pla
         loaded.diagnostics.append(Diagnostic(INTERNAL_ERROR, Span(path, 1, 1, 1, 1), crash_message("the parser", exc)))
     if isinstance(loaded, Skipped):
         return Outcome(loaded, [])
+    if loaded.path in plan.index.fragments:  # a kustomize patch
+        loaded.fragment = True
+        for workload in loaded.workloads:
+            workload.fragment = True
+    roles.assign(loaded, plan.role_settings)  # what each container is, decided once before any rule reads it
     found = suppress.directives(loaded.path, loaded.text) if plan.inline_suppressions else []
     outcome = Outcome(loaded, _check(loaded, plan, found), directives=found)
+    outcome.roles = roles.rows(loaded)
     if plan.project_rule_ids:
         try:
             outcome.facts = file_facts(loaded, plan.gpu_resources, plan.cuda)
@@ -175,6 +193,8 @@ def _check(file: SourceFile, plan: Plan, found: list[suppress.Directive]) -> lis
     for target_type, target, workload in _targets(file):
         ignored = suppress.annotated(target, workload) if plan.inline_suppressions else ()
         for rule in by_target.get(target_type, ()):
+            if _left_open(rule.meta.tags, target, workload, file):
+                continue
             ctx = Ctx(params[rule.meta.id], file, plan.index, workload, plan.gpu_resources, plan.cuda)
             try:
                 for finding in rule.func(target, ctx):
@@ -189,6 +209,24 @@ def _check(file: SourceFile, plan: Plan, found: list[suppress.Directive]) -> lis
         findings += suppress.in_file(file, findings, found, plan)
     fingerprint(findings, lines_of(file.lines()))
     return findings
+
+
+def _left_open(tags: tuple[str, ...], target: Any, workload: Workload | None, file: SourceFile) -> bool:
+    """Whether what a rule with `tags` judges is left to something outside the file: an absence rule on a kustomize
+    patch or a placeholder container, an image rule on a placeholder image, an absence of resources that the
+    controller fills in."""
+    absence = ABSENCE in tags
+    if absence and file.fragment:
+        return True
+    if isinstance(target, Container):
+        if target.placeholder and (absence or IMAGES in tags):
+            return True
+        named = RESOURCE_KINDS.intersection(tags) if absence and RESOURCES in tags else frozenset()
+        return bool(named) and named <= target.defaults
+    if absence and workload is not None and isinstance(target, (Workload, PodSpec)):
+        containers = workload.pod.containers
+        return bool(containers) and all(c.placeholder for c in containers)
+    return False
 
 
 def _check_project(results: list[Outcome], plan: Plan, texts: SourceTexts) -> list[Finding]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from mllint.model import Finding, Span
 from mllint.plan import Plan
+from mllint.secrets import redact
 
 INTERNAL_ERROR = "ML003"  # the rule that reports mllint's own crashes
 
@@ -42,15 +43,41 @@ def crash(
 
 
 def fingerprint(findings: Iterable[Finding], line_of: Callable[[int], str | None]) -> None:
-    """A key per finding from the rule, the object and the offending text, not the line number."""
+    """A key per finding from the rule, the object and the offending text, not the line number. A finding
+    about a secret keys on the name that holds it instead: a short hash of a line with a weak password
+    could be reversed by trying the usual passwords."""
+    findings = list(findings)
+    secrets = _secret_spans(findings)
     counts: dict[str, int] = {}
     for f in findings:
-        line = line_of(f.span.line) or ""
+        if f.sensitive:
+            base = f"{f.rule}|{f.span.path}|{f.logical or ''}|secret:{f.secret_name}"
+            counts[base] = counts.get(base, 0) + 1
+            f.fingerprint_key = hashlib.sha256(f"{base}|{counts[base]}".encode()).hexdigest()[:32]
+            continue
+        line = _masked(line_of(f.span.line) or "", f.span.path, f.span.line, secrets)
         end = f.span.end_column - 1 if f.span.end_line == f.span.line else len(line)
-        snippet = " ".join(line[f.span.column - 1 : end].split()) or " ".join(line.split())
+        snippet = redact(" ".join(line[f.span.column - 1 : end].split()) or " ".join(line.split()))
         base = f"{f.rule}|{f.span.path}|{f.logical or ''}|{snippet}"
         counts[base] = counts.get(base, 0) + 1
         f.fingerprint_key = hashlib.sha256(f"{base}|{counts[base]}".encode()).hexdigest()[:32]
+
+
+def _secret_spans(findings: list[Finding]) -> list[Span]:
+    """Where the secrets that sensitive findings report are written."""
+    return [f.secret_span for f in findings if f.sensitive and f.secret_span is not None]
+
+
+def _masked(line: str, path: str, number: int, secrets: list[Span]) -> str:
+    """The line with every secret written on it blanked out (to its length, so that columns still hold): what
+    another finding's fingerprint may hash."""
+    for s in secrets:
+        if s.path != path or not s.line <= number <= s.end_line:
+            continue
+        start = s.column - 1 if s.line == number else 0
+        end = s.end_column - 1 if s.end_line == number else len(line)
+        line = line[:start] + "*" * max(0, end - start) + line[end:]
+    return line
 
 
 def lines_of(lines: list[str]) -> Callable[[int], str | None]:

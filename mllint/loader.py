@@ -77,12 +77,11 @@ def parse(display: str, kind: str, data: bytes) -> SourceFile | Skipped:
 
 def _parse_yaml(file: SourceFile) -> SourceFile | Skipped:
     docs = yamlsrc.compose(file.path, file.text, file.diagnostics)
-    if "{{" in file.text and any(d.rule == "ML001" for d in file.diagnostics):
-        return Skipped(file.path, "template syntax ({{ }}) that is not YAML; scan the rendered output instead")
+    if ("{{" in file.text or "{%" in file.text) and any(d.rule == "ML001" for d in file.diagnostics):
+        return Skipped(file.path, "template syntax ({{ }}, {% %}) that is not YAML; scan the rendered output instead")
     from mllint.sources import compose, k8s
 
-    for doc in docs:
-        yamlsrc.check_document(file.path, doc.root, file.diagnostics)
+    docs = [doc for doc in docs if yamlsrc.check_document(file.path, doc.root, file.diagnostics)]
     compose_docs = docs if file.kind == "compose" else [d for d in docs if compose.is_compose(d.root)]
     taken = {id(d) for d in compose_docs}
     k8s_docs = [d for d in docs if id(d) not in taken and k8s.is_k8s_object(d.root)]

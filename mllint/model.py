@@ -34,10 +34,26 @@ class Span(NamedTuple):
         return f"{self.path}:{self.line}:{self.column}"
 
 
+MAX_DIGITS = 18  # any count mllint reads fits in 64 bits; a longer run of digits is not a count
+
+
+def is_digits(text: str) -> bool:
+    """ASCII digits only, at most MAX_DIGITS of them: `²`, `٣` and a 5,000-digit number are not counts."""
+    return 0 < len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
+
+
 def natural(text: str | None) -> int | None:
-    """A count written as digits (`3`, `"3"`); None for anything else (`auto`, `$(N)`, `-1`, templates)."""
+    """A count written as digits (`3`, `"3"`); None for anything else (`auto`, `$(N)`, `-1`, `²`, templates)."""
     text = text.strip() if text is not None else None
-    return int(text) if text and text.isdigit() else None
+    return int(text) if text and is_digits(text) else None
+
+
+class Role(NamedTuple):
+    """What a container is (`mllint.roles`: model-server, training, service, ...), with the evidence for it in a
+    short phrase that messages quote: "image vllm/vllm-openai", "requests nvidia.com/gpu and serves port 8000"."""
+
+    name: str
+    evidence: str
 
 
 def role_name(role: str | None) -> str | None:
@@ -85,6 +101,9 @@ class ImageRef:
     tag: str | None = None
     digest: str | None = None
     templated: bool = False  # unresolved variables or template syntax remain
+    # a stand-in that an operator or the runtime replaces (`FILLED BY THE OPERATOR`, KFP's
+    # `should-be-overridden-during-runtime`): the container it names is filled in elsewhere (templated too)
+    placeholder: bool = False
 
 
 @dataclass(slots=True)
@@ -112,6 +131,7 @@ class Probe:
     period_seconds: int | None = None
     failure_threshold: int | None = None
     timeout_seconds: int | None = None
+    port: str | None = None  # the httpGet, tcpSocket or grpc port, as written (a number or a port's name)
 
 
 @dataclass(slots=True)
@@ -130,6 +150,17 @@ class Container:
     security_context: dict[str, Value] = field(default_factory=dict)
     init: bool = False
     name_span: Span | None = None
+    # resources that come from elsewhere when the container leaves them unset: `cpu`, `memory`, `gpu` (KServe's
+    # defaults for a custom predictor, a TrainJob's resourcesPerNode for its runtime's node container, a template
+    # that writes the whole `resources`)
+    defaults: frozenset[str] = frozenset()
+    port_names: dict[str, str] = field(default_factory=dict)  # a named port's name -> its containerPort
+    role: Role | None = field(default=None, compare=False)  # what it is (`mllint.roles.assign`, before rules run)
+
+    @property
+    def placeholder(self) -> bool:
+        """The image is a stand-in that an operator or the runtime replaces, with what the container runs."""
+        return self.image is not None and self.image.placeholder
 
 
 @dataclass(slots=True)
@@ -223,6 +254,7 @@ class Workload:
     # The composed YAML of the object (or Compose service), for custom rules' views and policies. Rules read
     # the typed fields above.
     node: MappingNode | None = field(default=None, repr=False, compare=False)
+    fragment: bool = False  # read from a kustomize patch: a part of an object, completed by its base
 
     @property
     def role_name(self) -> str | None:
@@ -366,6 +398,7 @@ class Diagnostic:
     span: Span
     message: str
     fix: str | None = None
+    severity: str = ""  # only where it differs from the rule's (a note for a file that is not its format)
 
 
 @dataclass(slots=True)
@@ -377,6 +410,10 @@ class SourceFile:
     objects: list[K8sObject] = field(default_factory=list)
     build: ImageBuild | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    fragment: bool = False  # a kustomize patch: its objects are parts, completed by their base
+    # A file named like a Dockerfile whose content is another format ("YAML", "a shell session"): no build
+    # is read from it, and ML001 reports it once as a note
+    not_dockerfile: str | None = None
 
     def lines(self) -> list[str]:
         return source_lines(self.text)
@@ -400,6 +437,10 @@ class Finding:
     suppressed: str | None = None  # justification when suppressed
     suppression_kind: str = "inSource"  # SARIF's kinds: inSource (comments, annotations) or external (baseline)
     sensitive: bool = False  # the source line holds a secret: reports never quote it
+    # A sensitive finding: where the secret itself is written (reports quote none of its lines), and the name
+    # of the variable or key that holds it (what its fingerprint keys on, never the value)
+    secret_span: Span | None = None
+    secret_name: str = ""
 
     @classmethod
     def at(cls, span: Span, message: str, fix: str | None = None, severity: str = "") -> Finding:

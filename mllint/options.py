@@ -37,6 +37,7 @@ class Options:
     gpu_resources: Sequence[str] = GPU_RESOURCES  # extended resources that are GPUs, as globs
     progress: Callable[[int, int], None] | None = None  # called with (files done, files in all)
     cuda: CudaConfig = field(default_factory=CudaConfig)  # cluster profile, image → CUDA, --driver-version
+    roles: Mapping[str, str] = field(default_factory=dict)  # image glob -> container role (configuration `roles:`)
     host: Any = None  # live mode: the mllint.live.host.Host that Host rules check
 
 
@@ -71,6 +72,7 @@ def from_config(
         rule_files=cfg.rule_files,
         preview=preview or bool(cfg.get("preview", False)),
         gpu_resources=tuple(cfg.get("gpu-resources", GPU_RESOURCES)),
+        roles=dict(cfg.get("roles") or {}),
         cuda=cuda if cuda is not None else targets.from_config(cfg.values, None, str(cfg.root)),
         **rest,
     )

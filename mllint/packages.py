@@ -249,9 +249,16 @@ def _pip(manager: str, words: list[Word], tool: int, sub: int) -> Install:
     return install
 
 
+_NAMED_VERSION_REF = re.compile(
+    r"^(?!(?:release|rel|r|branch|stable|dev)[-_/])[A-Za-z][\w.-]*?[-_/]v?\d+\.\d+\.\d+(?:[-.+]?[A-Za-z0-9.]*)?$"
+)
+
+
 def fixed_ref(ref: str) -> bool:
-    """A git ref that names one version: a commit hash or a version tag (`v1.2.3`, `1.2.3`)."""
-    return bool(HEX_COMMIT.match(ref) or _VERSION_REF.match(ref))
+    """A git ref that names one version: a commit hash or a version tag (`v1.2.3`, `1.2.3`, a package's
+    release tag of a monorepo such as `google-cloud-pipeline-components-2.22.0`; not `release-23.02`,
+    which projects use as branch names)."""
+    return bool(HEX_COMMIT.match(ref) or _VERSION_REF.match(ref) or _NAMED_VERSION_REF.match(ref))
 
 
 def mask_credentials(url: str) -> str:
@@ -297,6 +304,8 @@ def judge_pip(word: Word) -> Package:
 
 
 def _is_local(text: str) -> bool:
+    """A file or folder, not a name: `./pkg`, `/tmp/wheels/*.whl`, `x-2.35.0-py3-none-any.whl[all]`."""
+    text = re.sub(r"\[[^\]]*\]$", "", text)  # extras after a path: `./dist/x.whl[all]`
     return (
         text.startswith((".", "/", "~", "file:"))
         or (text.endswith((".whl", ".tar.gz", ".zip")) and "://" not in text)
@@ -399,8 +408,13 @@ def judge_os(manager: str, word: Word) -> Package:
         name = match[1] if match else text
         spec = match[2] or "" if match else ""
         return Package(name, word, EXACT if spec.startswith("=") else RANGE if spec else BARE, spec)
-    # dnf, yum, zypper: `name-1.2.3`, `name-1.2.3-1.el9`, `name = 1.2`
-    match = re.match(r"^(.+?)-(\d[\w.+~^-]*)$", text)
+    # dnf, yum, zypper: `name-1.2.3`, `name-1.2.3-1.el9`, an epoch `name-1:1.1.1k`, `name = 1.2`,
+    # `name=1.2`, `name>=1.2` (zypper's and dnf's version relations)
+    relation = re.match(r"^([^<>=\s]+)\s*(==?|>=|<=|>|<)\s*(\S+)$", text)
+    if relation:
+        exact = relation[2] in ("=", "==")
+        return Package(relation[1], word, EXACT if exact else RANGE, f"{relation[2]}{relation[3]}")
+    match = re.match(r"^(.+?)-((?:\d+:)?\d[\w.+~^:-]*)$", text)
     if match:
         return Package(match[1], word, EXACT, match[2])
     return Package(text, word, BARE)

@@ -12,6 +12,7 @@ from mllint.cuda.targets import CudaConfig
 from mllint.options import Options, UsageError
 from mllint.project_index import ProjectIndex
 from mllint.registry import SEVERITIES, Params, Rule, names, table
+from mllint.roles import Settings
 from mllint.selectors import exact, resolve, unknown_message
 
 
@@ -37,6 +38,12 @@ class Plan:
     rule_files: tuple[str, ...] = ()
     cuda: CudaConfig = field(default_factory=CudaConfig)
     gpu_resources: tuple[str, ...] = ()
+    roles: tuple[tuple[str, str], ...] = ()  # the configuration's `roles:`: (image glob, role)
+
+    @property
+    def role_settings(self) -> Settings:
+        """What decides each container's role besides the manifests (`mllint.roles`)."""
+        return Settings(self.roles, self.gpu_resources)
 
     @property
     def rules(self) -> dict[str, Rule]:
@@ -77,6 +84,7 @@ def make_plan(options: Options, index: ProjectIndex) -> Plan:
         tuple(options.rule_files),
         options.cuda,
         tuple(options.gpu_resources),
+        roles=tuple(options.roles.items()),
     )
 
 

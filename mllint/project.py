@@ -18,7 +18,9 @@ from mllint import suppress
 from mllint import yamlsrc as y
 from mllint.gpus import pod_gpus
 from mllint.model import Quantity, SourceFile, Span, Value, Workload, role_name
-from mllint.serving import healthcheck, is_model_server, server_start
+from mllint.quantity import is_templated
+from mllint.roles import served
+from mllint.serving import healthcheck, server_start
 from mllint.sources.podspec import NodeReader
 
 if TYPE_CHECKING:  # the CUDA modules load only for files that need them
@@ -44,7 +46,8 @@ class WorkloadFacts:
     priority_class: Value | None
     labels: dict[str, str]
     containers_without: dict[str, list[str]]  # cpu / memory -> containers with neither request nor limit
-    serving: bool  # a model server by ML501's detection
+    serving: bool  # a container is a model server by its role (`mllint.roles.served`), as for ML501
+    server: tuple[str, str] | None = None  # the first such container's name, and why it is one
 
     @property
     def role_name(self) -> str | None:
@@ -191,7 +194,7 @@ def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...], cuda: CudaConfig
                     y.get(selector, "matchExpressions") is not None,
                 )
             )
-        elif obj.kind == "PriorityClass":
+        elif obj.kind == "PriorityClass" and not is_templated(obj.name):  # a template names no class to know
             facts.priority_classes.append(obj.name)
         ignored = suppress.annotation_rules(obj.annotations)
         if ignored:
@@ -220,6 +223,8 @@ def _workload(w: Workload, path: str, gpu_patterns: tuple[str, ...]) -> Workload
         ]
     # Kubeflow gang scheduling names the class for the whole job
     priority = w.pod.priority_class_name if w.pod.priority_class_name is not None else w.job_priority_class
+    servers = [(c.name, r.evidence) for c in w.pod.containers if (r := served(w, c)) is not None]
+    server = servers[0] if servers else None
     return WorkloadFacts(
         kind=w.kind,
         name=w.name,
@@ -235,7 +240,8 @@ def _workload(w: Workload, path: str, gpu_patterns: tuple[str, ...]) -> Workload
         priority_class=priority,
         labels=dict(w.labels),
         containers_without=without,
-        serving=any(is_model_server(w, c) for c in w.pod.containers),
+        serving=server is not None,
+        server=server,
     )
 
 

@@ -36,7 +36,7 @@ _WRAPPERS = frozenset(
         "command",
     }
 )
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 @dataclass(slots=True)
@@ -71,7 +71,7 @@ class Command:
         i = 0
         while i < len(names):
             name = names[i]
-            if _ASSIGNMENT.match(self.words[i][0]) or name in _WRAPPERS:
+            if ASSIGNMENT.match(self.words[i][0]) or name in _WRAPPERS:
                 i += 1
                 while i < len(names) and names[i].startswith("-") and names[i - 1] in _WRAPPERS:
                     i += 1  # the wrapper's own flags: `sudo -E`, `timeout -s KILL`
@@ -81,6 +81,40 @@ class Command:
                 continue
             return name, i
         return "", len(names)
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """One `RUN --mount=...` flag: its type (bind, the default, cache, tmpfs, secret, ssh) and target."""
+
+    type: str
+    target: str  # as written ('' when not given; a secret's default is /run/secrets/<id>)
+    span: Span  # the whole flag
+
+
+_MOUNT = re.compile(r"--mount=(\"[^\"]*\"|'[^']*'|\S+)")
+
+
+def mounts(ins: Instruction) -> list[Mount]:
+    """The mounts of a RUN instruction, each read on its own (`target=`, `dst=` and `destination=` alike)."""
+    out: list[Mount] = []
+    for match in _MOUNT.finditer(ins.args[: ins.args_offset]):
+        fields: dict[str, str] = {}
+        for item in match[1].strip("\"'").split(","):
+            key, _eq, value = item.partition("=")
+            fields.setdefault(key.strip().lower(), value.strip().strip("\"'"))
+        target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
+        out.append(Mount(fields.get("type", "bind").lower(), target, ins.span_of(match.start(), match.end())))
+    return out
+
+
+def covers(directory: str, path: str) -> bool:
+    """Whether `path` is `directory` or inside it (both absolute, `/x/` and `/x` alike)."""
+    if not directory.startswith("/") or not path.startswith("/"):
+        return False
+    directory = directory.rstrip("/")
+    path = path.rstrip("/")
+    return bool(path) and (path == directory or path.startswith(directory + "/"))
 
 
 def stage_commands(stage: Stage) -> Iterator[Command]:

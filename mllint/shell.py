@@ -11,6 +11,9 @@ Word = tuple[str, int, int]  # (text as the command sees it, start offset, end o
 
 _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "\n", "(", ")")
 _OPERATOR_STARTS = frozenset("&|;\n()")
+# Reserved words that open a compound command: the simple command is what follows them
+# (`then pip install x` runs pip, `if ! grep -q x f` runs grep)
+_OPENERS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
 
 
 def commands(text: str) -> list[list[Word]]:
@@ -29,7 +32,7 @@ def _split(text: str) -> tuple[tuple[Word, ...], ...]:
 
     def end_word(at: int) -> None:
         nonlocal chars, start
-        if start >= 0:
+        if start >= 0 and not (not words and text[start:at] in _OPENERS):
             words.append(("".join(chars), start, at))
         chars, start = [], -1
 

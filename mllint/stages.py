@@ -7,9 +7,10 @@ import re
 from collections.abc import Iterator
 
 from mllint.model import ImageBuild, Instruction, Stage
-from mllint.sources.dockerfile import unquote
+from mllint.sources.dockerfile import substitute, unquote
 
 _ENV_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
+_ARG_ITEM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(=(?:\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*))?")
 
 
 def env_pairs(ins: Instruction) -> Iterator[tuple[str, str, int, int]]:
@@ -59,3 +60,26 @@ def environment(build: ImageBuild, stage: Stage) -> dict[str, str]:
                 for name, value, _start, _end in env_pairs(ins):
                     out[name] = value
     return out
+
+
+def scoped(build: ImageBuild, stage: Stage) -> Iterator[tuple[Stage, Instruction, dict[str, str]]]:
+    """Each instruction of the stage and of the stages it builds FROM (the first of them first), with the
+    variables in effect there, as its RUN lines see them: ENV values (which the stages built FROM a stage
+    inherit) over ARG defaults (a stage's own, or the global default an `ARG NAME` declares again; ARGs
+    end with their stage). A build argument can override an ARG default; the default is what a build
+    without --build-arg gets."""
+    env: dict[str, str] = {}
+    for current in reversed(chain(build, stage)):
+        args: dict[str, str] = {}
+        for ins in current.instructions:
+            seen = {**args, **env}
+            yield current, ins, seen
+            if ins.keyword == "ARG":
+                for match in _ARG_ITEM.finditer(ins.args[ins.args_offset :]):
+                    if match[2] is not None:
+                        args[match[1]] = substitute(unquote(match[2][1:]), dict(seen))[0]
+                    elif build.global_args.get(match[1]) is not None:
+                        args[match[1]] = build.global_args[match[1]] or ""
+            elif ins.keyword == "ENV":
+                for name, value, _start, _end in env_pairs(ins):
+                    env[name] = substitute(value, dict(seen))[0]  # Docker reads the values before this ENV

@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 MAX_DEPTH = 1000
-MAX_NODE_VISITS = 2_000_000  # per file; alias bombs stop here
+# A document may stand for at most this many nodes once its aliases are followed, plus EXPANSION_FACTOR times
+# the nodes it writes: templates that reuse blocks stay far below, alias bombs (a few hundred bytes that stand
+# for millions of nodes) stop here.
+EXPANDED_NODES = 100_000
+EXPANSION_FACTOR = 20
 _DOC_START = re.compile(r"^---", re.M)
 _FLOW_CHARS = re.compile(r"[^\[\]{}]+")
 
@@ -119,10 +123,40 @@ def get_item(node: Any, key: str, _depth: int = 0) -> tuple[Any, Any] | None:
 
 
 def text(node: Any) -> str | None:
-    """The scalar's text, or None when the node is missing, null or not a scalar."""
+    """The scalar's text, or None when the node is missing, null or not a scalar. An unquoted `{{ x }}`
+    template, which YAML reads as a flow mapping, is a scalar too: its text is the template (`template`)."""
     if isinstance(node, Node.Scalar) and node.tag != "tag:yaml.org,2002:null":
         return str(node.value)
-    return None
+    return template(node)
+
+
+def template(node: Any) -> str | None:
+    """`{{ .Values.x }}` written without quotes, as a template, where YAML reads a flow mapping whose only key
+    is another flow mapping (`{ {.Values.x: null}: null }`); None for any other node. The inner braces must
+    open right after the outer ones, so `{ {a: b}: c }` is a mapping, not a template."""
+    if not isinstance(node, Node.Mapping) or not node.flow_style or len(node.value) != 1:
+        return None
+    key, value = node.value[0]
+    if not (isinstance(key, Node.Mapping) and key.flow_style and _null(value)) or len(key.value) > 1:
+        return None
+    start, inner = node.start_mark, key.start_mark
+    if (inner.line, inner.column) != (start.line, start.column + 1):
+        return None
+    if not key.value:
+        return "{{ }}"
+    words, rest = key.value[0]
+    if not (isinstance(words, Node.Scalar) and _null(rest)):
+        return None
+    return f"{{{{ {words.value} }}}}"
+
+
+def is_template(node: Any) -> bool:
+    """A `{{ }}` template that YAML read as a flow mapping: an unresolved value, never a wrong shape."""
+    return template(node) is not None
+
+
+def _null(node: Any) -> bool:
+    return isinstance(node, Node.Scalar) and node.tag == "tag:yaml.org,2002:null" and not node.value
 
 
 def typed(node: Any) -> Any:
@@ -209,7 +243,10 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
         message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
         line, col = _clamp(src, line, col)
         diagnostics.append(
-            Diagnostic("ML001", Span(path, line + 1, col, line + 1, col + 1), message, _missing_colon_hint(src, line))
+            _lost_colon(path, src, line, problem)
+            or Diagnostic(
+                "ML001", Span(path, line + 1, col, line + 1, col + 1), message, _missing_colon_hint(src, line)
+            )
         )
         index += 1
         # resume at the next document start: the error's own line if it is one, else a later one
@@ -254,6 +291,36 @@ def _missing_colon_hint(src: str, line: int) -> str | None:
     return None
 
 
+_KEY_SPACE_VALUE_COMMENT = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#][^:#]*?)\s*(?:\s#.*)?$")
+
+
+def _lost_colon(path: str, src: str, line: int, problem: str) -> Diagnostic | None:
+    """`- name model-volume` right above a more indented `key:` the parser stops at: the key above lost its
+    colon, and that line is where the error is."""
+    lines = source_lines(src)
+    above = next(
+        (
+            n
+            for n in range(min(line, len(lines)) - 1, -1, -1)
+            if lines[n].strip() and not lines[n].lstrip().startswith("#")
+        ),
+        None,
+    )
+    if above is None or line >= len(lines):
+        return None
+    match = _KEY_SPACE_VALUE_COMMENT.match(lines[above])
+    indent = len(lines[line]) - len(lines[line].lstrip())
+    if match is None or indent < match.start(1):
+        return None
+    return Diagnostic(
+        "ML001",
+        Span(path, above + 1, match.start(1) + 1, above + 1, match.end(2) + 1),
+        f"YAML syntax error: `{match[1]} {match[2]}` lost the colon after {match[1]!r}, so the parser "
+        f"stops on line {line + 1} ({problem})",
+        f"write `{match[1]}: {match[2]}`",
+    )
+
+
 def _clamp(src: str, line: int, col: int) -> tuple[int, int]:
     """libyaml reports end-of-stream errors one line past the text; point at the last character."""
     lines = source_lines(src) or [""]
@@ -271,19 +338,14 @@ def _line_start(src: str, line: int) -> int:
     return pos
 
 
-def check_document(path: str, root: Any, diagnostics: list[Diagnostic]) -> None:
-    """Duplicate keys (ML004) and alias bombs, in one walk over the document."""
-    visits = 0
+def check_document(path: str, root: Any, diagnostics: list[Diagnostic]) -> bool:
+    """Duplicate keys (ML004), and whether the document may be read at all: False (with an ML001) when its
+    aliases refer to a node that contains them, or expand past the node budget (an alias bomb: a few hundred
+    bytes that stand for millions of nodes once every alias, merge keys included, is followed)."""
     stack = [root]
     seen: set[int] = set()
     while stack:
         node = stack.pop()
-        visits += 1
-        if visits > MAX_NODE_VISITS:
-            diagnostics.append(
-                Diagnostic("ML001", span(path, root), "YAML aliases expand beyond the node budget; not parsed")
-            )
-            return
         if isinstance(node, Node.Mapping):
             if id(node) in seen:
                 continue
@@ -292,6 +354,7 @@ def check_document(path: str, root: Any, diagnostics: list[Diagnostic]) -> None:
             for k, v in node.value:
                 if isinstance(k, Node.Scalar):
                     if k.value == "<<":
+                        stack.append(v)
                         continue
                     first = keys.get(k.value)
                     if first is not None:
@@ -313,3 +376,48 @@ def check_document(path: str, root: Any, diagnostics: list[Diagnostic]) -> None:
                 continue
             seen.add(id(node))
             stack += node.value
+    budget = EXPANDED_NODES + EXPANSION_FACTOR * len(seen)
+    if expanded_size(root, budget) is None:
+        diagnostics.append(
+            Diagnostic(
+                "ML001",
+                span(path, root),
+                f"YAML aliases refer to a node that contains them, or expand past {budget:,} nodes; not read",
+            )
+        )
+        return False
+    return True
+
+
+def expanded_size(root: Any, budget: int) -> int | None:
+    """How many nodes the document has once every alias is followed; None for a cycle or past `budget`."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if finished:
+            active.discard(key)
+            total = 1 + sum(sizes[id(child)] for child in children)
+            if total > budget:
+                return None
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            return None  # a node inside itself
+        active.add(key)
+        stack.append((node, True))
+        stack += [(child, False) for child in children if id(child) not in sizes]
+    return sizes[id(root)]
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, Node.Mapping):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, Node.Sequence):
+        return list(node.value)
+    return []

@@ -13,6 +13,7 @@ import pytest
 
 from mllint import config, engine
 from mllint.configfile import ConfigError
+from mllint.registry import builtin
 from mllint.schema_safety import nested_repeat
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: c, image: python:3.11}\n"
@@ -82,11 +83,9 @@ def test_a_custom_rule_may_refer_inside_its_own_file(tmp_path: Path) -> None:
     found = engine.scan(
         [str(tmp_path / "pod.yaml")], engine.Options(select=["ACME001"], jobs=1, rule_files=cfg.rule_files)
     ).findings
-    assert (
-        [f.rule for f in found] == ["ACME001"]
-        and "'v[0-9]+'" in found[0].message
-        or "does not match" in found[0].message
-    )
+    assert ([f.rule for f in found] == ["ACME001"] and "'v[0-9]+'" in found[0].message) or "does not match" in found[
+        0
+    ].message
 
 
 @pytest.mark.parametrize(
@@ -133,3 +132,78 @@ def test_pipes_devices_and_links_out_of_the_folder_are_never_read(tmp_path: Path
     assert not [f for f in report["findings"] if "outside" in f["path"] or "elsewhere" in f["path"]]
     named = _mllint("scan", "project/pipe.yaml", "-f", "json", cwd=tmp_path, timeout=60)  # named: still not read
     assert named.returncode == 0 and json.loads(named.stdout)["skipped"][0]["reason"].startswith("not a regular")
+
+
+def _scan_text(tmp_path: Path, name: str, text: str) -> list:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    every = [rid for rid, rule in builtin().items() if "Host" not in rule.meta.targets]
+    return engine.scan([str(tmp_path / name)], engine.Options(select=every, jobs=1)).findings
+
+
+HUGE = [
+    ("memory: 1e9999999", "ML005"),
+    ("nvidia.com/gpu: 1e999999", "ML005"),
+    ("memory: " + "9" * 5000 + "Gi", "ML005"),
+    ("cpu: '\u00b2'", "ML005"),
+]
+
+
+@pytest.mark.parametrize(("limit", "rule"), HUGE)
+def test_numbers_are_ascii_finite_and_bounded(tmp_path: Path, limit: str, rule: str) -> None:
+    pod = POD.replace(
+        "image: python:3.11}",
+        f"image: python:3.11, command: [torchrun, --nproc_per_node=8, t.py], resources: {{limits: {{{limit}}}}}}}",
+    )
+    began = time.perf_counter()
+    found = _scan_text(tmp_path, "pod.yaml", pod)
+    assert time.perf_counter() - began < 10
+    assert rule in {f.rule for f in found} and "ML003" not in {f.rule for f in found}, [f.message for f in found]
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999", "\u00b2", "9" * 5000])
+def test_compose_counts_that_are_not_numbers_crash_no_rule(tmp_path: Path, value: str) -> None:
+    compose = (
+        f"services:\n  train:\n    image: pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime\n    cpus: '{value}'\n"
+        f"    gpus: '{value}'\n    command: torchrun --nproc_per_node=8 train.py\n"
+        "    deploy: {resources: {reservations: {devices: [{driver: nvidia, count: '" + value + "', "
+        "capabilities: [gpu]}]}}}\n"
+    )
+    assert "ML003" not in {f.rule for f in _scan_text(tmp_path, "compose.yaml", compose)}
+
+
+def test_unicode_digits_are_not_counts(tmp_path: Path) -> None:
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: '\u00b2'\n"
+        "  template:\n    spec:\n      securityContext: {runAsUser: '\u00b2'}\n"
+        "      containers: [{name: c, image: 'python:3.11', securityContext: {runAsUser: '\u0663'}}]\n"
+    )
+    assert "ML003" not in {f.rule for f in _scan_text(tmp_path, "d.yaml", deployment)}
+
+
+def _list_bomb() -> str:
+    """A `kind: List` whose items stand for 10**5 pods through five levels of ten aliases each."""
+    lines = ["x: &l0 {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: x}]}}"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 6)]
+    return "\n".join(lines) + "\napiVersion: v1\nkind: List\nitems: *l5\n"
+
+
+def _merge_bomb() -> str:
+    """Merge keys that merge eight copies of the level below, seven levels deep."""
+    lines = ["m0: &m0 {k: v}"]
+    lines += [f"m{i}: &m{i} {{<<: [" + ", ".join([f"*m{i - 1}"] * 8) + f"], k{i}: v}}" for i in range(1, 8)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apiVersion: v1\nkind: List\nitems: &a\n- apiVersion: v1\n  kind: List\n  items: *a\n",
+        _list_bomb(),
+        _merge_bomb(),
+    ],
+)
+def test_alias_bombs_and_self_references_are_refused_quickly(tmp_path: Path, text: str) -> None:
+    began = time.perf_counter()
+    found = _scan_text(tmp_path, "bomb.yaml", text)
+    assert time.perf_counter() - began < 10
+    assert "ML003" not in [f.rule for f in found], [f.message for f in found]

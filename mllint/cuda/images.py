@@ -93,7 +93,14 @@ def _by_repository(repo: str, tag: str, registry: str | None) -> Resolution:
     return _cuda_in_tag(repo, tag)
 
 
+_GPU_INFRASTRUCTURE = re.compile(r"operator|device-plugin|feature-discovery|dcgm|validator")
+
+
 def _looks_gpu(repo: str, tag: str) -> bool:
+    """An image that runs CUDA code; not the GPU stack's own services (`gpu-operator`, the device plugin,
+    `dcgm-exporter`), which talk to the driver and ship no CUDA workload."""
+    if _GPU_INFRASTRUCTURE.search(repo.rsplit("/", 1)[-1]):
+        return False
     return (
         "gpu" in tag
         or "cuda" in tag

@@ -12,6 +12,7 @@ from mllint.cuda.images import Cuda, tensorflow_cuda
 from mllint.cuda.versions import parse
 from mllint.knowledge import table
 from mllint.shell import Word, commands
+from mllint.sources.dockerfile import substitute
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ _CUPY = re.compile(r"^cupy-cuda(\d{2})(x|\d)\b")
 _CONDA_SPEC = re.compile(r"^(pytorch-cuda|cuda-version|cudatoolkit|cuda-toolkit|cuda-runtime)[=<>]+=?(\d+)\.(\d+)")
 _APT_CUDA = re.compile(r"^cuda-(?:toolkit|libraries|runtime|nvcc|compiler|cudart|minimal-build)-(\d+)-(\d+)(?:=|$)")
 _REQUIRE = re.compile(r"cuda\s*>=\s*(\d+)\.(\d+)")
+_QUOTES = "\"'"
 
 
 @lru_cache(maxsize=1)
@@ -59,16 +61,17 @@ def installer(words: list[str]) -> str | None:
     return None
 
 
-def from_run(text: str) -> list[Evidence]:
-    """CUDA brought in by the install commands of a RUN instruction (or any shell text)."""
-    return [ev for words in commands(text) for ev in from_command(words)]
+def from_run(text: str, variables: dict[str, str] | None = None) -> list[Evidence]:
+    """CUDA brought in by the install commands of a RUN instruction (or any shell text); `variables`: the
+    ARG and ENV values the line sees (`torch==${PYTORCH_VERSION}` with `ARG PYTORCH_VERSION=2.7`)."""
+    return [ev for words in commands(text) for ev in from_command(words, variables)]
 
 
-def from_command(words: list[Word]) -> list[Evidence]:
+def from_command(words: list[Word], variables: dict[str, str] | None = None) -> list[Evidence]:
     """CUDA brought in by one simple command (its words as `mllint.shell` splits them)."""
     kind = installer([w for w, _s, _e in words])
     if kind == "pip":
-        return _pip(words)
+        return _pip(words, variables or {})
     if kind == "conda":
         return _spec_words(words, _conda)
     if kind == "apt":
@@ -110,24 +113,38 @@ def from_requirements(text: str) -> list[Evidence]:
     return _pip(words)
 
 
-def _pip(words: list[Word]) -> list[Evidence]:
-    texts = [w for w, _s, _e in words]
+def _pip(words: list[Word], variables: dict[str, str] | None = None) -> list[Evidence]:
+    texts = [resolved(w, variables or {}) for w, _s, _e in words]
     index_cu = next((m for w in texts for m in [_INDEX_CU.search(w)] if m), None)
     cpu_index = any(_INDEX_CPU.search(w) for w in texts)
     out = []
-    for word, start, end in words:
-        if word.startswith("-") or "://" in word:
+    for (word, start, end), text in zip(words, texts, strict=True):
+        if word.startswith("-") or "://" in text:
             continue
-        cuda = _pip_package(word.strip("\"'"), index_cu, cpu_index)
+        shown = f"{word.strip(_QUOTES)} with {', '.join(_named(word, variables or {}))}" if text != word else None
+        cuda = _pip_package(text.strip(_QUOTES), index_cu, cpu_index, shown)
         if cuda is not None:
             out.append(Evidence(cuda, start, end))
     return out
 
 
-def _pip_package(spec: str, index_cu: re.Match[str] | None, cpu_index: bool) -> Cuda | None:
-    origin = f"pip install {spec}"
+def resolved(word: str, variables: dict[str, str]) -> str:
+    """The word with the ARG and ENV values it names put in, where it names any."""
+    return substitute(word, dict(variables))[0] if "$" in word and variables else word
+
+
+def _named(word: str, variables: dict[str, str]) -> list[str]:
+    """`NAME=value` of each variable the word names, for messages."""
+    names = dict.fromkeys(m[1] or m[2] for m in re.finditer(r"\$\{?([A-Za-z_]\w*)|\$([A-Za-z_]\w*)", word))
+    return [f"{n}={variables[n]}" for n in names if n in variables]
+
+
+def _pip_package(spec: str, index_cu: re.Match[str] | None, cpu_index: bool, shown: str | None = None) -> Cuda | None:
+    origin = f"pip install {shown or spec}"
     torch = _TORCH.match(spec)
     if torch and (len(spec) == torch.end() or spec[torch.end()] in ",;<>=~! "):
+        if "$" in spec:
+            return None  # a version a build argument without a default chooses: not the newest release
         version = torch[2] or ""
         local = _LOCAL_CU.search(version)
         if local:

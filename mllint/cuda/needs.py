@@ -9,7 +9,7 @@ from mllint.cuda import images, installs, targets, versions
 from mllint.cuda.images import Cuda, Unknown
 from mllint.cuda.targets import CudaConfig
 from mllint.model import ImageBuild, Span, Stage
-from mllint.stages import chain, env_pairs
+from mllint.stages import chain, env_pairs, scoped
 
 ARCH_LIST_NAMES = ("TORCH_CUDA_ARCH_LIST", "CUDA_ARCH_LIST")
 
@@ -33,23 +33,26 @@ def image_cuda(reference: str, config: CudaConfig) -> Cuda | Unknown | None:
 
 def stage_needs(build: ImageBuild, stage: Stage, config: CudaConfig) -> list[Need]:
     """Every CUDA the stage's image needs: its base image (through `FROM <stage>`), ENV and install lines."""
-    needs: list[Need] = []
+    by_stage: dict[int, list[Need]] = {}
     what = f"the image built by {build.path}"
-    for current in chain(build, stage):
-        for ins in current.instructions:
-            if ins.keyword == "ENV":
-                for name, value, start, end in env_pairs(ins):
-                    cuda = installs.from_env(name, value)
-                    if cuda is not None:
-                        needs.append(Need(cuda, ins.span_of(start, end), what))
-            elif ins.keyword == "RUN":
-                for ev in installs.from_run(ins.args[ins.args_offset :]):
-                    needs.append(Need(ev.cuda, ins.span_of(ev.start + ins.args_offset, ev.end + ins.args_offset), what))
+    for current, ins, variables in scoped(build, stage):
+        needs = by_stage.setdefault(current.index, [])
+        if ins.keyword == "ENV":
+            for name, value, start, end in env_pairs(ins):
+                cuda = installs.from_env(name, value)
+                if cuda is not None:
+                    needs.append(Need(cuda, ins.span_of(start, end), what))
+        elif ins.keyword == "RUN":
+            for ev in installs.from_run(ins.args[ins.args_offset :], variables):
+                needs.append(Need(ev.cuda, ins.span_of(ev.start + ins.args_offset, ev.end + ins.args_offset), what))
+    out: list[Need] = []
+    for current in chain(build, stage):  # the stage's own needs first
+        out += by_stage.get(current.index, [])
         if current.base_stage is None:
             base = image_cuda(current.base.resolved, config)
             if isinstance(base, Cuda):
-                needs.append(Need(base, current.base.span, f"image {current.base.resolved}"))
-    return needs
+                out.append(Need(base, current.base.span, f"image {current.base.resolved}"))
+    return out
 
 
 def requirement_files(build: ImageBuild, stage: Stage) -> list[tuple[str, Span]]:

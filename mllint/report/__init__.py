@@ -13,6 +13,8 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 
 def render(fmt: str, result: Result, color: bool = False, verbose: bool = False) -> str:
+    from mllint.report.guard import guarded
+
     module = import_module(f"mllint.report.{fmt}_report")
     func: Callable[..., str] = module.render
-    return func(result, color=color, verbose=verbose)
+    return func(guarded(result), color=color, verbose=verbose)  # no format prints a secret

@@ -11,8 +11,8 @@ from mllint.engine import Result
 SCHEMA_VERSION = 1
 
 
-def document(result: Result) -> dict[str, Any]:
-    return {
+def document(result: Result, verbose: bool = False) -> dict[str, Any]:
+    doc = {
         "version": SCHEMA_VERSION,
         "tool": {"name": "mllint", "version": __version__},
         "summary": {
@@ -44,7 +44,10 @@ def document(result: Result) -> dict[str, Any]:
         ],
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
     }
+    if verbose:  # what mllint took each container for, and why: a user can check it and correct it
+        doc["workloads"] = [row._asdict() for row in result.workloads]
+    return doc
 
 
 def render(result: Result, color: bool = False, verbose: bool = False) -> str:
-    return json.dumps(document(result), indent=2, sort_keys=False) + "\n"
+    return json.dumps(document(result, verbose), indent=2, sort_keys=False) + "\n"

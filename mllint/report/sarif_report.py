@@ -116,6 +116,9 @@ def _add_snippets(result: Result, path: str, line: int, physical: dict[str, Any]
     region = physical["region"]
     physical["region"]["snippet"] = {"text": text}
     first = max(1, line - 2)
+    hidden = getattr(result.texts, "hidden", None)
+    if hidden is not None and any(hidden(path, n) for n in range(first, max(line + 2, region["endLine"]) + 1)):
+        return  # no context around a line that holds a secret
     lines: list[str] = []
     number = first
     while number <= max(line + 2, region["endLine"]):

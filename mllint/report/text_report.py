@@ -49,6 +49,17 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
     if verbose:
         for s in result.skipped:
             out.append(f"{s.path}: skipped: {s.reason}")
+        if result.workloads:
+            out += [
+                "",
+                "What each container is, and why (the annotation mllint.dev/role or the configuration's roles: correct it):",
+            ]
+            for row in result.workloads:
+                out.append(
+                    f"{c('dim', f'{row.path}:{row.line}')}: {row.kind} {row.name!r} container {row.container!r}: "
+                    f"{c('bold', row.role)} ({row.evidence})"
+                )
+            out.append("")
     out.append(summary(result))
     return "\n".join(out) + "\n"
 

@@ -201,11 +201,13 @@ def _quantity(reader: NodeReader, k: Any, v: Any, where: str) -> Quantity:
     return Quantity(text, amount, span, reader.span(k))
 
 
+_NUMBER = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,18})?|\.[0-9]{1,18}")
+
+
 def _count(text: str) -> Decimal | None:
-    try:
-        return Decimal(text)
-    except ArithmeticError:
-        return None
+    """A count or CPU amount as Compose writes it (`2`, `0.5`); None for `NaN`, `Infinity`, `1e999`, `²`."""
+    text = text.strip()
+    return Decimal(text) if _NUMBER.fullmatch(text) else None
 
 
 def _device_requests(reader: NodeReader, node: Any) -> list[DeviceRequest]:

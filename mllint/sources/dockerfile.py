@@ -26,8 +26,76 @@ _ARG_ITEM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?"
 
 
 def load(file: SourceFile) -> None:
-    instructions, directives = lex(file.path, file.text, file.diagnostics)
-    file.build = build(file.path, instructions, directives, file.diagnostics)
+    own: list[Diagnostic] = []
+    instructions, directives = lex(file.path, file.text, own)
+    other = other_format(file.path, source_lines(file.text), directives)
+    if other is not None:  # YAML or a shell session under a Dockerfile's name: one note, no build
+        file.not_dockerfile = other[0]
+        file.diagnostics.append(other[1])
+        return
+    file.build = build(file.path, instructions, directives, own)
+    file.diagnostics += collapse(own)
+
+
+def collapse(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Docker stops at a Dockerfile's first error: that one, with the count of the further lines it cannot
+    read, instead of an error per line (a broken file gave 60)."""
+    errors = sorted((d for d in diagnostics if d.rule == "ML001"), key=lambda d: (d.span.line, d.span.column))
+    if len(errors) < 2:
+        return diagnostics
+    first = errors[0]
+    lines = sorted({d.span.line for d in errors[1:]} - {first.span.line})
+    if lines:
+        more = f"{len(lines)} more line{'s' if len(lines) > 1 else ''}"
+        first.message += f" (and {more} Docker cannot read, the next on line {lines[0]})"
+    return [d for d in diagnostics if d.rule != "ML001" or d is first]
+
+
+_YAML_LINE = re.compile(
+    r"""^\s*(?:-\s+)?(?:"[^"]*"|'[^']*'|[^\s#"'\[{][^:#]*?)\s*:(?:\s|$)|^\s*-(?:\s|$)|^(?:---|\.\.\.)\s*$"""
+)
+_PROMPT = re.compile(r"^\s*(?:\$|[\w.-]+@[\w.-]+:\S*[$#])\s+(\S.*)")  # `$ docker build`, `root@host:/src# cat x`
+_KIND = re.compile(r"^kind:\s*([A-Za-z][\w.-]*)\s*$")
+
+
+def other_format(path: str, lines: list[str], directives: dict[str, Value]) -> tuple[str, Diagnostic] | None:
+    """(format, note) when the text is not a Dockerfile but YAML (a manifest, a build spec for another
+    frontend) or a pasted shell session: Docker stops at its first line, and reading it as instructions
+    gives an error per line."""
+    meaningful = [(n, line) for n, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
+    if not meaningful:
+        return None
+    first_line, first = meaningful[0]
+    match = _INSTRUCTION.match(first.lstrip("\ufeff"))
+    if match is not None and match[2].upper() in KEYWORDS:
+        return None
+    prompt = next(((n, line) for n, line in meaningful if _PROMPT.match(line)), None)
+    head = [line for n, line in meaningful if prompt is None or n < prompt[0]]
+    if _YAML_LINE.match(first) and 2 * sum(1 for line in head if _YAML_LINE.match(line)) >= len(head):
+        kind = next((m[1] for line in head if (m := _KIND.match(line))), None)
+        what, format_ = f"YAML{f' (a {kind})' if kind else ''}", "YAML"
+        if prompt is not None:
+            what += f", then a pasted shell session (line {prompt[0] + 1}: {_command(prompt[1])})"
+    elif prompt is not None and prompt[0] == first_line:
+        what = format_ = "a pasted shell session"
+        what += f" (line {first_line + 1}: {_command(first)})"
+    else:
+        return None
+    syntax = directives.get("syntax")
+    other = syntax is not None and not re.search(r"(?:^|/)dockerfile(?:-upstream)?(?::|@|$)", syntax.text)
+    if syntax is not None and other:
+        after = f"; its `# syntax=` line (line {syntax.span.line}) hands it to the build frontend {syntax.text}"
+    else:
+        after = f"; Docker stops at line {first_line + 1}"
+    start = len(first) - len(first.lstrip()) + 1
+    word = first.split()[0]
+    return format_, Diagnostic(
+        "ML001",
+        Span(path, first_line + 1, start, first_line + 1, start + len(word)),
+        f"not a Dockerfile: it reads as {what}{after}",
+        None if other else "keep only the Dockerfile's instructions in it, or rename it",
+        severity="note",
+    )
 
 
 def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instruction], dict[str, Value]]:
@@ -55,7 +123,8 @@ def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instr
             word = stripped.split()[0]
             col = line.index(word) + 1
             diagnostics.append(
-                Diagnostic(
+                _lost_escape(path, lines, i, out, escape)
+                or Diagnostic(
                     "ML001",
                     Span(path, i + 1, col, i + 1, col + len(word)),
                     f"unknown instruction {word!r}; Docker refuses to build this file",
@@ -99,6 +168,37 @@ def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instr
         _flags(inst)
         out.append(inst)
     return out, directives
+
+
+def _shorten(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _command(line: str) -> str:
+    """The command of a prompt line, as messages quote it: `cat Dockerfile`."""
+    match = _PROMPT.match(line)
+    return f"`{_shorten(match[1].strip() if match else line.strip())}`"
+
+
+def _lost_escape(path: str, lines: list[str], i: int, out: list[Instruction], escape: str) -> Diagnostic | None:
+    """An indented shell line (`    && pip install x`) right after a RUN that ended: the line above lost
+    its continuation escape, and that line is where the error is."""
+    line = lines[i]
+    if not out or out[-1].keyword != "RUN" or out[-1].heredocs or not re.match(r"^(?:\s+\S|&&|\|\||;)", line):
+        return None
+    above = out[-1].span.end_line - 1
+    if any(lines[j].strip() and not lines[j].lstrip().startswith("#") for j in range(above + 1, i)):
+        return None
+    last = lines[above].rstrip()
+    word = last.split()[-1]
+    col = len(last) - len(word) + 1
+    return Diagnostic(
+        "ML001",
+        Span(path, above + 1, col, above + 1, col + len(word)),
+        f"line {above + 1} ends the RUN instruction without `{escape}`, so Docker reads line {i + 1} "
+        f"(`{_shorten(line.strip())}`) as an instruction of its own and refuses to build this file",
+        f"end line {above + 1} with ` {escape}`",
+    )
 
 
 def _skip_continuation(lines: list[str], i: int, escape: str) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from mllint import yamlsrc as y
 from mllint.model import Container, K8sObject, PodSpec, SourceFile, Span, Workload
-from mllint.sources.kinds import KSERVE_FRAMEWORKS, Extract, extraction_for
+from mllint.sources.kinds import KSERVE_FRAMEWORKS, Extract, extraction_for, fill_defaults
 from mllint.sources.objects import read_fields
 from mllint.sources.podspec import NodeReader
 
@@ -93,6 +93,7 @@ def _workloads(reader: NodeReader, obj: K8sObject, extract: Extract) -> Iterator
         if pod is None:
             continue
         role = extract.role.format(*names) if extract.role and "{}" in extract.role else extract.role
+        fill_defaults(obj.kind, role, pod)
         replicas = None
         if extract.replicas:
             holder_path, _, key = extract.replicas.rpartition(".")

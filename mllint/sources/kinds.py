@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from mllint.model import PodSpec
+
 
 class Extract(NamedTuple):
     path: str
@@ -137,6 +139,40 @@ KSERVE_FRAMEWORKS = (
     "alibi",
     "art",
 )
+
+
+# -- resources a controller fills in ------------------------------------------------------------------------------
+
+CPU_MEMORY = frozenset({"cpu", "memory"})
+CPU_MEMORY_GPU = CPU_MEMORY | {"gpu"}
+# KServe's webhook gives the first container of a custom predictor or transformer (a component with `containers`
+# and no framework key) cpu and memory requests and limits when unset (1 CPU, 2Gi: CustomPredictor.Default,
+# CustomTransformer.Default), as it does each framework shorthand's container (and the `kserve-container` of
+# `containers` that is merged into it).
+KSERVE_DEFAULTED_COMPONENTS = frozenset({"predictor", "transformer"})
+KSERVE_CONTAINER = "kserve-container"
+# Kubeflow Trainer v2: a TrainJob's `trainer.resourcesPerNode` sets the resources of its runtime's trainer
+# container (named `node`; `trainer` in the first v2 alpha), and a TrainJob without it runs with the runtime's.
+TRAINER_RUNTIME_KINDS = frozenset({"TrainingRuntime", "ClusterTrainingRuntime"})
+TRAINER_NODE_CONTAINERS = frozenset({"node", "trainer"})
+
+
+def fill_defaults(kind: str, role: str | None, pod: PodSpec) -> None:
+    """Mark the containers whose unset resources the controller (or another object) fills in: Container.defaults."""
+    if kind == "InferenceService" and role in KSERVE_DEFAULTED_COMPONENTS:
+        shorthands = [c for c in pod.containers if c.path.rsplit(".", 1)[-1] in KSERVE_FRAMEWORKS]
+        if shorthands:  # a container named kserve-container is merged into the shorthand's
+            shorthands += [c for c in pod.containers if c.name == KSERVE_CONTAINER]
+        for container in shorthands or pod.containers[:1]:
+            container.defaults |= CPU_MEMORY
+    elif kind == "TrainJob":
+        for container in pod.containers:
+            if container.resources.span is None:  # neither resourcesPerNode nor resources: the runtime's
+                container.defaults |= CPU_MEMORY_GPU
+    elif kind in TRAINER_RUNTIME_KINDS:
+        for container in pod.containers:
+            if container.name in TRAINER_NODE_CONTAINERS:
+                container.defaults |= CPU_MEMORY_GPU
 
 
 def extraction_for(api_version: str, kind: str) -> tuple[Extract, ...] | None:

@@ -24,9 +24,10 @@ from mllint.model import (
     Volume,
     natural,
 )
-from mllint.quantity import is_templated, parse_quantity
+from mllint.quantity import is_templated, is_unresolved, parse_quantity
 
 _NODE_KIND = {"MappingNode": "a mapping", "SequenceNode": "a list", "ScalarNode": "a scalar"}
+EVERY_RESOURCE = frozenset({"cpu", "memory", "gpu"})  # what a templated `resources` may hold
 VOLUME_KINDS = frozenset({"emptyDir", "hostPath", "secret", "configMap", "persistentVolumeClaim", "csi"})
 
 
@@ -66,13 +67,15 @@ class NodeReader:
         return start._replace(end_line=start.line, end_column=start.column + 1)
 
     def wrong_shape(self, node: Any, where: str, expected: str) -> None:
+        if y.is_template(node):  # `{{ .Values.x }}` unquoted: a value a template fills in, not a shape
+            return
         self.diagnostics.append(
             Diagnostic("ML002", self.head_span(node), f"{where}: expected {expected}, found {describe(node)}")
         )
 
     def mapping(self, node: Any, where: str, expected: str = "a mapping") -> Any:
-        """`node` if it is a mapping; None (and ML002 unless null/missing) otherwise."""
-        if node is None or y.is_map(node):
+        """`node` if it is a mapping; None (and ML002 unless null/missing or a template) otherwise."""
+        if node is None or (y.is_map(node) and not y.is_template(node)):
             return node
         if not (y.is_scalar(node) and node.tag == "tag:yaml.org,2002:null"):
             self.wrong_shape(node, where, expected)
@@ -105,7 +108,7 @@ class NodeReader:
         if item is None:
             return None
         k, v = item
-        text = str(v.value) if y.is_scalar(v) else ""
+        text = str(v.value) if y.is_scalar(v) else y.template(v) or ""
         return Value(text, self.span(v), self.span(k), is_templated(text))
 
     def scalars(self, node: Any) -> dict[str, Value]:
@@ -142,7 +145,7 @@ class NodeReader:
                 self.wrong_shape(v, where, "a quantity")
             return None
         span = self.span(v)
-        if is_templated(text):
+        if is_unresolved(text):  # `{{ .Values.gpus }}`, `${GPUS}`, `PLACEHOLDER_NUM_GPU_PER_NODE`
             return Quantity(text, None, span, self.span(k), templated=True)
         amount = parse_quantity(text)
         if amount is None:
@@ -158,8 +161,8 @@ class NodeReader:
 
     def quiet_quantity(self, k: Any, v: Any) -> Quantity:
         """A scalar quantity in a field mllint reads but does not judge (no ML005): amount None when invalid."""
-        text = str(v.value)
-        if is_templated(text):
+        text = y.text(v) or ""
+        if is_unresolved(text):
             return Quantity(text, None, self.span(v), self.span(k), templated=True)
         return Quantity(text, parse_quantity(text), self.span(v), self.span(k))
 
@@ -201,14 +204,19 @@ class NodeReader:
         container.command = self.values(y.get(node, "command"), f"{where}.command")
         container.args = self.values(y.get(node, "args"), f"{where}.args")
         container.env = self.env(y.get(node, "env"), f"{where}.env")
-        container.resources = self.resources(y.get_item(node, "resources"), f"{where}.resources")
+        resources = y.get_item(node, "resources")
         resources_per_node = y.get_item(node, "resourcesPerNode")  # Kubeflow TrainJob
-        if resources_per_node is not None and container.resources.span is None:
+        if resources is None and resources_per_node is not None:
+            resources = resources_per_node
             container.resources = self.resources(resources_per_node, f"{where}.resourcesPerNode")
+        else:
+            container.resources = self.resources(resources, f"{where}.resources")
+        if resources is not None and _templated_resources(resources[1]):
+            container.defaults = EVERY_RESOURCE  # a template writes them: not absent, only unknown
         for kind in ("liveness", "readiness", "startup"):
             item = y.get_item(node, f"{kind}Probe")
             probe = item[1] if item is not None else None
-            if item is not None and self.mapping(probe, f"{where}.{kind}Probe") is not None:
+            if item is not None and (y.is_template(probe) or self.mapping(probe, f"{where}.{kind}Probe") is not None):
                 container.probes[kind] = Probe(
                     kind,
                     self.span(item[0]),
@@ -216,6 +224,7 @@ class NodeReader:
                     self.integer(probe, "periodSeconds"),
                     self.integer(probe, "failureThreshold"),
                     self.integer(probe, "timeoutSeconds"),
+                    _probe_port(probe),
                 )
         for i, mount in enumerate(self.sequence(y.get(node, "volumeMounts"), f"{where}.volumeMounts")):
             if self.mapping(mount, f"{where}.volumeMounts[{i}]") is not None:
@@ -227,6 +236,9 @@ class NodeReader:
                 number = self.value(port, "containerPort")
                 if number is not None:
                     container.ports.append(number)
+                    port_name = y.text(y.get(port, "name"))
+                    if port_name:
+                        container.port_names[port_name] = number.text
         container.security_context = self.string_map(y.get(node, "securityContext"), f"{where}.securityContext")
         return container
 
@@ -331,3 +343,17 @@ class NodeReader:
             if c is not None:
                 out.append(c)
         return out
+
+
+def _templated_resources(node: Any) -> bool:
+    """`resources: {{ toYaml .Values.resources }}`, or its requests or limits written so."""
+    return y.is_template(node) or any(y.is_template(y.get(node, key)) for key in ("requests", "limits"))
+
+
+def _probe_port(probe: Any) -> str | None:
+    """The port a probe checks (httpGet, tcpSocket or grpc), as written: a number or a port's name."""
+    for handler in ("httpGet", "tcpSocket", "grpc"):
+        port = y.text(y.get(y.get(probe, handler), "port"))
+        if port:
+            return port
+    return None

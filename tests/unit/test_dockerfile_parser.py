@@ -101,3 +101,77 @@ def test_jinja_template_is_skipped_not_reported() -> None:
     # `{{ }}` inside a valid instruction is not a template error: the file is scanned
     out = parse("Dockerfile", "dockerfile", b'FROM python:3.11\nLABEL doc="{{ not jinja }}"\n')
     assert not isinstance(out, Skipped)
+
+
+def _load(text: str):
+    from mllint.model import SourceFile
+    from mllint.sources.dockerfile import load
+
+    file = SourceFile("Dockerfile", "dockerfile", text)
+    load(file)
+    return file
+
+
+def test_first_error_reported_once_with_the_count_of_the_rest() -> None:
+    file = _load("FROM python:3.11\n!pip install a\n!pip install b\n%cd /x\nRUN echo ok\n")
+    assert [(d.span.line, d.span.column) for d in file.diagnostics] == [(2, 1)]
+    assert "(and 2 more lines Docker cannot read, the next on line 3)" in file.diagnostics[0].message
+    assert file.build is not None and file.not_dockerfile is None
+
+
+def test_lost_continuation_is_reported_at_the_line_that_lost_it() -> None:
+    file = _load("FROM python:3.11\nRUN apt-get update && \\\n    apt-get install -y git\n    curl \\\n    wget\n")
+    (diag,) = file.diagnostics
+    assert (diag.span.line, diag.span.column, diag.span.end_column) == (3, 24, 27)
+    assert "line 3 ends the RUN instruction without `\\`" in diag.message and diag.severity == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "format_", "words"),
+    [
+        ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n", "YAML", ["a Pod"]),
+        (
+            "# syntax=ghcr.io/azure/dalec/frontend:0.18\n\nargs:\n  VERSION: ${VERSION}\nname: skopeo\n",
+            "YAML",
+            ["build frontend ghcr.io/azure/dalec/frontend:0.18"],
+        ),
+        (
+            "kind: PyTorchJob\nspec:\n  x: 1\nroot@host:/src# cat Dockerfile\nFROM python:3.11\nRUN pip install x\n",
+            "YAML",
+            ["then a pasted shell session (line 4: `cat Dockerfile`)"],
+        ),
+        ("$ docker build -t x .\nStep 1/2 : FROM x\n", "a pasted shell session", ["`docker build -t x .`"]),
+    ],
+)
+def test_other_formats_are_one_note(text: str, format_: str, words: list[str]) -> None:
+    file = _load(text)
+    assert file.build is None and file.not_dockerfile == format_
+    (diag,) = file.diagnostics
+    assert diag.severity == "note" and diag.message.startswith("not a Dockerfile: it reads as ")
+    assert all(w in diag.message for w in words), diag.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM python:3.11\nRUNN x\n",  # a Dockerfile with a typo stays a Dockerfile
+        "# a comment\nARG X=1\nFROM python:${X}\n",
+        "LABEL a=b\nFROM x\n",
+    ],
+)
+def test_dockerfiles_are_not_taken_for_other_formats(text: str) -> None:
+    assert _load(text).not_dockerfile is None
+
+
+def test_scoped_variables_follow_docker() -> None:
+    from mllint.stages import scoped
+
+    text = (
+        "ARG TORCH=2.4\nFROM python:3.11 AS a\nARG TORCH\nARG CU=121\nENV SPEC=torch==${TORCH}+cu${CU}\n"
+        "RUN pip install $SPEC\nFROM a\nRUN echo\n"
+    )
+    file = _load(text)
+    assert file.build is not None
+    seen = [(ins.keyword, v) for _s, ins, v in scoped(file.build, file.build.stages[1])]
+    assert seen[3] == ("RUN", {"TORCH": "2.4", "CU": "121", "SPEC": "torch==2.4+cu121"})
+    assert seen[4] == ("RUN", {"SPEC": "torch==2.4+cu121"})  # ARGs end with their stage, ENV carries over

@@ -29,6 +29,9 @@ from mllint.shell import commands
         ("https://example.com/x.tar.gz#sha256=00ff", "url-pinned"),
         ("https://download.pytorch.org/whl/cu121/torch-2.1.0%2Bcu121-cp310-cp310-linux_x86_64.whl", "url-pinned"),
         ("./dist/pkg.whl", "local"),
+        ("./dist/x-2.35.0-py3-none-any.whl[all]", "local"),
+        ("tritonclient-2.35.0-py3-none-manylinux1_x86_64.whl[all]", "local"),
+        ("/tmp/wheels/*.whl", "local"),
         (".", "local"),
         ("$PACKAGES", "variable"),
         ("${TORCH}", "variable"),
@@ -65,6 +68,13 @@ def test_conda_pins(spec: str, pin: str) -> None:
         ("apk", "curl~8.9", "range"),
         ("dnf", "gcc-11.2.1", "exact"),
         ("dnf", "make", "bare"),
+        ("dnf", "openssl-1:1.1.1k", "exact"),
+        ("yum", "openssl-1:1.1.1k-12.el8_9", "exact"),
+        ("dnf", "python3.11", "bare"),
+        ("zypper", "python311=3.11.9", "exact"),
+        ("zypper", "libnuma1>=2.0.14", "range"),
+        ("zypper", "gcc13 >= 13.2", "range"),
+        ("zypper", "libnuma1", "bare"),
         ("apt", "./x.deb", "local"),
     ],
 )
@@ -105,3 +115,32 @@ def test_loose_pins_are_notes_and_bare_names_warnings(tmp_path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM python:3.11\nRUN pip install --no-cache-dir torch 'numpy>=1.26'\n")
     result = engine.scan([str(tmp_path)], engine.Options(select=["ML303"], jobs=1))
     assert [(f.span.column, f.severity) for f in result.findings] == [(32, "warning"), (38, "note")]
+
+
+@pytest.mark.parametrize(
+    ("ref", "fixed"),
+    [
+        ("v1.2.3", True),
+        ("3f2a9c1", True),
+        ("google-cloud-pipeline-components-2.22.0", True),
+        ("sdk-2.7.0", True),
+        ("release-23.02", False),
+        ("release-1.2.3", False),
+        ("main", False),
+        ("bmax_fix", False),
+    ],
+)
+def test_fixed_refs(ref: str, fixed: bool) -> None:
+    from mllint.packages import fixed_ref
+
+    assert fixed_ref(ref) is fixed
+
+
+def test_installer_inside_if_is_the_program_not_the_keyword() -> None:
+    from mllint.packages import pip_tool, stage_installs
+    from mllint.sources.dockerfile import build, lex
+
+    text = 'FROM python:3.11\nRUN if [ "$X" = 1 ]; then python -m pip install a; else pip3 install b; fi\n'
+    instructions, directives = lex("Dockerfile", text, [])
+    stage = build("Dockerfile", instructions, directives, []).stages[0]
+    assert [pip_tool(c) for c, _i in stage_installs(stage)] == ["python -m pip", "pip3"]

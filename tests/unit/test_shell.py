@@ -32,6 +32,13 @@ def _texts(text: str) -> list[list[str]]:
         ("(cd /src && pip install .)", [["cd", "/src"], ["pip", "install", "."]]),
         ("pip install a \\\n    b # a comment && not a command\nc", [["pip", "install", "a", "b"], ["c"]]),
         ('echo "unterminated', [["echo", "unterminated"]]),
+        (
+            'if [ "$A" = 1 ]; then pip install a; else pip3 install b; fi',
+            [["[", "$A", "=", "1", "]"], ["pip", "install", "a"], ["pip3", "install", "b"], ["fi"]],
+        ),
+        ("if ! pip show x; then\n  pip install x\nfi", [["pip", "show", "x"], ["pip", "install", "x"], ["fi"]]),
+        ("for p in a b; do pip install $p; done", [["for", "p", "in", "a", "b"], ["pip", "install", "$p"], ["done"]]),
+        ("echo then 'if'", [["echo", "then", "if"]]),
     ],
 )
 def test_commands(text: str, expected: list[list[str]]) -> None:

@@ -3,16 +3,19 @@ caches left in layers, stage references that do not resolve, and serving images 
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from mllint.checks.context import TRUE, Ctx, ProjectCtx
 from mllint.model import Finding, ImageBuild, Instruction, Span, Stage
-from mllint.packages import pip_tool, run_installs, stage_installs
+from mllint.packages import LOCAL, Install, parse_install, pip_tool, run_installs, stage_installs
+from mllint.pinfiles import read_requirements, referenced
 from mllint.project import ProjectFacts
 from mllint.registry import rule
-from mllint.runs import run_commands
-from mllint.stages import chain, dev_container, environment, shipped
+from mllint.runs import ASSIGNMENT, Command, covers, mounts, run_commands
+from mllint.sources.dockerfile import substitute
+from mllint.stages import chain, dev_container, scoped, shipped
 
 _DEVEL_REPOS = ("nvidia/cuda", "nvcr.io/nvidia/cuda", "pytorch/pytorch")
 
@@ -22,13 +25,43 @@ def _in_final_image(stage: Stage, ctx: Ctx) -> bool:
     return build is not None and stage.index in shipped(build)
 
 
-def _cache_mount(ins: Instruction, *targets: str) -> bool:
-    """`RUN --mount=type=cache,target=...` on one of the cache folders: the cache never enters a layer."""
-    flags = ins.args[: ins.args_offset]
-    return "type=cache" in flags and any(t in flags for t in targets)
+def _mounted_over(ins: Instruction, matches: Callable[[str], bool]) -> bool:
+    """A `RUN --mount=type=cache` (or tmpfs) whose target `matches`: what is written there never enters a
+    layer. Each mount is read on its own: a secret or bind mount keeps nothing out of the layer."""
+    return any(m.type in ("cache", "tmpfs") and m.target and matches(m.target) for m in mounts(ins))
 
 
 # -- ML401 ----------------------------------------------------------------------------------------------------------
+
+
+_DEV_NAME = re.compile(r"(?:^|[._-])dev(?:[._-]|$)", re.I)  # Dockerfile.dev, Dockerfile_dev, dev.Dockerfile
+
+
+def _compiles_at_run_time(build: ImageBuild, stage: Stage) -> bool:
+    """DeepSpeed builds its CUDA ops with nvcc when a job first uses them, unless the install prebuilt them
+    (DS_BUILD_OPS=1): the -devel image is what it runs on. Read from the stages' installs and clones and
+    from the requirements files the build installs."""
+    for _current, ins, variables in scoped(build, stage):
+        if ins.keyword != "RUN":
+            continue
+        for command in run_commands(ins):
+            env = {**variables, **_assignments(command)}
+            if env.get("DS_BUILD_OPS", "").lower() in TRUE:
+                continue
+            install = parse_install(command.words, command.program()[1])
+            if install is not None and any(p.name == "deepspeed" for p in install.packages):
+                return True
+            if command.program()[0] == "git" and any(
+                re.search(r"^(?:\w+://|git@).*/DeepSpeed(?:\.git)?/?$", w, re.I) for w in command.texts
+            ):
+                return True
+    folder = os.path.dirname(build.path)
+    return any(
+        item.package.name == "deepspeed"
+        for kind, path, display in referenced(build, folder, folder)
+        if kind == "requirements"
+        for item in read_requirements(path, display)
+    )
 
 
 @rule("ML401")
@@ -43,6 +76,8 @@ def devel_image_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     )
     if image.templated or name not in _DEVEL_REPOS or not image.tag or not re.search(r"(?:^|-)devel(?:-|$)", image.tag):
         return
+    if _DEV_NAME.search(os.path.basename(build.path)) or _compiles_at_run_time(build, stage):
+        return  # a developer's image (`Dockerfile.dev`), or nvcc is needed when the job starts
     runtime = re.sub(r"(?<![A-Za-z])devel(?=-|$)", "runtime", image.tag)
     yield Finding.at(
         image.span if root is stage else stage.span,
@@ -101,6 +136,100 @@ def _purged(stage: Stage) -> set[str]:
 
 
 _SELF_UPGRADE = frozenset({"pip", "setuptools", "wheel", "uv"})
+_HEAVY = re.compile(
+    r"^(?:torch|torchvision|torchaudio|tensorflow(?:-gpu|-cpu)?|tf-nightly|jax|jaxlib|vllm|sglang|xformers|"
+    r"flash-attn|tensorrt(?:-[\w-]+)?|nvidia-[\w-]+-cu\d+|cupy-cuda\w+|onnxruntime-gpu|paddlepaddle-gpu|"
+    r"mxnet-cu\w+|triton|bitsandbytes)$"
+)
+
+
+def _assignments(command: Command) -> dict[str, str]:
+    """`NAME=value` words before the program (`PIP_NO_CACHE_DIR=1 pip install`, `env A=b pip ...`), and the
+    variables an `export NAME=value` command sets for the commands after it."""
+    name, at = command.program()
+    words = command.texts[1:] if name == "export" else command.texts[:at]
+    return {k: v for k, _eq, v in (w.partition("=") for w in words if ASSIGNMENT.match(w))}
+
+
+def _cache_dir(install: Install, env: dict[str, str], uv: bool) -> str | None:
+    """The cache folder the install writes to when one is set (`--cache-dir`, PIP_CACHE_DIR, UV_CACHE_DIR,
+    XDG_CACHE_HOME); None for the default, `~/.cache/pip` or `~/.cache/uv` of the user that runs it."""
+    flag = install.flags.get("--cache-dir")
+    if flag is not None and flag[0] != "--cache-dir":
+        return flag[0]
+    named = env.get("UV_CACHE_DIR" if uv else "PIP_CACHE_DIR")
+    if named:
+        return named
+    xdg = env.get("XDG_CACHE_HOME")
+    return f"{xdg.rstrip('/')}/{'uv' if uv else 'pip'}" if xdg else None
+
+
+def _home(path: str, env: dict[str, str]) -> str:
+    home = env.get("HOME", "/root")
+    return re.sub(r"^(?:~|\$HOME|\$\{HOME\})(?=/|$)", home, path)
+
+
+def _default_cache(path: str, uv: bool) -> bool:
+    """Whether `path` holds the default cache of pip (or uv) of a user: `/root/.cache`, `/home/x/.cache/pip`."""
+    return bool(re.search(rf"(?:^|/)\.cache(?:/{'uv' if uv else 'pip'})?/?$", path)) or path.rstrip("/") in (
+        "/root",
+        "",
+    )
+
+
+def _cache_mounted(ins: Instruction, cache: str | None, uv: bool, env: dict[str, str]) -> bool:
+    """A cache or tmpfs mount over the cache folder: what the install caches never enters the layer."""
+    for mount in mounts(ins):
+        if mount.type not in ("cache", "tmpfs") or not mount.target:
+            continue
+        target = _home(substitute(mount.target, dict(env))[0], env)
+        if cache is not None:
+            if covers(target, _home(cache, env)):
+                return True
+        elif covers(target, f"{env.get('HOME', '/root')}/.cache/{'uv' if uv else 'pip'}") or (
+            target.startswith("/") and _default_cache(target, uv)
+        ):
+            return True
+    return False
+
+
+def _cache_off(install: Install, env: dict[str, str], uv: bool) -> bool:
+    if uv:
+        return bool({"--no-cache", "--no-cache-dir", "-n"} & install.flags.keys()) or (
+            env.get("UV_NO_CACHE", "").lower() in TRUE
+        )
+    # pip turns the cache off for any value of PIP_NO_CACHE_DIR, "false" and "0" included
+    return any(f.startswith("--no-cache") for f in install.flags) or bool(env.get("PIP_NO_CACHE_DIR"))
+
+
+def _downloads_nothing(install: Install, env: dict[str, str], uv: bool) -> bool:
+    """Nothing is downloaded (`--no-index`, `--offline`, local files with `--no-deps`), or only pip and its
+    build tools (a few MB)."""
+    if not install.packages and not install.requirements:
+        return True
+    if "--no-index" in install.flags or "--offline" in install.flags or (not uv and env.get("PIP_NO_INDEX")):
+        return True
+    if install.requirements:
+        return False
+    if all(p.name in _SELF_UPGRADE for p in install.packages if p.pin != LOCAL) and not any(
+        p.pin == LOCAL for p in install.packages
+    ):
+        return True
+    return "--no-deps" in install.flags and all(p.pin == LOCAL for p in install.packages)
+
+
+def _cache_cleaned(found: list[Command], caches: list[str]) -> bool:
+    """`pip cache purge`, `uv cache clean`, or `rm -rf` of the cache in the same RUN."""
+    for command in found:
+        texts = command.texts
+        name, at = command.program()
+        if "cache" in texts[at + 1 : at + 3] and any(w in texts for w in ("purge", "clean", "prune", "remove")):
+            return True
+        if name == "rm" and any(
+            ".cache" in w or any(covers(w.rstrip("*"), c) for c in caches) for w in texts[at + 1 :]
+        ):
+            return True
+    return False
 
 
 @rule("ML403")
@@ -108,41 +237,62 @@ def pip_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     build = ctx.file.build
     if build is None or not _in_final_image(stage, ctx):
         return
-    env = environment(build, stage)
-    pip_off = bool(env.get("PIP_NO_CACHE_DIR"))  # pip turns the cache off for any value, "false" and "0" included
-    uv_off = env.get("UV_NO_CACHE", "").lower() in TRUE
-    for found, command, install in run_installs(stage):
-        ins = command.ins
-        if install.manager != "pip" or (not install.packages and not install.requirements):
+    user = "root"
+    for current, ins, variables in scoped(build, stage):
+        if ins.keyword == "USER":
+            user = ins.args[ins.args_offset :].strip().split(":")[0] or "root"
+        if current is not stage or ins.keyword != "RUN":
             continue
-        if (
-            "--no-index" in install.flags
-            or env.get("PIP_NO_INDEX")
-            or (not install.requirements and all(p.name in _SELF_UPGRADE for p in install.packages))
-        ):
-            continue  # nothing is downloaded, or only pip and its build tools (a few MB)
-        uv = install.tool_name == "uv"
-        if uv and (uv_off or "--no-cache" in install.flags or _cache_mount(ins, "/.cache/uv", "/root/.cache")):
+        found = list(run_commands(ins))
+        # the cache is in the home of the user the RUN runs as: /root, or a home this file does not name
+        exported = {"HOME": "/root" if user in ("root", "0") else "~", **variables}
+        kept: list[tuple[Command, Install, str]] = []
+        for command in found:
+            inline = _assignments(command)
+            if command.program()[0] == "export":
+                exported.update(inline)
+                continue
+            install = parse_install(command.words, command.program()[1])
+            if install is None or install.manager != "pip":
+                continue
+            env = {**exported, **inline}
+            uv = install.tool_name == "uv"
+            if _downloads_nothing(install, env, uv) or _cache_off(install, env, uv):
+                continue
+            cache = _cache_dir(install, env, uv)
+            if _cache_mounted(ins, cache, uv, env):
+                continue
+            shown = _home(cache, env) if cache else f"{env.get('HOME', '/root')}/.cache/{'uv' if uv else 'pip'}"
+            kept.append((command, install, shown))
+        if not kept or _cache_cleaned(found, [c for _cmd, _i, c in kept]):
             continue
-        if not uv and (
-            pip_off
-            or any(f.startswith("--no-cache") for f in install.flags)
-            or _cache_mount(ins, "/.cache/pip", "/root/.cache")
-        ):
-            continue
-        if any(
-            ("cache" in c.texts and "purge" in c.texts)
-            or (c.program()[0] == "rm" and any(".cache" in w for w in c.texts))
-            for c in found
-        ):
-            continue
-        flag = "--no-cache" if uv else "--no-cache-dir"
+        command, install, cache = kept[0]
+        heavy = next(
+            (p.name for _c, i, _d in kept for p in i.packages if _HEAVY.match(p.name)),
+            None,
+        )
+        size = f"; {heavy}'s wheels alone are hundreds of MB" if heavy else ""
+        others = sorted({c.span(i.tool).line for c, i, _d in kept[1:]})
+        more = (
+            f" (and {len(kept) - 1} more install{'s' if len(kept) > 2 else ''} in this RUN, "
+            f"line{'s' if len(others) > 1 else ''} {', '.join(map(str, others))})"
+            if others
+            else ""
+        )
+        tools = dict.fromkeys(i.tool_name == "uv" for _c, i, _d in kept)
+        flags = " and ".join(
+            ("--no-cache to uv" if u else "--no-cache-dir to pip")
+            if len(tools) > 1
+            else ("--no-cache" if u else "--no-cache-dir")
+            for u in tools
+        )
+        names = " and ".join("UV_NO_CACHE=1" if u else "PIP_NO_CACHE_DIR=1" for u in tools)
+        caches = " ".join(f"--mount=type=cache,target={d}" for d in dict.fromkeys(d for _c, _i, d in kept))
         yield Finding.at(
             command.span(install.tool),
-            f"{pip_tool(command)} install keeps its download cache in the layer "
-            "(hundreds of MB for torch and CUDA wheels)",
-            fix=f"add {flag}, set ENV {'UV_NO_CACHE' if uv else 'PIP_NO_CACHE_DIR'}=1, or use "
-            f"RUN --mount=type=cache,target=/root/.cache/{'uv' if uv else 'pip'}",
+            f"{pip_tool(command)} install keeps the packages it downloads in its cache ({cache}) inside "
+            f"this layer{size}{more}",
+            fix=f"add {flags}, set ENV {names}, or use RUN {caches}",
         )
 
 
@@ -151,7 +301,7 @@ def apt_lists_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     if not _in_final_image(stage, ctx):
         return
     for ins in stage.instructions:
-        if ins.keyword != "RUN" or _cache_mount(ins, "/var/lib/apt"):
+        if ins.keyword != "RUN" or _mounted_over(ins, lambda target: covers(target, "/var/lib/apt/lists")):
             continue
         found = list(run_commands(ins))
         update = next(
@@ -171,13 +321,18 @@ def apt_lists_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         )
 
 
+def _conda_cache(target: str) -> bool:
+    """A folder that holds conda's or mamba's package cache: `/opt/conda/pkgs`, `~/.cache/mamba`."""
+    return bool(re.search(r"/pkgs/?$|(?:^|/)\.cache(?:/mamba)?/?$", target)) or covers(target, "/root/.cache/mamba")
+
+
 @rule("ML405")
 def conda_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     if not _in_final_image(stage, ctx):
         return
     for found, command, install in run_installs(stage):
         ins = command.ins
-        if install.manager != "conda" or _cache_mount(ins, "/pkgs", "/.cache/mamba", "/root/.cache"):
+        if install.manager != "conda" or _mounted_over(ins, _conda_cache):
             continue
         if any(c.program()[0] in ("conda", "mamba", "micromamba") and "clean" in c.texts for c in found) or any(
             c.program()[0] == "rm" and any("pkgs" in w for w in c.texts) for c in found
@@ -347,8 +502,8 @@ def serving_image_without_healthcheck(project: ProjectFacts, ctx: ProjectCtx) ->
         run_by = f"; run by {uses[0].who}" if uses else ""
         yield Finding.at(
             span,
-            f"the image runs {server} but declares no HEALTHCHECK{run_by}: Docker and Compose "
-            "cannot tell a server that is still loading its model (or hung) from a healthy one",
+            f"the image starts a model server (`{server}`) but declares no HEALTHCHECK{run_by}: Docker and "
+            "Compose cannot tell a server that is still loading its model (or hung) from a healthy one",
             fix="add HEALTHCHECK --start-period=<model load time> CMD curl -fsS "
             "http://localhost:<port>/<health path> || exit 1",
         )

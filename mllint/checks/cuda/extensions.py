@@ -16,7 +16,7 @@ from mllint.knowledge import table
 from mllint.model import Finding, Instruction, Span, Stage
 from mllint.registry import rule
 from mllint.shell import Word, commands
-from mllint.stages import chain, env_pairs
+from mllint.stages import chain, env_pairs, scoped
 
 _NVCC = re.compile(
     r"^(?:cuda-(?:nvcc|toolkit|compiler|minimal-build)-(\d+)-(\d+)(?:=.*)?"
@@ -61,7 +61,7 @@ class _Build:
                 else:
                     self.switches.discard(name)
 
-    def read_command(self, words: list[Word]) -> None:
+    def read_command(self, words: list[Word], variables: dict[str, str]) -> None:
         texts = [w for w, _s, _e in words]
         if "install" not in texts and "create" not in texts:
             return
@@ -73,8 +73,8 @@ class _Build:
             conda = _CONDA_TORCH.match(word)
             if conda:
                 self.torch = _Cuda((int(conda[1]), int(conda[2])), f"conda install {word}")
-        by_start = {start: word for word, start, _end in words}
-        for ev in installs.from_command(words):
+        by_start = {start: installs.resolved(word, variables) for word, start, _end in words}
+        for ev in installs.from_command(words, variables):
             if _name(by_start.get(ev.start, "")) == "torch":
                 self.torch = _Cuda(ev.cuda.version, ev.cuda.origin)
 
@@ -121,24 +121,23 @@ def cuda_extension_build(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         and base.flavor in ("runtime", "base")
         and base.origin.startswith(("nvidia/cuda tag", "pytorch/pytorch tag"))
     )
-    for current in stages:
-        for ins in current.instructions:
-            if ins.keyword in ("ENV", "ARG"):
-                state.read_env(ins)
-            if ins.keyword != "RUN":
+    for current, ins, variables in scoped(build, stage):
+        if ins.keyword in ("ENV", "ARG"):
+            state.read_env(ins)
+        if ins.keyword != "RUN":
+            continue
+        cloned: list[Word] = []
+        for words in commands(ins.args[ins.args_offset :]):
+            texts = [w for w, _s, _e in words]
+            if "git" in texts and "clone" in texts:
+                cloned += [w for w in words if any(r in w[0].lower() for r in _known()[1])]
                 continue
-            cloned: list[Word] = []
-            for words in commands(ins.args[ins.args_offset :]):
-                texts = [w for w, _s, _e in words]
-                if "git" in texts and "clone" in texts:
-                    cloned += [w for w in words if any(r in w[0].lower() for r in _known()[1])]
-                    continue
-                state.read_command(words)
-                if current is not stage:
-                    continue
-                for word, start, end in _extensions(words, cloned, state.switches):
-                    span = ins.span_of(start + ins.args_offset, end + ins.args_offset)
-                    yield from _judge(_label(word), span, state, reference if runtime and state.nvcc is None else None)
+            state.read_command(words, variables)
+            if current is not stage:
+                continue
+            for word, start, end in _extensions(words, cloned, state.switches):
+                span = ins.span_of(start + ins.args_offset, end + ins.args_offset)
+                yield from _judge(_label(word), span, state, reference if runtime and state.nvcc is None else None)
 
 
 def _label(word: str) -> str:

@@ -12,7 +12,7 @@ from mllint.registry import rule
 def _diagnostics(file: SourceFile, rule_id: str) -> Iterator[Finding]:
     for d in file.diagnostics:
         if d.rule == rule_id:
-            yield Finding.at(d.span, d.message, d.fix)
+            yield Finding.at(d.span, d.message, d.fix, severity=d.severity)
 
 
 @rule("ML001")

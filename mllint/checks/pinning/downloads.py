@@ -83,7 +83,16 @@ def _checkout_ref(command: Command) -> str | None:
         rest = rest[2:] if rest[0] in ("-C", "-c") else rest[1:]
     if not rest or rest[0] not in ("checkout", "switch", "reset"):
         return None
-    refs = [w for w in rest[1:] if not w.startswith("-")]
+    refs: list[str] = []
+    words = iter(rest[1:])
+    for word in words:
+        if word == "--":
+            break  # paths follow
+        if word in ("-b", "-B", "-c", "-C", "--orphan"):
+            next(words, None)  # the new branch's name; the ref it starts at, if any, follows
+        elif not word.startswith("-"):
+            refs.append(word)
+    refs = [r for r in refs if r not in (".", "./")]  # `git checkout .` restores files, it moves to no ref
     return refs[0] if refs else None
 
 

@@ -44,6 +44,8 @@ def latest_image_tag(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
     image = target.image
     if image is None or image.templated or image.resolved.lower() in ctx.params.placeholder_images:
         return
+    if image.raw.startswith("ko://"):
+        return  # ko builds it from Go source and writes its digest in (`ko resolve`, `ko apply`)
     workload = ctx.workload
     if workload is not None and workload.build is not None:
         return  # Compose builds this image and names it; nothing is pulled

@@ -81,7 +81,7 @@ def serving_without_pdb(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Find
         for target in hpa_targets(hpa, project):
             min_replicas[id(target)] = max(min_replicas.get(id(target), 1), hpa.min_replicas or 1)
     for workload in project.workloads:
-        if not workload.serving:
+        if not workload.serving or workload.server is None:
             continue
         replicas = max(workload.replicas, min_replicas.get(id(workload), 1))
         if replicas < 2:
@@ -93,11 +93,12 @@ def serving_without_pdb(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Find
         )
         if covered:
             continue
+        container, evidence = workload.server
         finding = Finding.at(
             workload.replicas_span or workload.name_span,
-            f"model server {workload.kind} {workload.name!r} runs {replicas} replicas and no PodDisruptionBudget "
-            "selects its pods: a node drain or cluster upgrade can evict them all at once, and reloading the "
-            "models takes minutes",
+            f"{workload.kind} {workload.name!r} serves a model (container {container!r}: {evidence}) and runs "
+            f"{replicas} replicas, but no PodDisruptionBudget selects its pods: a node drain or cluster upgrade can "
+            "evict them all at once, and reloading the models takes minutes",
             fix="add a PodDisruptionBudget (e.g. maxUnavailable: 1) whose selector matches the pod template's labels",
         )
         finding.logical = workload.identity

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, gpu_names, who
 from mllint.model import Container, Finding, PodSpec, Workload
 from mllint.registry import rule
-from mllint.serving import is_model_server, runs_server
+from mllint.roles import MODEL_SERVER, TRAINING_COMMAND, role, served
 from mllint.sources.kinds import KSERVE_FRAMEWORKS, SERVING_KINDS, SERVING_PLATFORM_KINDS, TRAINING_KINDS
 
 
 def _missing_probe(container: Container, ctx: Ctx, kind: str, why: str, fix: str) -> Iterator[Finding]:
-    if kind in container.probes or not is_model_server(ctx.workload, container):
+    server = served(ctx.workload, container)
+    if kind in container.probes or server is None:
         return
     workload = ctx.workload
-    assert workload is not None  # is_model_server() is False without one
+    assert workload is not None  # served() is None without one
     yield Finding.at(
         container.name_span or container.span,
-        f"model server container {container.name!r} in {workload.kind} {workload.name!r} has no {kind}Probe: {why}",
+        f"container {container.name!r} in {workload.kind} {workload.name!r} is a model server ({server.evidence}) "
+        f"and has no {kind}Probe: {why}",
         fix=fix,
     )
 
@@ -28,17 +29,16 @@ def _compose_server_without_healthcheck(container: Container, ctx: Ctx) -> Itera
     """Compose: a service that runs a model server from a published image, with no healthcheck. A service
     that builds its image is left alone: its Dockerfile may declare HEALTHCHECK."""
     workload = ctx.workload
-    if (
-        workload is None
-        or workload.build is not None
-        or "healthcheck" in container.probes
-        or not runs_server(container)
-    ):
+    if workload is None or workload.build is not None or "healthcheck" in container.probes:
+        return
+    server = role(workload, container)
+    if server.name != MODEL_SERVER:
         return
     yield Finding.at(
         container.name_span or container.span,
-        f"service {container.name!r} runs a model server and has no healthcheck: `depends_on: condition: "
-        "service_healthy`, `docker compose up --wait` and load balancers cannot tell when the model has loaded",
+        f"service {container.name!r} is a model server ({server.evidence}) and has no healthcheck: `depends_on: "
+        "condition: service_healthy`, `docker compose up --wait` and load balancers cannot tell when the model has "
+        "loaded",
         fix='add a healthcheck that calls the server\'s readiness endpoint (e.g. test: ["CMD", "curl", "-f", '
         '"http://localhost:8000/health"], with a start_period long enough for the model to load)',
         severity="note",
@@ -62,11 +62,16 @@ def model_server_without_readiness_probe(container: Container, ctx: Ctx) -> Iter
 
 @rule("ML502")
 def model_server_without_liveness_probe(container: Container, ctx: Ctx) -> Iterator[Finding]:
+    hangs = (
+        "a stuck CUDA context, a deadlocked worker"
+        if gpu_names(container, ctx.gpu_resources)
+        else "a deadlocked worker"
+    )
     yield from _missing_probe(
         container,
         ctx,
         "liveness",
-        "a server that hangs (a stuck CUDA context, a deadlocked worker) is never restarted",
+        f"a server that hangs ({hangs}) is never restarted",
         "add a livenessProbe, with a startupProbe in front of it so a slow model load is not killed",
     )
 
@@ -77,8 +82,8 @@ def liveness_kills_loading_model(container: Container, ctx: Ctx) -> Iterator[Fin
     workload = ctx.workload
     if probe is None or "startup" in container.probes or workload is None or workload.format != "kubernetes":
         return
-    serving = is_model_server(workload, container) or workload.kind in SERVING_PLATFORM_KINDS
-    if not (serving or gpu_names(container, ctx.gpu_resources)):
+    server = role(workload, container)
+    if server.name != MODEL_SERVER or container.init:
         return
     delay = probe.initial_delay_seconds or 0
     period = probe.period_seconds or 10
@@ -87,8 +92,8 @@ def liveness_kills_loading_model(container: Container, ctx: Ctx) -> Iterator[Fin
     if budget < ctx.params.model_load_seconds:
         yield Finding.at(
             probe.span,
-            f"{who(container, ctx)} has a livenessProbe and no startupProbe: it is restarted after "
-            f"{delay} + {period} x {failures} = {budget} s, before a model that takes "
+            f"{who(container, ctx)} is a model server ({server.evidence}) with a livenessProbe and no startupProbe: "
+            f"it is restarted after {delay} + {period} x {failures} = {budget} s, before a model that takes "
             f"{ctx.params.model_load_seconds} s to load is ready, so it can restart forever",
             fix=f"add a startupProbe with periodSeconds x failureThreshold >= {ctx.params.model_load_seconds} "
             "(e.g. periodSeconds: 10, failureThreshold: 30), or raise initialDelaySeconds",
@@ -107,6 +112,23 @@ def _kubernetes_main(container: Container, ctx: Ctx) -> bool:
     )
 
 
+# What a GPU container without CPU or memory bounds starves or leaks, by what it is.
+_STARVES = {
+    "training": "data loading starves the GPUs",
+    MODEL_SERVER: "request handling (tokenizing, batching) starves the GPU",
+}
+_LEAKS = {
+    "training": "a leak in data loading can take the whole GPU node's memory and evict its neighbours",
+    MODEL_SERVER: "a model server's host memory grows with the models it loads and the requests it queues, and a "
+    "leak can take the whole GPU node's memory and evict its neighbours",
+}
+_MEMORY_FIX = {
+    "training": "set resources.limits.memory (for training, about the request plus headroom for DataLoader workers)",
+    MODEL_SERVER: "set resources.limits.memory (for a model server, the model's host-memory footprint plus headroom "
+    "for queued requests)",
+}
+
+
 @rule("ML504")
 def missing_resource_requests(container: Container, ctx: Ctx) -> Iterator[Finding]:
     if not _kubernetes_main(container, ctx):
@@ -116,11 +138,12 @@ def missing_resource_requests(container: Container, ctx: Ctx) -> Iterator[Findin
     if not missing:
         return
     gpu = bool(gpu_names(container, ctx.gpu_resources))
+    what = role(ctx.workload, container).name
     yield Finding.at(
         res.span or container.name_span or container.span,
         f"{who(container, ctx)} sets no {' or '.join(missing)} request"
         + (
-            "; the scheduler packs it onto a GPU node as if it needed none, and data loading starves"
+            f"; the scheduler packs it onto a GPU node as if it needed none, and {_STARVES.get(what, 'the GPU waits on a starved CPU')}"
             if gpu
             else "; the scheduler places it as if it needed none"
         ),
@@ -134,15 +157,16 @@ def missing_memory_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
     if not _kubernetes_main(container, ctx) or "memory" in container.resources.limits:
         return
     gpu = bool(gpu_names(container, ctx.gpu_resources))
+    what = role(ctx.workload, container).name
     yield Finding.at(
         container.resources.span or container.name_span or container.span,
         f"{who(container, ctx)} has no memory limit; "
         + (
-            "a leak in data loading can take the whole GPU node's memory and evict its neighbours"
+            _LEAKS.get(what, "a leak can take the whole GPU node's memory and evict its neighbours")
             if gpu
             else "a leak can take the node's memory and evict its neighbours"
         ),
-        fix="set resources.limits.memory (for training, about the request plus headroom for DataLoader workers)",
+        fix=_MEMORY_FIX.get(what, "set resources.limits.memory"),
         severity="" if gpu else "note",
     )
 
@@ -163,13 +187,6 @@ def request_exceeds_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
             )
 
 
-_TRAINING_COMMAND = re.compile(
-    r"torchrun|torch\.distributed|(?<![a-z])train|accelerate\s+launch|deepspeed|horovodrun|"
-    r"\bfit\b|finetune|fine-tune|lightning",
-    re.I,
-)
-
-
 def _has_shm(pod: PodSpec, container: Container) -> bool:
     if pod.host_ipc or (pod.ipc is not None and pod.ipc.text == "host") or pod.shm_size is not None:
         return True
@@ -181,7 +198,7 @@ def _training(workload: Workload, container: Container) -> bool:
         return True
     words = " ".join([*(v.text for v in container.command), *(v.text for v in container.args)])
     return workload.kind in ("Job", "CronJob", "service", "Workflow", "WorkflowTemplate") and bool(
-        _TRAINING_COMMAND.search(words)
+        TRAINING_COMMAND.search(words)
     )
 
 
@@ -193,13 +210,23 @@ def gpu_pod_without_shm(pod: PodSpec, ctx: Ctx) -> Iterator[Finding]:
     for container in pod.containers:
         if not gpu_names(container, ctx.gpu_resources) or _has_shm(pod, container):
             continue
+        server = role(workload, container)
         if _training(workload, container):
             severity = ""
-        elif workload.kind in SERVING_KINDS or workload.kind in SERVING_PLATFORM_KINDS:
+        elif server.name == MODEL_SERVER and (
+            workload.kind in SERVING_KINDS or workload.kind in SERVING_PLATFORM_KINDS
+        ):
             severity = "note"
         else:
             continue
-        if workload.format == "compose":
+        if severity == "note":
+            message = (
+                f"GPU container {container.name!r} in {workload.kind} {workload.name!r} is a model server "
+                f"({server.evidence}) and keeps the 64 MB default /dev/shm; NCCL (tensor parallelism) and "
+                "multi-process servers (vLLM, Triton's Python backend) run out of shared memory (`Bus error`, NCCL errors)"
+            )
+            fix = "mount an emptyDir with medium: Memory (and a sizeLimit) at /dev/shm"
+        elif workload.format == "compose":
             message = (
                 f"GPU service {container.name!r} keeps Docker's 64 MB /dev/shm; PyTorch DataLoader workers "
                 "and NCCL run out of shared memory (`Bus error`, NCCL errors)"

@@ -1,5 +1,6 @@
-"""ML701–ML708: security of ML images and services: root users, secrets in plain text, notebooks and
-dashboards without authentication, host access, and scripts piped from the network into a shell."""
+"""ML701, ML702, ML704–ML706, ML708: security of ML images and services: root users, notebooks and dashboards
+without authentication, and scripts piped from the network into a shell. Secrets in plain text (ML703) are in
+`secrets`, host access (ML707) in `host`."""
 
 from __future__ import annotations
 
@@ -68,77 +69,6 @@ def no_user(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         "as root unless its base image switched user",
         fix="create a user and end with USER <name> (or USER 1000:1000)",
     )
-
-
-# -- ML703: secrets in plain text -----------------------------------------------------------------------------------
-
-_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|PASS|PWD|API_?KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|"
-    r"CLIENT_SECRET|CREDENTIALS?)(?:_|$)|SECRET|PASSWORD|API_?KEY",
-    re.I,
-)
-_NOT_SECRET = re.compile(
-    r"(?:_FILE|_PATH|_DIR|_URL|_URI|_HOST|_PORT|_USER|_USERNAME|_ID|_NAME|_LENGTH|_TTL|"
-    r"_EXPIRY|_EXPIRES|_TYPE|_HEADER|_ENABLED|_REQUIRED|_LOCATION|_REF|_MOUNT|_ENV|_VAR|"
-    r"_VERSION|_VER|_POLICY|_MIN_LENGTH|_TIMEOUT|_MODE|_ALGORITHM|_PROVIDER)$",
-    re.I,
-)
-_TOKEN_VALUE = re.compile(
-    r"^(?:hf_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|"
-    r"xox[abpr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20})$"
-)
-_DEFAULT_CREDENTIALS = frozenset({"minioadmin", "admin", "password", "changeme", "root", "mlflow", "postgres"})
-
-
-def secret_kind(name: str, value: str | None) -> str | None:
-    """Why `name=value` is a secret in plain text (never the value itself), or None."""
-    if not value or re.search(r"\$\{|\$\(|\$[A-Za-z_]|\{\{", value) or value.startswith("/run/secrets/"):
-        return None
-    if _TOKEN_VALUE.match(value):
-        return "an access token"
-    if not _SECRET_NAME.search(name) or _NOT_SECRET.search(name) or value.lower() in ("true", "false", "none"):
-        return None
-    return "a well-known default credential" if value in _DEFAULT_CREDENTIALS else "a literal value"
-
-
-def _secret_finding(span: Span, what: str, kind: str, stored: str) -> Finding:
-    finding = Finding.at(
-        span,
-        f"{what} holds {kind} (not shown): {stored}",
-        fix="pass it at run time from a secret store (Kubernetes Secret with secretKeyRef, Compose "
-        "secrets or an env_file kept out of git, `docker build --secret`), and rotate it",
-    )
-    finding.sensitive = True
-    return finding
-
-
-@rule("ML703")
-def secret_in_plain_text(target: Stage | Container, ctx: Ctx) -> Iterator[Finding]:
-    if isinstance(target, Stage):
-        for ins in target.instructions:
-            if ins.keyword not in ("ENV", "ARG"):
-                continue
-            for name, value, start, _end in env_pairs(ins):
-                kind = secret_kind(name, value)
-                if kind:
-                    yield _secret_finding(
-                        ins.span_of(start - len(name) - 1, start - 1),
-                        f"{ins.keyword} {name}",
-                        kind,
-                        "ENV and ARG values are kept in the image's history, readable by anyone who can pull it",
-                    )
-        return
-    for env in target.env:
-        if env.from_ref or env.from_secret:
-            continue
-        kind = secret_kind(env.name, env.value)
-        if kind:
-            yield _secret_finding(
-                env.name_span,
-                f"environment variable {env.name} of {who(target, ctx)}",
-                kind,
-                "anyone who can read this file or the object has it",
-            )
 
 
 # -- ML704: Jupyter without authentication ---------------------------------------------------------------------------
@@ -348,94 +278,6 @@ def tracking_server_exposed(target: Stage | Container, ctx: Ctx) -> Iterator[Fin
                 fix=fix,
             )
             return
-
-
-# -- ML707: host access ---------------------------------------------------------------------------------------------
-
-_DANGEROUS_PATHS = (
-    "/",
-    "/var/run/docker.sock",
-    "/run/docker.sock",
-    "/run/containerd/containerd.sock",
-    "/var/run/containerd/containerd.sock",
-    "/var/run/crio/crio.sock",
-)
-
-
-@rule("ML707")
-def host_access(target: Container, ctx: Ctx) -> Iterator[Finding]:
-    workload = ctx.workload
-    if workload is None:
-        return
-    if target.image is not None and any(fnmatchcase(target.image.resolved, p) for p in ctx.params.allowed_images):
-        return
-    subject = who(target, ctx)
-    privileged = target.security_context.get("privileged")
-    if privileged is not None and privileged.text.lower() == "true":
-        yield Finding.at(
-            privileged.span,
-            f"{subject} is privileged: it sees every device and can take over the node",
-            fix="drop privileged; GPUs come through the device plugin (nvidia.com/gpu) or Compose "
-            "`deploy.resources.reservations.devices`, not through privileged mode",
-        )
-    pod = workload.pod
-    first = pod.all_containers[0] is target if pod.all_containers else False
-    if first:  # pod-level settings: reported once per pod
-        for flag, key in (
-            (pod.host_network, "hostNetwork" if workload.format == "kubernetes" else "network_mode"),
-            (pod.host_pid, "hostPID" if workload.format == "kubernetes" else "pid"),
-        ):
-            if flag:
-                span = _setting_span(ctx, pod.span, key)
-                yield Finding.at(
-                    span,
-                    f"{key} shares the host's {'network' if 'etwork' in key else 'process'} namespace with {subject}",
-                    fix="remove it; NCCL over RDMA/InfiniBand needs the RDMA device plugin and "
-                    "IPC_LOCK, not the host network",
-                )
-    yield from _host_mounts(target, ctx, subject, first)
-
-
-def _setting_span(ctx: Ctx, within: Span, key: str) -> Span:
-    """Where a pod-level setting is written: a Compose key may come through a merge key (`<<: *runtime`),
-    so the parser's key span is used, not the service's lines."""
-    workload = ctx.workload
-    if workload is not None and workload.format == "compose":
-        setting = workload.pod.network_mode if key == "network_mode" else workload.pod.pid
-        if setting is not None and setting.key_span is not None:
-            return setting.key_span
-    lines = ctx.file.lines()
-    for number in range(within.line, min(within.end_line, len(lines)) + 1):
-        match = re.match(rf"^(\s*-?\s*){re.escape(key)}\s*:", lines[number - 1])
-        if match:
-            return Span(within.path, number, match.end(1) + 1, number, match.end(1) + 1 + len(key))
-    return within
-
-
-def _host_mounts(target: Container, ctx: Ctx, subject: str, first: bool) -> Iterator[Finding]:
-    workload = ctx.workload
-    assert workload is not None
-    if workload.format == "compose":
-        for source in workload.pod.volume_sources:
-            if source.text in _DANGEROUS_PATHS:
-                yield _mount_finding(source.span, source.text, subject)
-        return
-    if not first:
-        return
-    for volume in workload.pod.volumes:
-        path = volume.path
-        if path is not None and (path.text.rstrip("/") == "" or path.text in _DANGEROUS_PATHS):
-            yield _mount_finding(path.span, path.text, f"the pod of {workload.kind} {workload.name!r}")
-
-
-def _mount_finding(span: Span, path: str, subject: str) -> Finding:
-    what = "the host's root filesystem" if path.rstrip("/") == "" else f"the container runtime's socket {path}"
-    return Finding.at(
-        span,
-        f"{subject} mounts {what}: whoever runs code in it controls the node",
-        fix="mount only the folders it needs (a PVC or a dedicated hostPath such as /data), never / "
-        "or a runtime socket",
-    )
 
 
 # -- ML708: a script from the network piped into a shell ----------------------------------------------------------

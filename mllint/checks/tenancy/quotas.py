@@ -145,8 +145,8 @@ def unknown_priority_class(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[F
     seen = set()
     for w in project.workloads:
         value = w.priority_class
-        if value is None or value.templated or value.text in known or value.span in seen:
-            continue
+        if value is None or value.templated or not value.text or value.text in known or value.span in seen:
+            continue  # an empty name means no class: the pod gets the default priority
         seen.add(value.span)
         listed = ", ".join(sorted(defined | configured))
         finding = Finding.at(
