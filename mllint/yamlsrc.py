@@ -216,11 +216,22 @@ class Document:
         self.root, self.index = root, index
 
 
+# libyaml and ruamel also end a line at a lone CR, NEL, LS and PS; editors, Git and GitHub end lines only at LF
+# (and CRLF). Each of these is read as a space, one character for one, so every column stays where it is.
+_PARSER_ONLY_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+
+
 def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document]:
     """Every document of a YAML stream; parse errors become ML001 diagnostics and parsing resumes
     at the next `---` after the error."""
     if not hasattr(Node, "Mapping"):
         _node_types()
+    if "\r" in src and "\n" not in src:
+        message = "the lines end with a lone CR (classic Mac OS); editors, Git and GitHub read it as one line"
+        diagnostics.append(Diagnostic("ML001", Span(path, 1, 1, 1, 2), message, "convert the line endings to LF"))
+        return []
+    if _PARSER_ONLY_BREAKS.search(src):  # lines as an editor counts them: the parser's marks then agree
+        src = _PARSER_ONLY_BREAKS.sub(" ", src)
     if flow_depth_bound(src) >= MAX_DEPTH:
         diagnostics.append(
             Diagnostic("ML001", Span(path, 1, 1, 1, 1), f"YAML nested deeper than {MAX_DEPTH} levels; not parsed")
@@ -241,9 +252,10 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
         if context and context_mark is not None and context_mark.line != line:
             context += f" that starts on line {context_mark.line + 1}"
         message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-        line, col = _clamp(src, line, col)
+        line, col = _unacceptable(src, problem) or _clamp(src, line, col)
         diagnostics.append(
             _lost_colon(path, src, line, problem)
+            or _braced_value(path, src, line, col)
             or Diagnostic(
                 "ML001", Span(path, line + 1, col, line + 1, col + 1), message, _missing_colon_hint(src, line)
             )
@@ -256,6 +268,17 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
             return docs
         offset = src.count("\n", 0, nxt.start())
         rest = "\n" * offset + src[nxt.start() :]  # keeps every mark's line true
+
+
+def _unacceptable(src: str, problem: str) -> tuple[int, int] | None:
+    """Where the character an `unacceptable character #x000c` error names first stands (the reader reports
+    it at the top of the stream): 0-based line, 1-based column."""
+    match = re.search(r"unacceptable character #x([0-9a-fA-F]{1,6})", problem)
+    at = src.find(chr(int(match[1], 16))) if match and int(match[1], 16) < 0x110000 else -1
+    if at < 0:
+        return None
+    line = src.count("\n", 0, at)
+    return line, at - (src.rfind("\n", 0, at) + 1) + 1
 
 
 def _compose_pass(rest: str, docs: list[Document], index: int) -> tuple[Exception | None, int]:
@@ -319,6 +342,28 @@ def _lost_colon(path: str, src: str, line: int, problem: str) -> Diagnostic | No
         f"stops on line {line + 1} ({problem})",
         f"write `{match[1]}: {match[2]}`",
     )
+
+
+_BRACED_VALUE = re.compile(r"(?:^|:\s+|-\s+)(\{[^{}\s,:]+\})(\S+)")
+
+
+def _braced_value(path: str, src: str, line: int, col: int) -> Diagnostic | None:
+    """`image: {username}/torchserve:latest`: a placeholder in braces opens the value, YAML reads it as a
+    mapping, and the parser stops at the text after it. The value is where the error is."""
+    lines = source_lines(src)
+    if line >= len(lines):
+        return None
+    for match in _BRACED_VALUE.finditer(lines[line]):
+        if match.end(1) + 1 == col:
+            value = match[1] + match[2]
+            return Diagnostic(
+                "ML001",
+                Span(path, line + 1, match.start(1) + 1, line + 1, match.end(2) + 1),
+                f"YAML syntax error: the value `{value}` starts with `{{`, so YAML reads `{match[1]}` as a "
+                f"mapping and stops at the `{match[2][0]}` after it; the placeholder was never filled in",
+                f'fill in {match[1]}, or quote the value ("{value}")',
+            )
+    return None
 
 
 def _clamp(src: str, line: int, col: int) -> tuple[int, int]:

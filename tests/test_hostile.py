@@ -207,3 +207,29 @@ def test_alias_bombs_and_self_references_are_refused_quickly(tmp_path: Path, tex
     found = _scan_text(tmp_path, "bomb.yaml", text)
     assert time.perf_counter() - began < 10
     assert "ML003" not in [f.rule for f in found], [f.message for f in found]
+
+
+BREAKS = {"LF": "\n", "CRLF": "\r\n"}
+POD_LATEST = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: p}  # caf\u00e9 SEP more\nspec:\n  containers:\n"
+    "    - name: c\n      image: python:latest\n"
+)
+
+
+@pytest.mark.parametrize("end", ["LF", "CRLF"])
+@pytest.mark.parametrize("inner", ["\x85", "\u2028", "\u2029", "\r", "\x0b", "\x0c"])
+def test_positions_count_lines_as_an_editor_does(tmp_path: Path, end: str, inner: str) -> None:
+    """Only LF (and CRLF) end a line; NEL, LS, PS and a lone CR inside a line move nothing. VT and FF are not
+    printable YAML: the error is at the character itself."""
+    text = POD_LATEST.replace("SEP", inner).replace("\n", BREAKS[end])
+    (tmp_path / "pod.yaml").write_bytes(text.encode("utf-8"))
+    found = engine.scan([str(tmp_path / "pod.yaml")], engine.Options(select=["ML001", "ML301"], jobs=1)).findings
+    expected = [("ML001", 3, 29)] if inner in "\x0b\x0c" else [("ML301", 7, 14)]
+    assert [(f.rule, f.span.line, f.span.column) for f in found] == expected
+
+
+def test_a_file_whose_lines_end_with_a_lone_cr_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_bytes(POD_LATEST.replace("SEP", "").replace("\n", "\r").encode())
+    found = engine.scan([str(tmp_path / "pod.yaml")], engine.Options(jobs=1)).findings
+    assert [(f.rule, f.span.line) for f in found] == [("ML001", 1)]
+    assert "lone CR" in found[0].message
