@@ -7,9 +7,9 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mllint import project_index, roles, suppress
+from mllint import project_index, roles, suppress, workers
 from mllint.checks.context import Ctx, HostCtx, ProjectCtx
 from mllint.discover import Candidate, classify, discover
 from mllint.finish import INTERNAL_ERROR, crash, crash_message, fingerprint, finish, lines_of
@@ -21,9 +21,6 @@ from mllint.project import FileFacts, ProjectFacts, file_facts
 from mllint.registry import Rule
 from mllint.roles import RoleRow
 from mllint.source_texts import SourceTexts
-
-if TYPE_CHECKING:
-    from multiprocessing.context import BaseContext
 
 __all__ = ["Options", "Plan", "Result", "UsageError", "exit_code", "scan"]
 
@@ -112,18 +109,24 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
 def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[Outcome]:
     jobs = options.jobs or os.cpu_count() or 1
     if jobs > 1 and len(candidates) >= PARALLEL_MIN_FILES:
-        import multiprocessing
-
-        try:
-            ctx: BaseContext = multiprocessing.get_context("fork")
-        except ValueError:  # pragma: no cover - platforms without fork
-            ctx = multiprocessing.get_context()
         chunk = max(1, min(64, len(candidates) // (jobs * 8)))
-        with ctx.Pool(jobs, initializer=_start_worker, initargs=(plan,)) as pool:
-            yield from pool.imap(_Worker(plan, options.max_bytes), candidates, chunksize=chunk)
+        worker = _Worker(plan, options.max_bytes)
+        yield from workers.parallel(candidates, worker, partial(_died, plan), jobs, chunk, _start_worker, (plan,))
         return
     for cand in candidates:
         yield _guarded(cand.display, cand.kind, partial(read, cand, options.max_bytes), plan)
+
+
+def _died(plan: Plan, cand: Candidate) -> Outcome:
+    """The file whose worker process died reading it (twice): an internal error for it, the scan goes on."""
+    return _stopped(cand.display, cand.kind, "the process reading this file died (a crash below Python)", plan)
+
+
+def _stopped(path: str, kind: str, why: str, plan: Plan) -> Outcome:
+    """A file mllint could not finish: one internal-error finding (when that rule runs), nothing else."""
+    stopped = Finding(INTERNAL_ERROR, Span(path, 1, 1, 1, 1), f"internal error: {why}; please report it")
+    found = [finish(stopped, INTERNAL_ERROR, plan)] if INTERNAL_ERROR in plan.rule_ids else []
+    return Outcome(SourceFile(path, kind), found)
 
 
 def _start_worker(plan: Plan) -> None:
@@ -143,6 +146,17 @@ class _Worker:
 
 
 def _guarded(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: Plan) -> Outcome:
+    """One file, within its time budget: an overrun is an internal error for that file, never a hang."""
+    try:
+        with workers.time_limit(plan.file_seconds):
+            return _one(path, kind, load, plan)
+    except workers.Overrun:
+        return _stopped(
+            path, kind, f"checking this file took longer than {plan.file_seconds:g} s and was stopped", plan
+        )
+
+
+def _one(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: Plan) -> Outcome:
     try:
         loaded = load()
     except Exception as exc:  # a parser bug must not lose the rest of the report

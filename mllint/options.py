@@ -34,6 +34,7 @@ class Options:
     index_paths: Sequence[str] = ()  # also read for cross-file facts; findings there are not reported
     rule_files: Sequence[str] = ()  # the project's custom rules (`mllint.policy`)
     preview: bool = False  # run the rules whose status is preview
+    file_seconds: float = 60.0  # each file's time budget; an overrun is an internal error for that file
     gpu_resources: Sequence[str] = GPU_RESOURCES  # extended resources that are GPUs, as globs
     progress: Callable[[int, int], None] | None = None  # called with (files done, files in all)
     cuda: CudaConfig = field(default_factory=CudaConfig)  # cluster profile, image → CUDA, --driver-version

@@ -38,6 +38,7 @@ class Plan:
     rule_files: tuple[str, ...] = ()
     cuda: CudaConfig = field(default_factory=CudaConfig)
     gpu_resources: tuple[str, ...] = ()
+    file_seconds: float = 60.0  # each file's time budget (`mllint.workers.time_limit`)
     roles: tuple[tuple[str, str], ...] = ()  # the configuration's `roles:`: (image glob, role)
 
     @property
@@ -85,6 +86,7 @@ def make_plan(options: Options, index: ProjectIndex) -> Plan:
         options.cuda,
         tuple(options.gpu_resources),
         roles=tuple(options.roles.items()),
+        file_seconds=options.file_seconds,
     )
 
 

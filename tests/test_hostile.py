@@ -233,3 +233,44 @@ def test_a_file_whose_lines_end_with_a_lone_cr_is_one_clear_error(tmp_path: Path
     found = engine.scan([str(tmp_path / "pod.yaml")], engine.Options(jobs=1)).findings
     assert [(f.rule, f.span.line) for f in found] == [("ML001", 1)]
     assert "lone CR" in found[0].message
+
+
+def _project_of(tmp_path: Path, count: int) -> list[str]:
+    for i in range(count):
+        (tmp_path / f"pod{i:02d}.yaml").write_text(POD.replace("python:3.11", "python:latest"))
+    return [str(tmp_path)]
+
+
+def test_a_worker_that_dies_costs_one_file_not_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _project_of(tmp_path, 60)
+    real = engine._one
+
+    def one(path: str, *args: object) -> engine.Outcome:
+        if path.endswith("pod07.yaml"):
+            os.kill(os.getpid(), 9)  # what a crash in a C extension does to the worker
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_one", one)
+    result = engine.scan(paths, engine.Options(select=["ML003", "ML301"], jobs=2))
+    by_file = {(f.span.path.rsplit("/", 1)[-1], f.rule) for f in result.findings}
+    assert ("pod07.yaml", "ML003") in by_file and ("pod07.yaml", "ML301") not in by_file
+    assert {name for name, rule in by_file if rule == "ML301"} == {f"pod{i:02d}.yaml" for i in range(60) if i != 7}
+    assert len(result.files) == 60
+
+
+def test_a_file_past_its_time_budget_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _project_of(tmp_path, 3)
+    real = engine._one
+
+    def one(path: str, *args: object) -> engine.Outcome:
+        if path.endswith("pod01.yaml"):
+            while True:  # a loop that never ends
+                pass
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_one", one)
+    result = engine.scan(paths, engine.Options(select=["ML003", "ML301"], jobs=1, file_seconds=0.5))
+    stopped = [f for f in result.findings if f.rule == "ML003"]
+    assert [f.span.path.rsplit("/", 1)[-1] for f in stopped] == ["pod01.yaml"]
+    assert "took longer than 0.5 s" in stopped[0].message
+    assert len([f for f in result.findings if f.rule == "ML301"]) == 2

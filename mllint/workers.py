@@ -1,0 +1,78 @@
+"""Running files in worker processes so that no file can take the scan down: a worker that dies (a crash in
+a C extension) costs the files it held, each retried alone, and only the one that kills its process again is
+lost, as a finding; a file that takes longer than its time budget is stopped, as a finding."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Overrun(BaseException):
+    """A file took longer than its time budget (a BaseException: no `except Exception` inside may keep it)."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise Overrun in this thread after `seconds` of wall time, where the platform has interval timers and
+    this is the main thread (elsewhere, no limit)."""
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise Overrun
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def parallel(
+    items: Sequence[T],
+    work: Callable[[T], R],
+    died: Callable[[T], R],
+    jobs: int,
+    chunk: int,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> Iterator[R]:
+    """`work(item)` for each item in worker processes, in order. When a worker dies, the items it may have held
+    run again one process each; an item whose process dies again yields `died(item)`."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        ctx: Any = multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork
+        ctx = multiprocessing.get_context()
+    pending = list(items)
+    while pending:
+        done = 0
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=initializer, initargs=initargs) as pool:
+                for result in pool.map(work, pending, chunksize=chunk):
+                    yield result
+                    done += 1
+            return
+        except BrokenProcessPool:
+            pending = pending[done:]
+            suspects, pending = pending[: (jobs + 1) * chunk], pending[(jobs + 1) * chunk :]  # what was in flight
+            for item in suspects:
+                with ProcessPoolExecutor(1, mp_context=ctx, initializer=initializer, initargs=initargs) as alone:
+                    try:
+                        yield alone.submit(work, item).result()
+                    except BrokenProcessPool:
+                        yield died(item)
