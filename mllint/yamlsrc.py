@@ -205,7 +205,11 @@ def flow_depth_bound(src: str) -> int:
     for ch in _FLOW_CHARS.sub("", src):
         depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
         best = max(best, depth)
-    block = max((len(line) - len(line.lstrip(" -")) + line.count("- ") for line in src.split("\n")), default=0)
+    # block nesting: indentation, and the `- ` and complex-key `? ` indicators that open a level on one line
+    block = max(
+        (len(line) - len(line.lstrip(" -?")) + line.count("- ") + line.count("? ") for line in src.split("\n")),
+        default=0,
+    )
     return best + block
 
 

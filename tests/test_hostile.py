@@ -274,3 +274,14 @@ def test_a_file_past_its_time_budget_is_stopped(tmp_path: Path, monkeypatch: pyt
     assert [f.span.path.rsplit("/", 1)[-1] for f in stopped] == ["pod01.yaml"]
     assert "took longer than 0.5 s" in stopped[0].message
     assert len([f for f in result.findings if f.rule == "ML301"]) == 2
+
+
+@pytest.mark.parametrize("indicator", ["? ", "- ", "[", "{"])
+def test_deep_nesting_on_one_line_is_refused_before_the_parser(tmp_path: Path, indicator: str) -> None:
+    """libyaml's composer recursed until the process died on 50,000 complex-key indicators on one line."""
+    (tmp_path / "deep.yaml").write_text(indicator * 50000 + "a\n")
+    done = _mllint("scan", "deep.yaml", "-f", "json", cwd=tmp_path, timeout=120)
+    assert done.returncode == 1, done.stderr
+    import json
+
+    assert [f["rule"] for f in json.loads(done.stdout)["findings"]] == ["ML001"]
