@@ -276,7 +276,7 @@ def test_a_file_past_its_time_budget_is_stopped(tmp_path: Path, monkeypatch: pyt
     assert len([f for f in result.findings if f.rule == "ML301"]) == 2
 
 
-@pytest.mark.parametrize("indicator", ["? ", "- ", "[", "{"])
+@pytest.mark.parametrize("indicator", ["? ", "- ", "[", "{ "])
 def test_deep_nesting_on_one_line_is_refused_before_the_parser(tmp_path: Path, indicator: str) -> None:
     """libyaml's composer recursed until the process died on 50,000 complex-key indicators on one line."""
     (tmp_path / "deep.yaml").write_text(indicator * 50000 + "a\n")
