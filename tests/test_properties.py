@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT
 from mllint import engine
 from mllint.gpus import GPU_RESOURCES
 from mllint.loader import parse
@@ -268,6 +270,79 @@ def test_manifest_shapes_never_raise(kind: str, spec: object) -> None:
     compose = json.dumps({"services": {"s": spec}}).encode()
     outcome, findings = _scan("compose.yaml", "compose", compose)
     _check_spans(outcome, findings, compose)
+
+
+def _seed_documents() -> list[tuple[str, object]]:
+    """Every Kubernetes object and Compose file among the fixtures and examples, as plain data: real shapes of
+    every kind mllint reads (Kubeflow, Ray, KServe, Argo, JobSet, LWS, Compose), to change one field at a time."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    out: list[tuple[str, object]] = []
+    for path in sorted([*ROOT.glob("fixtures/ML*/**/*.y*ml"), *ROOT.glob("examples/**/*.y*ml")]):
+        try:
+            docs = list(yaml.load_all(path.read_text(encoding="utf-8")))
+        except Exception:  # a fixture of a broken file
+            continue
+        name = "compose.yaml" if "compose" in path.name else "x.yaml"
+        out += [(name, doc) for doc in docs if isinstance(doc, dict) and ("kind" in doc or "services" in doc)]
+    return out
+
+
+SEEDS = _seed_documents()
+DOCKERFILES = sorted(p for p in ROOT.glob("fixtures/ML*/**/*") if p.is_file() and "ockerfile" in p.name)
+
+
+def _paths(node: object, at: tuple = ()) -> list[tuple]:
+    """The path of every field and list item in a document."""
+    found: list[tuple] = [at]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*at, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _paths(value, (*at, i))
+    return found
+
+
+def _replace(node: object, path: tuple, value: object) -> object:
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(node, dict):
+        return {k: (_replace(v, rest, value) if k == head else v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_replace(v, rest, value) if i == head else v for i, v in enumerate(node)]
+    return node
+
+
+@SETTINGS
+@given(st.sampled_from(SEEDS), st.lists(st.tuples(st.floats(0, 1, exclude_max=True), trees), min_size=1, max_size=3))
+def test_any_field_of_a_real_object_may_hold_any_type(seed: tuple[str, object], changes: list) -> None:
+    """A real object of each kind with one to three fields (or list items) given a random type and value."""
+    name, doc = seed
+    for where, value in changes:
+        paths = _paths(doc)
+        doc = _replace(doc, paths[int(where * len(paths))], value)
+    data = json.dumps(doc, default=str).encode()
+    outcome, findings = _scan(name, "compose" if name == "compose.yaml" else "yaml", data)
+    _check_spans(outcome, findings, data)
+
+
+@SETTINGS
+@given(st.sampled_from(DOCKERFILES), st.data())
+def test_any_instruction_of_a_real_dockerfile_may_hold_anything(path: Path, data: st.DataObject) -> None:
+    """A real Dockerfile with one instruction's arguments replaced by shell words or arbitrary text."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    at = data.draw(st.integers(0, len(lines) - 1))
+    keyword = lines[at].split(" ", 1)[0]
+    words = data.draw(
+        st.one_of(st.lists(st.sampled_from(_SHELL_WORDS), max_size=20).map(" ".join), st.text(max_size=60))
+    )
+    lines[at] = f"{keyword} {words}"
+    text = "\n".join(lines).encode("utf-8", "surrogatepass")
+    outcome, findings = _scan("Dockerfile", "dockerfile", text)
+    _check_spans(outcome, findings, text)
 
 
 def test_two_runs_are_byte_identical() -> None:
