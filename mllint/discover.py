@@ -74,10 +74,13 @@ def is_kustomization(name: str) -> bool:
 
 
 def display_path(path: Path, cwd: Path) -> str:
+    """The path as reports show it: relative to `cwd` where it can be, and a byte that is not UTF-8 in a file
+    name (`bad\\xff.yaml`) written as `\\xff`, so that every report format can encode it."""
     try:
-        return path.relative_to(cwd).as_posix()
+        shown = path.relative_to(cwd).as_posix()
     except ValueError:
-        return path.as_posix()
+        shown = path.as_posix()
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def discover(

@@ -53,14 +53,16 @@ def fingerprint(findings: Iterable[Finding], line_of: Callable[[int], str | None
         if f.sensitive:
             base = f"{f.rule}|{f.span.path}|{f.logical or ''}|secret:{f.secret_name}"
             counts[base] = counts.get(base, 0) + 1
-            f.fingerprint_key = hashlib.sha256(f"{base}|{counts[base]}".encode()).hexdigest()[:32]
+            f.fingerprint_key = hashlib.sha256(f"{base}|{counts[base]}".encode("utf-8", "surrogatepass")).hexdigest()[
+                :32
+            ]
             continue
         line = _masked(line_of(f.span.line) or "", f.span.path, f.span.line, secrets)
         end = f.span.end_column - 1 if f.span.end_line == f.span.line else len(line)
         snippet = redact(" ".join(line[f.span.column - 1 : end].split()) or " ".join(line.split()))
         base = f"{f.rule}|{f.span.path}|{f.logical or ''}|{snippet}"
         counts[base] = counts.get(base, 0) + 1
-        f.fingerprint_key = hashlib.sha256(f"{base}|{counts[base]}".encode()).hexdigest()[:32]
+        f.fingerprint_key = hashlib.sha256(f"{base}|{counts[base]}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _secret_spans(findings: list[Finding]) -> list[Span]:

@@ -25,7 +25,7 @@ or its pod template, then the configuration's `roles:` by image glob.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import NamedTuple
 
@@ -56,8 +56,9 @@ SERVER_COMMAND = re.compile(
 SERVER_IMAGE = re.compile(
     r"tritonserver|tensorflow/serving|tf-serving|torchserve|vllm|text-generation-inference|tgi-gaudi|"
     r"text-embeddings-inference|tei-gaudi|sglang|(?:^|/)ollama(?:/|$)|llama\.cpp|llamacpp|llama-cpp|"
-    r"nvcr\.io/nim/|model_server|model-server|lmdeploy|mlserver|"
-    r"(?:sklearn|xgb|lgb|pmml|paddle|huggingface|predictive|autogluon)server|jetstream|maxengine|localai|"
+    r"nvcr\.io/nim/|model_server|model-server|lmdeploy|(?:^|[/-])mlserver|"
+    r"(?:sklearn|xgb|lgb|pmml|paddle|huggingface|predictive|autogluon)server|jetstream-(?:http|pytorch)|maxengine|"
+    r"localai|"
     r"xinference|bentoml/model|llm-serving",
     re.I,
 )
@@ -84,10 +85,10 @@ _MODEL_NAME = re.compile(
     re.I,
 )
 
-# Training by launcher or script; on a long-running kind only the launchers count.
-TRAINING_COMMAND = re.compile(
-    r"torchrun|torch\.distributed|(?<![a-z])train|accelerate\s+launch|deepspeed|horovodrun|"
-    r"\bfit\b|finetune|fine-tune|lightning",
+# A script or module named for training: `train.py`, `finetune_llama.sh`, `-m trainer.train`.
+_TRAINING_SCRIPT = re.compile(
+    r"(?:^|(?<=[\s/=]))[\w.-]*(?:train|finetun|fine[-_]tun)[\w.-]*\.(?:py|sh)\b|"
+    r"(?<=-m\s)[\w.]*(?:train|finetun)[\w.]*",
     re.I,
 )
 _LAUNCHER = re.compile(
@@ -167,10 +168,6 @@ def assign_workload(workload: Workload, settings: Settings) -> None:
         container.role = decided
 
 
-def is_model_server(workload: Workload | None, container: Container) -> bool:
-    return role(workload, container).name == MODEL_SERVER
-
-
 def served(workload: Workload | None, container: Container) -> Role | None:
     """The container's role when it is a model server of a Deployment, StatefulSet, ReplicaSet or Rollout: the
     kinds whose probes and disruption budgets the user writes (KServe, Knative and KubeRay inject probes)."""
@@ -220,10 +217,8 @@ def classify(workload: Workload, container: Container, settings: Settings = DEFA
     chosen = _chosen(workload, container, settings)
     if chosen is not None:
         return chosen
-    if placeholder(container.image):
-        return Role(
-            "placeholder", f"image {container.image.raw.strip()!r} is filled in elsewhere" if container.image else ""
-        )
+    if container.image is not None and placeholder(container.image):
+        return Role("placeholder", f"image {container.image.raw.strip()!r} is filled in elsewhere")
     if container.init:
         return Role("init", "an init container")
     words = _words(container)
@@ -266,21 +261,9 @@ def classify(workload: Workload, container: Container, settings: Settings = DEFA
     if gpus and ports and kind != "DaemonSet":
         return Role(MODEL_SERVER, f"requests {gpus[0]} and serves port {ports[0]}")
     if web is not None:
-        sign = (
-            f"requests {gpus[0]}"
-            if gpus
-            else f"with `{model_argument[0].strip()}`"
-            if model_argument
-            else f"image {image}"
-            if image
-            and _MODEL_NAME.search(image.rsplit("/", 1)[-1])
-            and not _NOT_A_SERVER.search(image.rsplit("/", 1)[-1])
-            else None
-        )
+        sign = _model_sign(gpus, model_argument, image)
         if sign is not None:
-            return Role(
-                MODEL_SERVER, f"runs `{web[0]}` {sign}" if sign.startswith("with") else f"runs `{web[0]}`, {sign}"
-            )
+            return Role(MODEL_SERVER, f"runs `{web[0]}` {sign}")
         return Role("service", f"runs `{web[0]}`, a web server, with no sign of a model")
     if model_argument is not None and ports:
         return Role(MODEL_SERVER, f"serves port {ports[0]} with `{model_argument[0].strip()}`")
@@ -289,6 +272,18 @@ def classify(workload: Workload, container: Container, settings: Settings = DEFA
     if gpus:
         return Role("service", f"requests {gpus[0]} but serves no port and runs no known server")
     return Role("service", "no known model server image or command, and no GPU")
+
+
+def _model_sign(gpus: Sequence[str], model_argument: re.Match[str] | None, image: str) -> str | None:
+    """What says a generic web server serves a model: a GPU, a model argument, a model-like image name."""
+    if gpus:
+        return f"and requests {gpus[0]}"
+    if model_argument is not None:
+        return f"with `{model_argument[0].strip()}`"
+    last = image.rsplit("/", 1)[-1]
+    if last and _MODEL_NAME.search(last) and not _NOT_A_SERVER.search(last):
+        return f"in image {image}"
+    return None
 
 
 def placeholder(image: ImageRef | None) -> bool:
@@ -300,16 +295,6 @@ def placeholder(image: ImageRef | None) -> bool:
 
 
 _PLACEHOLDER = re.compile(r"^\s*filled[ _-]by\b|should-be-overridden-during-runtime", re.I)
-
-
-def serving_words(texts: Iterable[str]) -> re.Match[str] | None:
-    """The model server a command line names (ML409 reads a Dockerfile's CMD through this)."""
-    return SERVER_COMMAND.search(" ".join(texts))
-
-
-def describe(role: Role) -> str:
-    """`model server (image vllm/vllm-openai)`: the role and its evidence, for messages."""
-    return f"{role.name.replace('-', ' ')} ({role.evidence})"
 
 
 # -- the steps ---------------------------------------------------------------------------------------------------
@@ -373,18 +358,16 @@ def _controller(container: Container, words: str, image: str) -> Role | None:
 
 def _training(workload: Workload, words: str, gpus: Sequence[str]) -> Role | None:
     kind = workload.kind
-    if (kind in TRAINING_KINDS and workload.role not in JOB_TEMPLATE_ROLES) or (
-        kind == "Job" and workload.api_version.startswith("batch.volcano")
-    ):
+    if kind in TRAINING_KINDS and workload.role not in JOB_TEMPLATE_ROLES:
         return Role("training", f"a {kind}")
     launcher = _LAUNCHER.search(words)
     if launcher is not None:
         return Role("training", f"runs `{_short(launcher[0])}`")
     if kind in BATCH_KINDS or kind in ("service", "Pod"):
-        script = TRAINING_COMMAND.search(words)
+        script = _TRAINING_SCRIPT.search(words)
         if script is not None:
-            return Role("training", f"runs `{_short(_word_at(words, script.start()))}`")
-    if gpus and (kind in BATCH_KINDS or _batch(workload)):
+            return Role("training", f"runs `{_short(script[0].strip())}`")
+    if gpus and kind in BATCH_KINDS:
         return Role("training", f"a GPU batch job (requests {gpus[0]})")
     return None
 
@@ -392,6 +375,8 @@ def _training(workload: Workload, words: str, gpus: Sequence[str]) -> Role | Non
 def _batch(workload: Workload) -> str | None:
     """Why the workload runs to completion, or None."""
     kind = workload.kind
+    if kind == "Job" and workload.api_version.startswith("batch.volcano"):
+        return "a Volcano Job task that runs to completion"
     if kind in BATCH_KINDS or kind in JOB_TEMPLATE_ROLES or workload.role in JOB_TEMPLATE_ROLES:
         return f"a {workload.role or kind} step that runs to completion"
     policy = workload.pod.restart_policy

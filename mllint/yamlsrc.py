@@ -285,6 +285,27 @@ def _unacceptable(src: str, problem: str) -> tuple[int, int] | None:
     return line, at - (src.rfind("\n", 0, at) + 1) + 1
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(root: Any) -> None:
+    """YAML reads `"\\ud83d\\ude00"` as two lone surrogates, which no output can encode: a pair becomes its
+    character and a lone one U+FFFD, in every scalar (keys too) of the document."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Node.Scalar):
+            if isinstance(node.value, str) and _SURROGATE.search(node.value):
+                node.value = node.value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        elif isinstance(node, Node.Mapping):
+            stack += [part for pair in node.value for part in pair]
+        elif isinstance(node, Node.Sequence):
+            stack += node.value
+
+
 def _compose_pass(rest: str, docs: list[Document], index: int) -> tuple[Exception | None, int]:
     """Append the documents of `rest` to `docs` until an error: (None, next index) when all parsed,
     else (the error, the index of the document it broke). libyaml parses first; where it fails, the
@@ -294,7 +315,10 @@ def _compose_pass(rest: str, docs: list[Document], index: int) -> tuple[Exceptio
         del docs[start:]
         index = first
         try:
+            escapes = "\\u" in rest or "\\U" in rest  # only `\uD800` escapes make lone surrogates
             for root in loader.compose_all(rest):
+                if escapes:
+                    _whole_characters(root)
                 docs.append(Document(root, index))
                 index += 1
             return None, index

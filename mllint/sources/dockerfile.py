@@ -75,10 +75,10 @@ def other_format(path: str, lines: list[str], directives: dict[str, Value]) -> t
         kind = next((m[1] for line in head if (m := _KIND.match(line))), None)
         what, format_ = f"YAML{f' (a {kind})' if kind else ''}", "YAML"
         if prompt is not None:
-            what += f", then a pasted shell session (line {prompt[0] + 1}: {_command(prompt[1])})"
+            what += f", then a pasted shell session (a {_command(prompt[1])} command on line {prompt[0] + 1})"
     elif prompt is not None and prompt[0] == first_line:
         what = format_ = "a pasted shell session"
-        what += f" (line {first_line + 1}: {_command(first)})"
+        what += f" (a {_command(first)} command on line {first_line + 1})"
     else:
         return None
     syntax = directives.get("syntax")
@@ -170,14 +170,13 @@ def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instr
     return out, directives
 
 
-def _shorten(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _command(line: str) -> str:
-    """The command of a prompt line, as messages quote it: `cat Dockerfile`."""
+    """The command of a prompt line as messages quote it: its program, and its subcommand when it has one
+    (`docker build`, `cat`); never its other arguments, which may hold a password or a token."""
     match = _PROMPT.match(line)
-    return f"`{_shorten(match[1].strip() if match else line.strip())}`"
+    words = (match[1] if match else line).split()
+    shown = words[:2] if len(words) > 1 and re.fullmatch(r"[a-z][a-z0-9-]*", words[1]) else words[:1]
+    return f"`{' '.join(shown)}`"
 
 
 def _lost_escape(path: str, lines: list[str], i: int, out: list[Instruction], escape: str) -> Diagnostic | None:
@@ -196,7 +195,7 @@ def _lost_escape(path: str, lines: list[str], i: int, out: list[Instruction], es
         "ML001",
         Span(path, above + 1, col, above + 1, col + len(word)),
         f"line {above + 1} ends the RUN instruction without `{escape}`, so Docker reads line {i + 1} "
-        f"(`{_shorten(line.strip())}`) as an instruction of its own and refuses to build this file",
+        f"as an instruction of its own, {line.split()[0]!r}, and refuses to build this file",
         f"end line {above + 1} with ` {escape}`",
     )
 

@@ -124,6 +124,7 @@ def test_lost_continuation_is_reported_at_the_line_that_lost_it() -> None:
     (diag,) = file.diagnostics
     assert (diag.span.line, diag.span.column, diag.span.end_column) == (3, 24, 27)
     assert "line 3 ends the RUN instruction without `\\`" in diag.message and diag.severity == ""
+    assert "'curl'" in diag.message
 
 
 @pytest.mark.parametrize(
@@ -138,9 +139,13 @@ def test_lost_continuation_is_reported_at_the_line_that_lost_it() -> None:
         (
             "kind: PyTorchJob\nspec:\n  x: 1\nroot@host:/src# cat Dockerfile\nFROM python:3.11\nRUN pip install x\n",
             "YAML",
-            ["then a pasted shell session (line 4: `cat Dockerfile`)"],
+            ["then a pasted shell session (a `cat` command on line 4)"],
         ),
-        ("$ docker build -t x .\nStep 1/2 : FROM x\n", "a pasted shell session", ["`docker build -t x .`"]),
+        (
+            "$ docker login -u me -p hunter2\nLogin Succeeded\n",
+            "a pasted shell session",
+            ["(a `docker login` command on line 1)"],
+        ),
     ],
 )
 def test_other_formats_are_one_note(text: str, format_: str, words: list[str]) -> None:
@@ -149,6 +154,7 @@ def test_other_formats_are_one_note(text: str, format_: str, words: list[str]) -
     (diag,) = file.diagnostics
     assert diag.severity == "note" and diag.message.startswith("not a Dockerfile: it reads as ")
     assert all(w in diag.message for w in words), diag.message
+    assert "hunter2" not in diag.message  # a prompt line's arguments are never quoted
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, gpu_names, who
 from mllint.model import Container, Finding, PodSpec, Workload
 from mllint.registry import rule
-from mllint.roles import MODEL_SERVER, TRAINING_COMMAND, role, served
+from mllint.roles import MODEL_SERVER, role, served
 from mllint.sources.kinds import KSERVE_FRAMEWORKS, SERVING_KINDS, SERVING_PLATFORM_KINDS, TRAINING_KINDS
 
 
@@ -187,6 +188,13 @@ def request_exceeds_limit(container: Container, ctx: Ctx) -> Iterator[Finding]:
             )
 
 
+_TRAINING_COMMAND = re.compile(
+    r"torchrun|torch\.distributed|(?<![a-z])train|accelerate\s+launch|deepspeed|horovodrun|"
+    r"\bfit\b|finetune|fine-tune|lightning",
+    re.I,
+)
+
+
 def _has_shm(pod: PodSpec, container: Container) -> bool:
     if pod.host_ipc or (pod.ipc is not None and pod.ipc.text == "host") or pod.shm_size is not None:
         return True
@@ -198,7 +206,7 @@ def _training(workload: Workload, container: Container) -> bool:
         return True
     words = " ".join([*(v.text for v in container.command), *(v.text for v in container.args)])
     return workload.kind in ("Job", "CronJob", "service", "Workflow", "WorkflowTemplate") and bool(
-        TRAINING_COMMAND.search(words)
+        _TRAINING_COMMAND.search(words)
     )
 
 
