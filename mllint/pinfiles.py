@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,26 +53,53 @@ def referenced(build: ImageBuild, folder: str, display_folder: str) -> list[tupl
     return out
 
 
-def read_requirements(path: str, display: str, _depth: int = 0) -> list[ListedPackage]:
-    """The packages of a requirements file and of the files its `-r` lines include."""
-    text = _read(path)
-    if text is None:
-        return []
+def read_requirements(path: str, display: str) -> list[ListedPackage]:
+    """The packages of a requirements file and of the files its `-r` lines include: each file once (an
+    include loop or a file included many times is read once), never a file outside the project."""
+    path = os.path.realpath(path)
     out: list[ListedPackage] = []
+    seen: set[str] = set()
+    pending = [(path, display, 0)]
+    while pending:
+        current, shown, depth = pending.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        text = _read(current)
+        if text is None:
+            continue
+        for nested, nested_display in _one_file(text, current, shown, out):
+            real = os.path.realpath(nested)
+            if depth < MAX_DEPTH and real not in seen and _in_project(real, path):
+                pending.append((real, nested_display, depth + 1))
+    return out
+
+
+def _in_project(path: str, top: str) -> bool:
+    """A file under the folder mllint runs in, or under the folder of the requirements file the build names."""
+    return any(path.startswith(folder.rstrip(os.sep) + os.sep) for folder in (os.getcwd(), os.path.dirname(top)))
+
+
+def _one_file(text: str, path: str, display: str, out: list[ListedPackage]) -> list[tuple[str, str]]:
+    """Add the packages of one requirements file to `out`; return the files its `-r` lines name."""
+    includes: list[tuple[str, str]] = []
     offset = 0
-    for line in text.split("\n"):
+    for raw in text.split("\n"):
+        line = raw[:-1] if raw.endswith("\r") else raw
         content = re.split(r"(?:^|\s)#", line, maxsplit=1)[0].rstrip().rstrip("\\").rstrip()
         stripped = content.strip()
         start = offset + len(content) - len(content.lstrip())
-        offset += len(line) + 1
+        offset += len(raw) + 1
         if not stripped:
             continue
         if stripped.startswith("-"):
             match = re.match(r"^(-r|--requirement|-c|--constraint|-e|--editable)(?:\s*=?\s*)(\S+)", stripped)
-            if match and match[1] in ("-r", "--requirement") and _depth < MAX_DEPTH:
-                nested = os.path.join(os.path.dirname(path), match[2])
-                out += read_requirements(
-                    nested, os.path.normpath(os.path.join(os.path.dirname(display), match[2])), _depth + 1
+            if match and match[1] in ("-r", "--requirement"):
+                includes.append(
+                    (
+                        os.path.join(os.path.dirname(path), match[2]),
+                        os.path.normpath(os.path.join(os.path.dirname(display), match[2])),
+                    )
                 )
             elif match and match[1] in ("-e", "--editable"):
                 at = start + match.start(2)
@@ -84,7 +112,7 @@ def read_requirements(path: str, display: str, _depth: int = 0) -> list[ListedPa
         if hashed:
             continue  # --require-hashes installs exactly the hashed files
         out.append(_listed(package, text, display, "pip"))
-    return out
+    return includes
 
 
 def read_environment(path: str, display: str) -> list[ListedPackage]:
@@ -124,8 +152,12 @@ def _listed(package: Package, text: str, display: str, manager: str) -> ListedPa
 
 
 def _read(path: str) -> str | None:
+    """A regular file's text (never a pipe or a device, which could block or never end), at most 4 MiB; lines
+    are split as editors split them (newline="": a lone CR ends no line)."""
     try:
-        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
             return handle.read(4 * 1024 * 1024)
     except OSError:
         return None

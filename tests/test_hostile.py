@@ -285,3 +285,37 @@ def test_deep_nesting_on_one_line_is_refused_before_the_parser(tmp_path: Path, i
     import json
 
     assert [f["rule"] for f in json.loads(done.stdout)["findings"]] == ["ML001"]
+
+
+DOCKERFILE_WITH_REQUIREMENTS = "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+
+
+def _build_findings(tmp_path: Path) -> list:
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE_WITH_REQUIREMENTS)
+    return engine.scan([str(tmp_path)], engine.Options(select=["ML303", "ML003"], jobs=1)).findings
+
+
+def test_requirement_include_loops_are_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "requirements.txt").write_text("torch\n" + "-r requirements.txt\n" * 20 + "-r b.txt\n")
+    (tmp_path / "b.txt").write_text("numpy\n-r requirements.txt\n")
+    began = time.perf_counter()
+    found = _build_findings(tmp_path)
+    assert time.perf_counter() - began < 10
+    unpinned = sorted((f.span.path.rsplit("/", 1)[-1], f.span.line) for f in found if f.rule == "ML303")
+    assert unpinned == [("b.txt", 1), ("requirements.txt", 1)]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_requirement_includes_never_leave_the_project_or_read_a_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    (tmp_path / "outside.txt").write_text("secret-package\n")
+    os.mkfifo(project / "pipe.txt")
+    (project / "requirements.txt").write_text("-r ../outside.txt\n-r /etc/hostname\n-r pipe.txt\n-r /dev/zero\ntorch\n")
+    found = _build_findings(project)
+    assert {f.span.path.rsplit("/", 1)[-1] for f in found if f.rule == "ML303"} == {"requirements.txt"}
+    assert not [f for f in found if f.rule == "ML003"]
