@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from mllint import project_index, roles, suppress, workers
+from mllint import project_index, redaction, roles, suppress, workers
 from mllint.checks.context import Ctx, HostCtx, ProjectCtx
 from mllint.discover import Candidate, classify, discover
 from mllint.finish import INTERNAL_ERROR, crash, crash_message, fingerprint, finish, lines_of
@@ -43,6 +43,8 @@ class Outcome:
     facts: FileFacts | None = None
     directives: list[suppress.Directive] = field(default_factory=list)  # for cross-file findings in the file
     roles: list[RoleRow] = field(default_factory=list)  # what each container is, for --verbose reports
+    redactions: list[tuple[int, int, int]] = field(default_factory=list)  # where the file holds a credential
+    secrets: set[str] = field(default_factory=set)  # those credentials, masked wherever a report repeats one
 
 
 @dataclass
@@ -92,6 +94,7 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
             files.append((outcome.file.path, outcome.file.kind))
             findings.extend(outcome.findings)
             workloads.extend(outcome.roles)
+            texts.hide(outcome.file.path, outcome.redactions, outcome.secrets)
     findings.extend(_check_project(results, plan, texts))
     if options.host is not None:
         findings.extend(_check_host(options.host, plan))
@@ -172,6 +175,8 @@ def _one(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: P
     found = suppress.directives(loaded.path, loaded.text) if plan.inline_suppressions else []
     outcome = Outcome(loaded, _check(loaded, plan, found), directives=found)
     outcome.roles = roles.rows(loaded)
+    outcome.redactions = redaction.spans(loaded.text)
+    outcome.secrets = redaction.values(loaded.text, outcome.redactions)
     if plan.project_rule_ids:
         try:
             outcome.facts = file_facts(loaded, plan.gpu_resources, plan.cuda)

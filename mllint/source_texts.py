@@ -1,13 +1,25 @@
-"""The text of each reported file, read once, for code frames and for fingerprints of cross-file findings."""
+"""The text of each reported file, read once, for code frames and for fingerprints of cross-file findings,
+with every credential the scan found (`mllint.redaction`) masked: no line a report quotes holds one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from mllint.model import source_lines
+from mllint.redaction import mask_line
 
 
 class SourceTexts:
     def __init__(self) -> None:
         self._lines: dict[str, list[str]] = {}
+        self._hidden: dict[str, dict[int, list[tuple[int, int]]]] = {}
+        self.secrets: set[str] = set()  # the credential strings, for messages and hints that repeat one
+
+    def hide(self, path: str, spans: Iterable[tuple[int, int, int]], secrets: Iterable[str] = ()) -> None:
+        """Mask these (line, first column, end column) of `path` wherever a line of it is quoted."""
+        for line, first, end in spans:
+            self._hidden.setdefault(path, {}).setdefault(line, []).append((first, end))
+        self.secrets.update(secrets)
 
     def add(self, path: str, lines: list[str]) -> None:
         """A file already read (stdin): it cannot be read again."""
@@ -25,4 +37,7 @@ class SourceTexts:
     def line(self, path: str, number: int) -> str | None:
         """Line `number` of `path`; None when it cannot be read or is past the end."""
         lines = self.lines(path)
-        return lines[number - 1] if 0 < number <= len(lines) else None
+        if not 0 < number <= len(lines):
+            return None
+        hidden = self._hidden.get(path, {}).get(number)
+        return mask_line(lines[number - 1], hidden) if hidden else lines[number - 1]

@@ -8,6 +8,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from mllint.model import Finding
+from mllint.redaction import mask_values
 from mllint.secrets import mask, redact
 from mllint.source_texts import SourceTexts
 
@@ -20,17 +21,19 @@ class GuardedTexts(SourceTexts):
 
     def __init__(self, inner: SourceTexts, hidden: set[tuple[str, int]]) -> None:
         super().__init__()
-        self._inner, self._hidden = inner, hidden
+        self._inner, self._quiet = inner, hidden
+        self.secrets = inner.secrets
 
     def hidden(self, path: str, number: int) -> bool:
         """The line holds a secret: it is not quoted."""
-        return (path, number) in self._hidden
+        return (path, number) in self._quiet
 
     def lines(self, path: str) -> list[str]:
-        return ["" if (path, n) in self._hidden else mask(line) for n, line in enumerate(self._inner.lines(path), 1)]
+        count = len(self._inner.lines(path))
+        return ["" if (path, n) in self._quiet else mask(self._inner.line(path, n) or "") for n in range(1, count + 1)]
 
     def line(self, path: str, number: int) -> str | None:
-        if (path, number) in self._hidden:
+        if (path, number) in self._quiet:
             return None
         text = self._inner.line(path, number)
         return mask(text) if text else text
@@ -47,23 +50,26 @@ def hidden_lines(findings: list[Finding]) -> set[tuple[str, int]]:
     return out
 
 
-def _guarded_finding(f: Finding) -> Finding:
-    message, fix = redact(f.message), redact(f.fix) if f.fix else f.fix
+def _guarded_finding(f: Finding, secrets: set[str]) -> Finding:
+    message = mask_values(redact(f.message), secrets)
+    fix = mask_values(redact(f.fix), secrets) if f.fix else f.fix
     return f if (message, fix) == (f.message, f.fix) else dataclasses.replace(f, message=message, fix=fix)
 
 
-def _guarded_row(row: Any) -> Any:
+def _guarded_row(row: Any, secrets: set[str]) -> Any:
     """A row of the verbose listing (a NamedTuple) with its text redacted: evidence may quote a command."""
     fields = row._asdict() if hasattr(row, "_asdict") else {}
-    changed = {k: redact(v) for k, v in fields.items() if isinstance(v, str) and redact(v) != v}
+    clean = {k: mask_values(redact(v), secrets) for k, v in fields.items() if isinstance(v, str)}
+    changed = {k: v for k, v in clean.items() if v != fields[k]}
     return row._replace(**changed) if changed else row
 
 
 def guarded(result: Result) -> Result:
     """`result` with its messages redacted and its source lines guarded."""
-    findings = [_guarded_finding(f) for f in result.findings]
+    secrets = result.texts.secrets
+    findings = [_guarded_finding(f, secrets) for f in result.findings]
     safe = dataclasses.replace(result, findings=findings, texts=GuardedTexts(result.texts, hidden_lines(findings)))
     rows = getattr(result, "workloads", None)
     if rows:
-        object.__setattr__(safe, "workloads", [_guarded_row(row) for row in rows])
+        object.__setattr__(safe, "workloads", [_guarded_row(row, secrets) for row in rows])
     return safe

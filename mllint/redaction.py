@@ -1,0 +1,114 @@
+"""Where a file holds a credential, found once per file before any output so that no report quotes it: the
+password of a URL (`https://user:PASS@host`), `curl -u user:PASS`, the value of a secret-named option or key
+(`--api-key X`, `--token=X`, `password=X`, `DB_PASSWORD: X`, an env entry `name: API_TOKEN` / `value: X`, a key
+that lost its colon), and every token of a known format (`mllint.secrets`). Over-masking is harmless (a few
+characters of a code frame become `*`); a value that reaches an output is not."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from mllint.secrets import find_tokens
+
+_WORD = r"[A-Za-z0-9_.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|credential|auth)[A-Za-z0-9_.-]*"
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:'\"]*:([^/@\s'\"]+)@")
+_CURL_USER = re.compile(
+    r"(?:^|[\s\"'\[,])(?:-u|--user|--proxy-user)(?:\s+|=|[\"']?,\s*[\"']?)[\"']?[^\s:\"']+:([^\s\"',\]]+)"
+)
+_OPTION = re.compile(rf"(?i)(?:^|[\s\"'\[,])--?{_WORD}(?:\s+|=|[\"']?,\s*[\"']?)[\"']?(?!-)([^\s\"',\]}}]+)")
+_ASSIGN = re.compile(rf"(?i)(?<![A-Za-z0-9_.-]){_WORD}[\"']?\s*[=:]\s*[\"']?([^\s\"',}}#\]]+)")
+_LOST_COLON = re.compile(rf"(?i)^\s*-?\s*{_WORD}\s+([^\s:#=]+)\s*$")
+_ENV_NAME = re.compile(
+    rf"(?i)^\s*-?\s*[\"']?name[\"']?\s*:\s*[\"']?{_WORD}[\"']?\s*,?\s*(?:value\s*:\s*[\"']?([^\s\"',}}]+))?"
+)
+_ENV_INLINE = re.compile(
+    rf"(?i)[\"']?name[\"']?\s*:\s*[\"']?{_WORD}[\"']?\s*,\s*[\"']?value[\"']?\s*:\s*[\"']?([^\s\"',}}]+)"
+)
+_ENV_VALUE = re.compile(r"^\s*[\"']?value[\"']?\s*:\s*[\"']?([^\s\"',}#]+)")
+_ITEM = re.compile(r"^\s*-\s|^\s*[\"']?name[\"']?\s*:")
+# A line none of the patterns can match: most lines, skipped at the cost of one search
+_TRIGGER = re.compile(r"(?i)pass|secret|token|api.?key|credential|auth|@|(?:^|\s)-u\b|--(?:proxy-)?user")
+_SHORTEST = 3  # shorter values (`1`, `no`) are switches, not credentials
+
+
+def spans(text: str) -> list[tuple[int, int, int]]:
+    """(line, first column, end column) of each credential value in `text`: 1-based, end exclusive."""
+    lines = text.split("\n")
+    out: list[tuple[int, int, int]] = []
+    for number, line in enumerate(lines, 1):
+        if not _TRIGGER.search(line):
+            continue
+        for start, end in _in_line(line):
+            out.append((number, start + 1, end + 1))
+        match = _ENV_NAME.match(line)
+        if match and match.group(1) is None:  # the value follows on one of the next lines
+            for offset, following in enumerate(lines[number : number + 6], 1):
+                if _ITEM.match(following):
+                    break
+                value = _ENV_VALUE.match(following)
+                if value:  # every `value:` of the entry (a duplicated key repeats it)
+                    out.append((number + offset, value.start(1) + 1, value.end(1) + 1))
+    offsets = _line_offsets(lines)
+    for token in find_tokens(text):
+        out += _token_spans(token.start, token.end, offsets)
+    return sorted({s for s in out if s[2] - s[1] >= _SHORTEST})
+
+
+def _in_line(line: str) -> Iterator[tuple[int, int]]:
+    for pattern in (_URL, _CURL_USER, _OPTION, _ASSIGN, _LOST_COLON, _ENV_NAME, _ENV_INLINE):
+        for match in pattern.finditer(line):
+            if match.lastindex and match.group(match.lastindex):
+                yield match.start(match.lastindex), match.end(match.lastindex)
+
+
+def _line_offsets(lines: list[str]) -> list[int]:
+    offsets, at = [], 0
+    for line in lines:
+        offsets.append(at)
+        at += len(line) + 1
+    return offsets
+
+
+def _token_spans(start: int, end: int, offsets: list[int]) -> Iterator[tuple[int, int, int]]:
+    """A token (which may run over lines, as a PEM key does) as one span per line."""
+    from bisect import bisect_right
+
+    line = bisect_right(offsets, start) - 1
+    while line < len(offsets) and offsets[line] < end:
+        first = max(start, offsets[line]) - offsets[line]
+        last = (min(end, offsets[line + 1] - 1) if line + 1 < len(offsets) else end) - offsets[line]
+        if last > first:
+            yield line + 1, first + 1, last + 1
+        line += 1
+
+
+def values(text: str, found: Iterable[tuple[int, int, int]]) -> set[str]:
+    """The credential strings themselves, to mask where a message or a hint repeats one."""
+    lines = text.split("\n")
+    out = set()
+    for line, first, end in found:
+        if line <= len(lines):
+            value = lines[line - 1][first - 1 : end - 1].strip("\r")
+            if len(value) >= _SHORTEST:
+                out.add(value)
+    return out
+
+
+def mask_line(line: str, columns: Iterable[tuple[int, int]]) -> str:
+    """`line` with each (first column, end column) overwritten by `*`, its length kept."""
+    chars = list(line)
+    for first, end in columns:
+        for i in range(first - 1, min(end - 1, len(chars))):
+            chars[i] = "*"
+    return "".join(chars)
+
+
+def mask_values(text: str, secrets: set[str]) -> str:
+    """`text` with every occurrence of a credential string replaced by `****`."""
+    if not text or not secrets:
+        return text
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "****")
+    return text
