@@ -319,3 +319,31 @@ def test_requirement_includes_never_leave_the_project_or_read_a_pipe(
     found = _build_findings(project)
     assert {f.span.path.rsplit("/", 1)[-1] for f in found if f.rule == "ML303"} == {"requirements.txt"}
     assert not [f for f in found if f.rule == "ML003"]
+
+
+def test_terminal_escapes_from_a_file_never_reach_the_terminal(tmp_path: Path) -> None:
+    name = "evil\x1b[2J\nname\u202e.yaml"
+    (tmp_path / name).write_text(POD.replace("python:3.11", "python:latest").replace("name: c", 'name: "c\\e[31m"'))
+    for fmt in ("text", "github"):
+        done = _mllint("scan", ".", "-f", fmt, "-v", "--fail-on", "never", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "\x1b" not in done.stdout and "\u202e" not in done.stdout, done.stdout
+        assert "\\x1b[2J" in done.stdout and "\\u202e" in done.stdout
+
+
+def test_a_one_line_manifest_of_800_kb_is_shown_as_a_window(tmp_path: Path) -> None:
+    env = ", ".join(f'{{name: V{i}, value: "{i}"}}' for i in range(30000))
+    text = (
+        '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": '
+        f'[{{"name": "c", "image": "python:latest", "env": [{env}]}}]}}}}\n'
+    )
+    assert len(text) > 800_000
+    (tmp_path / "pod.yaml").write_text(text)
+    (tmp_path / "small.yaml").write_text(text.replace(env, '{name: V0, value: "0"}'))
+    for fmt in ("text", "sarif"):
+        sizes = []
+        for name in ("pod.yaml", "small.yaml"):
+            done = _mllint("scan", name, "-f", fmt, "--fail-on", "never", cwd=tmp_path)
+            assert done.returncode == 0 and "ML301" in done.stdout, done.stderr
+            sizes.append(len(done.stdout))
+        assert sizes[0] - sizes[1] < 5_000, sizes  # the same findings, each shown as a window of its line

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from mllint.engine import Result
+from mllint.report.printable import escape
 
 _LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's escapes for %, CR and LF; every other control character written as its escape."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escape(text)
 
 
 def _prop(text: str) -> str:

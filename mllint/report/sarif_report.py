@@ -14,6 +14,7 @@ from mllint.registry import Rule, builtin
 INFORMATION_URI = "https://github.com/mllint/mllint"
 DOCS_URI = f"{INFORMATION_URI}/blob/main/docs/rules.md"
 _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+SNIPPET_LIMIT = 1000  # characters of a line quoted as a snippet or context; a longer line is not quoted
 
 
 def _sentence(text: str) -> str:
@@ -111,7 +112,7 @@ def _add_snippets(result: Result, path: str, line: int, physical: dict[str, Any]
     """The offending line as the region's snippet, and the lines around it as its context (a proper
     superset of the region, as SARIF requires)."""
     text = result.source_line(path, line)
-    if not text or not text.strip():
+    if not text or not text.strip() or len(text) > SNIPPET_LIMIT:  # a minified line is no snippet
         return
     region = physical["region"]
     physical["region"]["snippet"] = {"text": text}
@@ -125,6 +126,8 @@ def _add_snippets(result: Result, path: str, line: int, physical: dict[str, Any]
         current = result.source_line(path, number)
         if current is None:
             break
+        if len(current) > SNIPPET_LIMIT:
+            return  # no context of a minified line
         lines.append(current)
         number += 1
     last = first + len(lines) - 1

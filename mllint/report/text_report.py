@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mllint.engine import Result
+from mllint.report.printable import escape, frame
 
 _COLORS = {
     "error": "\033[1;31m",
@@ -24,31 +25,33 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
             continue
         rule = result.rules.get(f.rule)
         name = rule.meta.name if rule else f.rule
-        where = f"{f.span.path}:{f.span.line}:{f.span.column}" if f.span.line else f.span.path  # a host (live mode)
+        path = escape(f.span.path)
+        where = f"{path}:{f.span.line}:{f.span.column}" if f.span.line else path  # a host (live mode)
         out.append(
             f"{c('bold', where)}: "
-            f"{c(f.severity, f.rule)} {c(f.severity, f.severity)}: {f.message} {c('dim', f'[{name}]')}"
+            f"{c(f.severity, f.rule)} {c(f.severity, f.severity)}: {escape(f.message)} {c('dim', f'[{name}]')}"
         )
         line = result.source_line(f.span.path, f.span.line) if f.span.line and not f.sensitive else None
+        fix = escape(f.fix) if f.fix else None
         if line is not None:
             gutter = len(str(f.span.line))
-            shown = line.expandtabs(1)
-            width = (
+            span_width = (
                 (f.span.end_column - f.span.column)
                 if f.span.end_line == f.span.line
-                else len(shown) - f.span.column + 1
+                else len(line.expandtabs(1)) - f.span.column + 1
             )
+            shown, column, width = frame(line, f.span.column, span_width)
             out.append(f"{' ' * gutter} |")
             out.append(f"{f.span.line} | {shown}")
-            out.append(f"{' ' * gutter} | {' ' * (f.span.column - 1)}{c(f.severity, '^' * max(1, width))}")
-            if f.fix:
-                out.append(f"{' ' * gutter} = help: {f.fix}")
-        elif f.fix:
-            out.append(f"  = help: {f.fix}")
+            out.append(f"{' ' * gutter} | {' ' * (column - 1)}{c(f.severity, '^' * max(1, width))}")
+            if fix:
+                out.append(f"{' ' * gutter} = help: {fix}")
+        elif fix:
+            out.append(f"  = help: {fix}")
         out.append("")
     if verbose:
         for s in result.skipped:
-            out.append(f"{s.path}: skipped: {s.reason}")
+            out.append(f"{escape(s.path)}: skipped: {escape(s.reason)}")
         if result.workloads:
             out += [
                 "",
@@ -56,8 +59,8 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
             ]
             for row in result.workloads:
                 out.append(
-                    f"{c('dim', f'{row.path}:{row.line}')}: {row.kind} {row.name!r} container {row.container!r}: "
-                    f"{c('bold', row.role)} ({row.evidence})"
+                    f"{c('dim', f'{escape(row.path)}:{row.line}')}: {row.kind} {escape(repr(row.name))} container "
+                    f"{escape(repr(row.container))}: {c('bold', row.role)} ({escape(row.evidence)})"
                 )
             out.append("")
     out.append(summary(result))
