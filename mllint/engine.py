@@ -24,6 +24,9 @@ from mllint.source_texts import SourceTexts
 
 __all__ = ["Options", "Plan", "Result", "UsageError", "exit_code", "scan"]
 
+# Kinds whose containers the API server rejects without an image: one without is a patch (operators' kinds, such
+# as a KServe model predictor, legitimately leave the image to a runtime)
+IMAGE_REQUIRED = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"})
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 PARALLEL_MIN_FILES = 48
 # Rule tags the engine reads. `absence`: the rule reports something missing, which a kustomize patch leaves to its
@@ -169,8 +172,11 @@ def _one(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: P
         return Outcome(loaded, [])
     if loaded.path in plan.index.fragments:  # a kustomize patch
         loaded.fragment = True
-        for workload in loaded.workloads:
-            workload.fragment = True
+    for workload in loaded.workloads:  # a patch, or a core pod template whose containers name no image: a part
+        containers = workload.pod.all_containers
+        workload.fragment = loaded.fragment or (
+            workload.kind in IMAGE_REQUIRED and bool(containers) and all(c.image is None for c in containers)
+        )
     roles.assign(loaded, plan.role_settings)  # what each container is, decided once before any rule reads it
     found = suppress.directives(loaded.path, loaded.text) if plan.inline_suppressions else []
     outcome = Outcome(loaded, _check(loaded, plan, found), directives=found)
@@ -235,7 +241,7 @@ def _left_open(tags: tuple[str, ...], target: Any, workload: Workload | None, fi
     patch or a placeholder container, an image rule on a placeholder image, an absence of resources that the
     controller fills in."""
     absence = ABSENCE in tags
-    if absence and file.fragment:
+    if absence and (file.fragment or (workload is not None and workload.fragment)):
         return True
     if isinstance(target, Container):
         if target.placeholder and (absence or IMAGES in tags):

@@ -132,6 +132,7 @@ class Probe:
     failure_threshold: int | None = None
     timeout_seconds: int | None = None
     port: str | None = None  # the httpGet, tcpSocket or grpc port, as written (a number or a port's name)
+    unresolved: bool = False  # a timing is set but not to a number (a template, a variable): the timings are unknown
 
 
 @dataclass(slots=True)
@@ -380,6 +381,7 @@ class K8sObject:
     node: MappingNode  # the composed YAML, for suppressions and the facts of the project index
     doc_index: int = 0
     annotations: dict[str, str] = field(default_factory=dict)  # metadata.annotations, as written
+    labels: dict[str, str] = field(default_factory=dict)  # metadata.labels, as written
     name_span: Span | None = None  # metadata.name's value
     # What rules read outside pod templates, filled for the kinds that have it
     quota: QuotaSpec | None = None  # ResourceQuota

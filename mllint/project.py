@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the CUDA modules load only for files that need them
     from mllint.cuda.needs import Need
     from mllint.cuda.targets import CudaConfig, Target
 
+KUEUE_QUEUE = "kueue.x-k8s.io/queue-name"  # Kueue admits the workload against its ClusterQueue's quota
 HPA_TARGET_RESOURCES = ("cpu", "memory")
 
 
@@ -48,6 +49,8 @@ class WorkloadFacts:
     containers_without: dict[str, list[str]]  # cpu / memory -> containers with neither request nor limit
     serving: bool  # a container is a model server by its role (`mllint.roles.served`), as for ML501
     server: tuple[str, str] | None = None  # the first such container's name, and why it is one
+    fragment: bool = False  # a part of an object (a kustomize patch, a pod template without images)
+    labels_queue: str | None = None  # the Kueue queue it is submitted to (`kueue.x-k8s.io/queue-name`)
 
     @property
     def role_name(self) -> str | None:
@@ -242,6 +245,8 @@ def _workload(w: Workload, path: str, gpu_patterns: tuple[str, ...]) -> Workload
         containers_without=without,
         serving=server is not None,
         server=server,
+        fragment=w.fragment,
+        labels_queue=(w.labels.get(KUEUE_QUEUE) or (w.k8s_object.labels if w.k8s_object else {}).get(KUEUE_QUEUE)),
     )
 
 

@@ -52,6 +52,7 @@ def _object(reader: NodeReader, node: Any, index: int) -> K8sObject:
         doc_index=index,
         name_span=reader.span(name) if name is not None else None,
         annotations={k: y.text(v) or "" for k, _k, v in y.items(y.get(meta, "annotations"))},
+        labels={k: y.text(v) or "" for k, _k, v in y.items(y.get(meta, "labels"))},
     )
 
 

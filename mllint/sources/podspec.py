@@ -225,6 +225,10 @@ class NodeReader:
                     self.integer(probe, "failureThreshold"),
                     self.integer(probe, "timeoutSeconds"),
                     _probe_port(probe),
+                    y.is_template(probe)
+                    or any(
+                        y.get(probe, key) is not None and self.integer(probe, key) is None for key in _PROBE_TIMINGS
+                    ),
                 )
         for i, mount in enumerate(self.sequence(y.get(node, "volumeMounts"), f"{where}.volumeMounts")):
             if self.mapping(mount, f"{where}.volumeMounts[{i}]") is not None:
@@ -348,6 +352,9 @@ class NodeReader:
 def _templated_resources(node: Any) -> bool:
     """`resources: {{ toYaml .Values.resources }}`, or its requests or limits written so."""
     return y.is_template(node) or any(y.is_template(y.get(node, key)) for key in ("requests", "limits"))
+
+
+_PROBE_TIMINGS = ("initialDelaySeconds", "periodSeconds", "failureThreshold", "timeoutSeconds")
 
 
 def _probe_port(probe: Any) -> str | None:

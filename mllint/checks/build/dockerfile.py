@@ -101,7 +101,7 @@ _BUILD_TOOLS = re.compile(
 @rule("ML402")
 def build_tools_in_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     build = ctx.file.build
-    if build is None or len(build.stages) != 1 or dev_container(build):
+    if build is None or len(build.stages) != 1 or dev_container(build) or _jit_framework(stage):
         return
     purged = _purged(stage)
     for command, install in stage_installs(stage):
@@ -117,6 +117,24 @@ def build_tools_in_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
                 fix="build in a first stage (FROM ... AS build), then COPY --from=build only the built "
                 "wheels or the virtualenv into a clean final stage",
             )
+
+
+# Frameworks that compile kernels when the model runs (Triton's launcher and torch.compile build C against the
+# Python headers with the system compiler; DeepSpeed builds its ops on first use): their images need the tools.
+_JIT_PACKAGES = re.compile(r"^(?:torch|triton|pytorch-triton|vllm|sglang|deepspeed|xformers|jax|jaxlib)$", re.I)
+_JIT_BASE = re.compile(r"(?:^|/)(?:pytorch|vllm[\w-]*|sglang|deepspeed[\w-]*|jax[\w-]*|tritonserver)$", re.I)
+
+
+def _jit_framework(stage: Stage) -> bool:
+    """The image runs a framework that compiles at run time: compilers in it are not left over from the build."""
+    if _JIT_BASE.search(stage.base.repository or ""):
+        return True
+    return any(
+        _JIT_PACKAGES.match(package.name or "")
+        for _command, install in stage_installs(stage)
+        if install.manager == "pip"
+        for package in install.packages
+    )
 
 
 def _purged(stage: Stage) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
 from mllint.checks.context import ProjectCtx
@@ -16,11 +17,16 @@ def same_namespace(a: str | None, b: str | None) -> bool:
 
 
 def hpa_targets(hpa: HpaFacts, project: ProjectFacts) -> list[WorkloadFacts]:
-    return [
+    """The workload an HPA scales: whole objects of its kind and name (not patches), those beside the HPA first;
+    none when several files still define it (other overlays, other samples), rather than a guess."""
+    found = [
         w
         for w in project.workloads_by_name.get((hpa.target_kind, hpa.target_name), [])
-        if same_namespace(w.namespace, hpa.namespace)
+        if same_namespace(w.namespace, hpa.namespace) and not w.fragment
     ]
+    near = [w for w in found if posixpath.dirname(w.path) == posixpath.dirname(hpa.path)]
+    found = near or found
+    return found if len({w.path for w in found}) <= 1 else []
 
 
 def _located(finding: Finding, kind: str, namespace: str | None, name: str) -> Finding:

@@ -81,7 +81,13 @@ def model_server_without_liveness_probe(container: Container, ctx: Ctx) -> Itera
 def liveness_kills_loading_model(container: Container, ctx: Ctx) -> Iterator[Finding]:
     probe = container.probes.get("liveness")
     workload = ctx.workload
-    if probe is None or "startup" in container.probes or workload is None or workload.format != "kubernetes":
+    if (
+        probe is None
+        or probe.unresolved
+        or "startup" in container.probes
+        or workload is None
+        or workload.format != "kubernetes"
+    ):
         return
     server = role(workload, container)
     if server.name != MODEL_SERVER or container.init:

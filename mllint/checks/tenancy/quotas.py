@@ -47,13 +47,21 @@ def _gpu_quota_keys(quota: QuotaFacts, patterns: tuple[str, ...]) -> dict[str, s
     return out
 
 
+_COMPUTE = ("cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory")
+
+
+def _caps_compute(quota: QuotaFacts, patterns: tuple[str, ...]) -> bool:
+    """A quota on CPU, memory or GPUs: what says the cluster divides compute between teams."""
+    return any(key in _COMPUTE for key in quota.hard) or bool(_gpu_quota_keys(quota, patterns))
+
+
 def _label(ns: str | None) -> str:
     return f"namespace {ns!r}" if ns else "the default namespace (no metadata.namespace)"
 
 
 @rule("ML602")
 def namespace_gpu_without_quota(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
-    quotas = project.quotas
+    quotas = [q for q in project.quotas if _caps_compute(q, ctx.gpu_resources)]  # not a count of Workflows
     if not quotas and not ctx.params.require_gpu_quota:
         return
     capped: dict[str | None, set[str]] = {}
@@ -64,6 +72,8 @@ def namespace_gpu_without_quota(project: ProjectFacts, ctx: ProjectCtx) -> Itera
     for w in project.workloads:
         if w.namespace is None and None not in capped and not ctx.params.require_gpu_quota:
             continue  # where it lands is decided at apply time
+        if w.labels_queue:
+            continue  # Kueue admits it only within its ClusterQueue's quota
         for resource, amount in w.gpus.items():
             if amount > 0 and resource not in capped.get(w.namespace, set()):
                 uncovered.setdefault((w.namespace, resource), []).append(w)
