@@ -347,3 +347,45 @@ def test_a_one_line_manifest_of_800_kb_is_shown_as_a_window(tmp_path: Path) -> N
             assert done.returncode == 0 and "ML301" in done.stdout, done.stderr
             sizes.append(len(done.stdout))
         assert sizes[0] - sizes[1] < 5_000, sizes  # the same findings, each shown as a window of its line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        POD.replace("python:3.11", '"python\\ud800:latest"'),
+        POD.replace("{name: p}", '{name: "p\\udfff"}'),
+        POD.replace("{name: p}", '{name: "p\\ud83d\\ude00"}'),
+    ],
+)
+def test_lone_surrogates_from_yaml_escapes_reach_every_format(tmp_path: Path, text: str) -> None:
+    (tmp_path / "pod.yaml").write_text(text)
+    for fmt in ("text", "json", "sarif", "github", "gitlab"):
+        done = _mllint("scan", "pod.yaml", "-f", fmt, "-v", "--fail-on", "never", cwd=tmp_path)
+        assert done.returncode == 0 and "ML504" in done.stdout, (fmt, done.stderr)
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS refuses file names that are not UTF-8")
+def test_a_file_name_that_is_not_utf8_reaches_every_format(tmp_path: Path) -> None:
+    (tmp_path / os.fsdecode(b"bad\xff.yaml")).write_text(POD.replace("python:3.11", "python:latest"))
+    for fmt in ("text", "json", "sarif", "github", "gitlab"):
+        done = _mllint("scan", ".", "-f", fmt, "--fail-on", "never", cwd=tmp_path)
+        shown = "bad%5Cxff.yaml" if fmt == "sarif" else "bad\\xff.yaml"  # SARIF holds a URI
+        assert done.returncode == 0 and shown in done.stdout.replace("\\\\", "\\"), (fmt, done.stderr)
+
+
+def test_an_unreadable_folder_is_skipped_with_its_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mllint import discover
+
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "pod.yaml").write_text(POD)
+    real = os.scandir
+
+    def scandir(path: object) -> object:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(discover.os, "scandir", scandir)
+    candidates, skipped = discover.discover([str(tmp_path)])
+    assert [c.display.rsplit("/", 1)[-1] for c in candidates] == ["pod.yaml"]
+    assert [s.reason for s in skipped] == ["cannot read directory: Permission denied"]
