@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from mllint.model import Instruction, Span, Stage
+from mllint.model import Instruction, Span, Stage, is_digits
 from mllint.shell import Word, commands
 
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
@@ -76,7 +76,7 @@ class Command:
                 while i < len(names) and names[i].startswith("-") and names[i - 1] in _WRAPPERS:
                     i += 1  # the wrapper's own flags: `sudo -E`, `timeout -s KILL`
                 continue
-            if name.isdigit() and i and names[i - 1] == "timeout":
+            if is_digits(name) and i and names[i - 1] == "timeout":
                 i += 1
                 continue
             return name, i

@@ -14,7 +14,7 @@ from typing import Any
 
 from mllint import yamlsrc as y
 from mllint.gpus import gpu_names
-from mllint.model import Container, ImageBuild, ImageRef, PodSpec, SourceFile, Span, Stage, Value, Workload
+from mllint.model import Container, ImageBuild, ImageRef, PodSpec, SourceFile, Span, Stage, Value, Workload, is_digits
 
 JsonPath = tuple[str | int, ...]
 VIEW_TARGETS = ("Workload", "PodSpec", "Container", "ImageBuild", "Stage")
@@ -171,7 +171,7 @@ def _typed(text: str | None) -> Any:
     """A securityContext scalar as YAML 1.2 reads it: `true`, `1000` are a boolean and a number."""
     if text in ("true", "false"):
         return text == "true"
-    if text is not None and text.lstrip("-").isdigit():
+    if text is not None and is_digits(text.lstrip("-")):
         return int(text)
     return text
 

@@ -389,3 +389,15 @@ def test_an_unreadable_folder_is_skipped_with_its_reason(tmp_path: Path, monkeyp
     candidates, skipped = discover.discover([str(tmp_path)])
     assert [c.display.rsplit("/", 1)[-1] for c in candidates] == ["pod.yaml"]
     assert [s.reason for s in skipped] == ["cannot read directory: Permission denied"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM python:3.11 AS build\nFROM python:3.11-slim\nCOPY --from=" + "9" * 5000 + " /a /a\n",
+        "FROM python:3.11 AS build\nFROM build\nRUN timeout " + "9" * 5000 + " python train.py\n",
+    ],
+)
+def test_digit_runs_past_any_count_crash_no_dockerfile_rule(tmp_path: Path, text: str) -> None:
+    rules = [f.rule for f in _scan_text(tmp_path, "Dockerfile", text)]
+    assert "ML003" not in rules

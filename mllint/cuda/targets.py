@@ -12,7 +12,7 @@ from typing import Any
 
 from mllint.cuda.versions import parse, show
 from mllint.knowledge import table
-from mllint.model import PodSpec
+from mllint.model import PodSpec, is_digits
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def from_selector(selector: Mapping[str, str]) -> Target | None:
     if full and parse(full):
         facts["driver_low"] = facts["driver_high"] = parse(full)
         facts["driver"] = full
-    elif major and major.isdigit():
+    elif major and is_digits(major):
         facts["driver_low"], facts["driver_high"] = (int(major),), (int(major), 99999, 99999)
     found = None
     gpus = table("gpus")
@@ -117,7 +117,7 @@ def from_selector(selector: Mapping[str, str]) -> Target | None:
     if found is not None:
         facts["gpu"], facts["cc"] = found, found.cc
     cc_major, cc_minor = selector.get("nvidia.com/gpu.compute.major"), selector.get("nvidia.com/gpu.compute.minor")
-    if cc_major and cc_major.isdigit() and cc_minor and cc_minor.isdigit():
+    if cc_major and is_digits(cc_major) and cc_minor and is_digits(cc_minor):
         facts["cc"] = (int(cc_major), int(cc_minor))
     if not facts:
         return None

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from mllint.checks.context import TRUE, Ctx, ProjectCtx
-from mllint.model import Finding, ImageBuild, Instruction, Span, Stage
+from mllint.model import Finding, ImageBuild, Instruction, Span, Stage, is_digits
 from mllint.packages import LOCAL, Install, parse_install, pip_tool, run_installs, stage_installs
 from mllint.pinfiles import read_requirements, referenced
 from mllint.project import ProjectFacts
@@ -403,7 +403,7 @@ def _stage_refs(stage: Stage) -> Iterator[tuple[str, Span]]:
 
 
 def _stage_named(name: str, aliases: dict[str, list[Stage]], build: ImageBuild) -> Stage | None:
-    if name.isdigit():
+    if is_digits(name):
         return build.stages[int(name)] if int(name) < len(build.stages) else None
     defined = aliases.get(name.lower())
     return defined[0] if defined else None
@@ -461,7 +461,7 @@ def _stage_problem(
     target = _stage_named(name, aliases, build)
     if target is not None:
         if _reaches(build, target, stage, aliases):
-            what = f"stage {target.index}" if name.isdigit() else f"stage {name!r}"
+            what = f"stage {target.index}" if is_digits(name) else f"stage {name!r}"
             whose = (
                 "this stage itself"
                 if target is stage
@@ -469,7 +469,7 @@ def _stage_problem(
             )
             return f"--from={name} names {whose}: BuildKit stops with 'circular dependency detected'", None
         return None
-    if name.isdigit():
+    if is_digits(name):
         return f"--from={name} names stage {name}, but the Dockerfile has {len(build.stages)} stages", None
     if "/" in name or ":" in name or "@" in name:
         return None  # an image reference

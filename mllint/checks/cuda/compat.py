@@ -12,7 +12,7 @@ from mllint.cuda.images import Cuda, Unknown
 from mllint.cuda.needs import ARCH_LIST_NAMES, Need, image_cuda, stage_needs, strongest
 from mllint.cuda.targets import CudaConfig, Target
 from mllint.knowledge import table
-from mllint.model import Container, Finding, ImageBuild, Span, Stage, Workload
+from mllint.model import Container, Finding, ImageBuild, Span, Stage, Workload, is_digits
 from mllint.project import BuildFacts, ProjectFacts
 from mllint.registry import rule
 from mllint.shell import commands
@@ -247,7 +247,7 @@ def cuda_major_differs_across_stages(build: ImageBuild, ctx: Ctx) -> Iterator[Fi
                 continue
             name = source_flag.text.lower()
             source = aliases.get(name) or (
-                build.stages[int(name)] if name.isdigit() and int(name) < len(build.stages) else None
+                build.stages[int(name)] if is_digits(name) and int(name) < len(build.stages) else None
             )
             if source is None or source is stage:
                 continue

@@ -10,7 +10,7 @@ from mllint.checks.context import Ctx, HostCtx, who
 from mllint.cuda import targets
 from mllint.gpus import pod_gpus
 from mllint.live.host import Host
-from mllint.model import Container, Finding, Span, Workload
+from mllint.model import Container, Finding, Span, Workload, is_digits
 from mllint.registry import rule
 
 
@@ -35,7 +35,7 @@ def gpus_exceed_node(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
 @rule("ML802")
 def gpu_memory_too_small(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
     selected = workload.pod.node_selector.get("nvidia.com/gpu.memory")
-    if selected is None or selected.templated or not selected.text.isdigit():
+    if selected is None or selected.templated or not is_digits(selected.text):
         return
     wanted = int(selected.text)
     for target in targets.for_workload_pod(workload.pod, ctx.cuda):
