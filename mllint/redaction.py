@@ -11,13 +11,18 @@ from collections.abc import Iterable, Iterator
 
 from mllint.secrets import find_tokens
 
-_WORD = r"[A-Za-z0-9_.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|credential|auth)[A-Za-z0-9_.-]*"
+# A key or option named for a credential: the word ends there or at a separator (`HF_TOKEN`, `api-key`,
+# `DB_PASSWORD_FILE`), never inside a longer word (`tokenizer`, `authors`, `secretary`)
+_WORD = (
+    r"(?:[A-Za-z0-9_.-]*[_.-])?(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|credentials?|auth)"
+    r"(?:[_.-][A-Za-z0-9_.-]*)?(?![A-Za-z0-9])"
+)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:'\"]*:([^/@\s'\"]+)@")
 _CURL_USER = re.compile(
     r"(?:^|[\s\"'\[,])(?:-u|--user|--proxy-user)(?:\s+|=|[\"']?,\s*[\"']?)[\"']?[^\s:\"']+:([^\s\"',\]]+)"
 )
 _OPTION = re.compile(rf"(?i)(?:^|[\s\"'\[,])--?{_WORD}(?:\s+|=|[\"']?,\s*[\"']?)[\"']?(?!-)([^\s\"',\]}}]+)")
-_ASSIGN = re.compile(rf"(?i)(?<![A-Za-z0-9_.-]){_WORD}[\"']?\s*[=:]\s*[\"']?([^\s\"',}}#\]]+)")
+_ASSIGN = re.compile(rf"(?i)(?:^|(?<=[\s{{,\"'(]))[\"']?{_WORD}[\"']?\s*(?:=|:\s)\s*[\"']?([^\s\"',}}#\]]+)")
 _LOST_COLON = re.compile(rf"(?i)^\s*-?\s*{_WORD}\s+([^\s:#=]+)\s*$")
 _ENV_NAME = re.compile(
     rf"(?i)^\s*-?\s*[\"']?name[\"']?\s*:\s*[\"']?{_WORD}[\"']?\s*,?\s*(?:value\s*:\s*[\"']?([^\s\"',}}]+))?"

@@ -13,13 +13,17 @@ class SourceTexts:
     def __init__(self) -> None:
         self._lines: dict[str, list[str]] = {}
         self._hidden: dict[str, dict[int, list[tuple[int, int]]]] = {}
-        self.secrets: set[str] = set()  # the credential strings, for messages and hints that repeat one
+        self._secrets: dict[str, set[str]] = {}  # each file's credential strings, for messages that repeat one
 
     def hide(self, path: str, spans: Iterable[tuple[int, int, int]], secrets: Iterable[str] = ()) -> None:
         """Mask these (line, first column, end column) of `path` wherever a line of it is quoted."""
         for line, first, end in spans:
             self._hidden.setdefault(path, {}).setdefault(line, []).append((first, end))
-        self.secrets.update(secrets)
+        self._secrets.setdefault(path, set()).update(secrets)
+
+    def secrets(self, path: str) -> set[str]:
+        """The credential strings of `path`, which a message about that file must not repeat."""
+        return self._secrets.get(path, set())
 
     def add(self, path: str, lines: list[str]) -> None:
         """A file already read (stdin): it cannot be read again."""

@@ -22,7 +22,10 @@ class GuardedTexts(SourceTexts):
     def __init__(self, inner: SourceTexts, hidden: set[tuple[str, int]]) -> None:
         super().__init__()
         self._inner, self._quiet = inner, hidden
-        self.secrets = inner.secrets
+        self._secrets_of = inner.secrets
+
+    def secrets(self, path: str) -> set[str]:
+        return self._secrets_of(path)
 
     def hidden(self, path: str, number: int) -> bool:
         """The line holds a secret: it is not quoted."""
@@ -66,10 +69,10 @@ def _guarded_row(row: Any, secrets: set[str]) -> Any:
 
 def guarded(result: Result) -> Result:
     """`result` with its messages redacted and its source lines guarded."""
-    secrets = result.texts.secrets
-    findings = [_guarded_finding(f, secrets) for f in result.findings]
+    texts = result.texts
+    findings = [_guarded_finding(f, texts.secrets(f.span.path)) for f in result.findings]
     safe = dataclasses.replace(result, findings=findings, texts=GuardedTexts(result.texts, hidden_lines(findings)))
     rows = getattr(result, "workloads", None)
     if rows:
-        object.__setattr__(safe, "workloads", [_guarded_row(row, secrets) for row in rows])
+        object.__setattr__(safe, "workloads", [_guarded_row(row, texts.secrets(row.path)) for row in rows])
     return safe

@@ -242,3 +242,8 @@ PROCESSES_PER_NODE: dict[str, ProcessesField] = {
     "MPIJob": ProcessesField("slotsPerWorker", ("Worker",), 1),
     "TrainJob": ProcessesField("trainer.numProcPerNode", ("trainer",), None),
 }
+
+# The restartPolicy the Kubeflow training operator gives a replica spec that sets none (kubeflow/training-operator,
+# pkg/apis/kubeflow.org/v1: `PytorchJobDefaultRestartPolicy = RestartPolicyOnFailure` in pytorch_types.go,
+# `PaddleJobDefaultRestartPolicy = RestartPolicyOnFailure` in paddlepaddle_types.go). Other kinds: not listed.
+REPLICA_RESTART_DEFAULTS = {"PyTorchJob": "OnFailure", "PaddleJob": "OnFailure"}

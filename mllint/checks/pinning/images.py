@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, gpu_names, who
 from mllint.model import Container, Finding, ImageRef, Stage
 from mllint.registry import rule
+
+# Tags that name a channel rather than a release: `latest-gpu`, `gpu-latest`, `nightly`, `nightly-cuda`, `edge`
+MOVING_TAG = re.compile(r"(?i)(?:latest|nightly|edge)(?:[-_.][\w.-]*)?|[\w.-]*[-_.](?:latest|nightly)")
 
 
 def _floating(image: ImageRef) -> str | None:
@@ -17,6 +21,8 @@ def _floating(image: ImageRef) -> str | None:
         return "has no tag, so it follows `latest`"
     if image.tag.lower() == "latest":
         return "uses the moving tag `latest`"
+    if MOVING_TAG.fullmatch(image.tag):
+        return f"uses the moving tag `{image.tag}`, which its publisher moves to each new release or build"
     return None
 
 

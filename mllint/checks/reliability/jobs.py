@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from mllint.checks.context import Ctx, gpu_names, same_object
 from mllint.model import Finding, K8sObject, Workload
 from mllint.registry import rule
-from mllint.sources.kinds import JOB_TEMPLATE_ROLES, RETRY_POLICIES
+from mllint.sources.kinds import JOB_TEMPLATE_ROLES, REPLICA_RESTART_DEFAULTS, RETRY_POLICIES
 
 
 @rule("ML508")
@@ -41,9 +41,16 @@ def _restarting_roles(obj: K8sObject, ctx: Ctx) -> list[str]:
     """Kubeflow replica specs whose restartPolicy restarts failed pods (OnFailure, Always, ExitCode)."""
     roles = []
     for w in same_object(obj, ctx.file):
-        policy = w.group.restart_policy if w.group is not None and w.role else None
-        if policy is not None and policy.text in ("OnFailure", "Always", "ExitCode"):
-            roles.append(f"{w.role_name} ({policy.text})")
+        if w.group is None or not w.role:
+            continue
+        policy = w.group.restart_policy.text if w.group.restart_policy is not None else None
+        if policy is None and obj.kind in REPLICA_RESTART_DEFAULTS:
+            policy = REPLICA_RESTART_DEFAULTS[obj.kind]
+            shown = f"{policy}, the operator's default"
+        else:
+            shown = policy or ""
+        if policy in ("OnFailure", "Always", "ExitCode"):
+            roles.append(f"{w.role_name} ({shown})")
     return roles
 
 
