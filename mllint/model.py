@@ -149,6 +149,8 @@ class Container:
     volume_mounts: list[tuple[str, str, Span]] = field(default_factory=list)  # (name, mountPath, span)
     ports: list[Value] = field(default_factory=list)
     security_context: dict[str, Value] = field(default_factory=dict)
+    capabilities: list[Value] = field(default_factory=list)  # capabilities added (securityContext, Compose cap_add)
+    seccomp: Value | None = None  # the seccomp profile's type (`Unconfined`) or Compose's `seccomp=...` option
     init: bool = False
     name_span: Span | None = None
     # resources that come from elsewhere when the container leaves them unset: `cpu`, `memory`, `gpu` (KServe's
@@ -207,6 +209,7 @@ class PodSpec:
     host_ipc: bool = False
     host_network: bool = False
     host_pid: bool = False
+    seccomp: Value | None = None  # the pod's securityContext.seccompProfile.type
     shm_size: Value | None = None  # Compose
     ipc: Value | None = None  # Compose
     network_mode: Value | None = None  # Compose
@@ -443,6 +446,9 @@ class Finding:
     # of the variable or key that holds it (what its fingerprint keys on, never the value)
     secret_span: Span | None = None
     secret_name: str = ""
+    # A cross-file finding: where in other files what it reports is caused (the workloads that push a namespace
+    # over its quota). A scan that reports only some files (`--index`) reports it at the first cause among them.
+    causes: tuple[Span, ...] = ()
 
     @classmethod
     def at(cls, span: Span, message: str, fix: str | None = None, severity: str = "") -> Finding:

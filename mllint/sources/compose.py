@@ -80,6 +80,10 @@ def _service(reader: NodeReader, name: str, key: Any, node: Any) -> Workload | N
         v = reader.value(node, field)
         if v is not None:
             container.security_context[field] = v
+    container.capabilities = reader.values(y.get(node, "cap_add"), "cap_add")
+    for option in reader.values(y.get(node, "security_opt"), "security_opt"):
+        if option.text.replace(":", "=").startswith("seccomp="):
+            container.seccomp = option
     pod = PodSpec(containers=[container], span=reader.span(node))
     pod.shm_size = reader.value(node, "shm_size")
     pod.ipc = reader.value(node, "ipc")

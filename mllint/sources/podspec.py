@@ -243,7 +243,11 @@ class NodeReader:
                     port_name = y.text(y.get(port, "name"))
                     if port_name:
                         container.port_names[port_name] = number.text
-        container.security_context = self.string_map(y.get(node, "securityContext"), f"{where}.securityContext")
+        context = y.get(node, "securityContext")
+        container.security_context = self.string_map(context, f"{where}.securityContext")
+        added = y.get(y.get(context, "capabilities"), "add")
+        container.capabilities = self.values(added, f"{where}.securityContext.capabilities.add")
+        container.seccomp = self.value(y.get(context, "seccompProfile"), "type")
         return container
 
     def env(self, node: Any, where: str) -> list[EnvVar]:
@@ -311,6 +315,7 @@ class NodeReader:
         pod.host_ipc = self.boolean(node, "hostIPC")
         pod.host_network = self.boolean(node, "hostNetwork")
         pod.host_pid = self.boolean(node, "hostPID")
+        pod.seccomp = self.value(y.get(y.get(node, "securityContext"), "seccompProfile"), "type")
 
     def volume(self, node: Any) -> Volume:
         """A volume entry (a mapping): its kind is its first source key mllint knows, else `other`."""

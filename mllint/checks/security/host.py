@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 from mllint.checks.context import Ctx, who
-from mllint.model import Container, Finding, ImageRef, Span, Workload
+from mllint.model import Container, Finding, ImageRef, Span, Value, Workload
 from mllint.registry import rule
 
 _DANGEROUS_PATHS = (
@@ -110,8 +110,19 @@ def host_access(target: Container, ctx: Ctx) -> Iterator[Finding]:
             "`deploy.resources.reservations.devices`, not through privileged mode",
             severity=severity,
         )
+    yield from _container_privileges(target, subject, note, severity)
     pod = workload.pod
     first = pod.all_containers[0] is target if pod.all_containers else False
+    if first and workload.format == "kubernetes":
+        if pod.host_ipc:  # Compose's `ipc: host` is the usual shared-memory fix for PyTorch (ML507): not reported
+            yield Finding.at(
+                _setting_span(ctx, pod.span, "hostIPC"),
+                f"hostIPC shares the host's IPC namespace (its shared memory and semaphores) with {subject}{note}",
+                fix="remove it; for PyTorch's shared memory mount an emptyDir with medium: Memory at /dev/shm",
+                severity=severity,
+            )
+        if pod.seccomp is not None and _unconfined(pod.seccomp):
+            yield _seccomp_finding(pod.seccomp, f"the pod of {workload.kind} {workload.name!r}", note, severity)
     if first:  # pod-level settings: reported once per pod
         for flag, key in (
             (pod.host_network, "hostNetwork" if workload.format == "kubernetes" else "network_mode"),
@@ -131,6 +142,71 @@ def host_access(target: Container, ctx: Ctx) -> Iterator[Finding]:
         finding.message += note
         finding.severity = severity
         yield finding
+
+
+# Capabilities that give a container the node: mount, namespaces and devices (SYS_ADMIN), the host's network
+# stack (NET_ADMIN), or every capability (ALL)
+_NODE_CAPABILITIES = frozenset({"SYS_ADMIN", "NET_ADMIN", "ALL"})
+
+
+def _container_privileges(target: Container, subject: str, note: str, severity: str) -> Iterator[Finding]:
+    """Added capabilities, an unconfined seccomp profile and privilege escalation, on one container."""
+    for cap in target.capabilities:
+        name = cap.text.strip().upper().removeprefix("CAP_")
+        if name in _NODE_CAPABILITIES and not cap.templated:
+            yield Finding.at(
+                cap.span,
+                f"{subject} adds the capability {cap.text}: "
+                + ("every capability, as good as privileged" if name == "ALL" else _CAPABILITY_WHY[name])
+                + note,
+                fix="drop it; add only what the process needs (IPC_LOCK for RDMA memory registration)",
+                severity=severity,
+            )
+    if target.seccomp is not None and _unconfined(target.seccomp):
+        if not note and _rocm(target):
+            note, severity = _ROCM_NOTE, "note"
+        yield _seccomp_finding(target.seccomp, subject, note, severity)
+    escalation = target.security_context.get("allowPrivilegeEscalation")
+    if escalation is not None and escalation.text.lower() == "true":
+        yield Finding.at(
+            escalation.span,
+            f"{subject} sets allowPrivilegeEscalation: true: a setuid binary in the image can gain root{note}",
+            fix="set allowPrivilegeEscalation: false (or leave it out with runAsNonRoot)",
+            severity=severity,
+        )
+
+
+_CAPABILITY_WHY = {
+    "SYS_ADMIN": "it can mount filesystems, enter namespaces and load devices, close to privileged",
+    "NET_ADMIN": "it can reconfigure the node's network when it shares it, and its own to intercept traffic",
+}
+
+
+# AMD's "Running ROCm Docker containers" (rocm.docs.amd.com, install-on-linux/how-to/docker.html) lists
+# `--security-opt seccomp=unconfined` as optional, "recommended for containers running in HPC environments"
+_ROCM_NOTE = (
+    "; AMD's ROCm container guide lists seccomp=unconfined as an optional setting for memory mapping in HPC "
+    "workloads, so this is a note"
+)
+
+
+def _rocm(container: Container) -> bool:
+    """A ROCm (AMD GPU) container: its image says rocm, or it selects devices the ROCm way."""
+    image = container.image.resolved.lower() if container.image is not None else ""
+    return "rocm" in image or any(e.name in ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES") for e in container.env)
+
+
+def _unconfined(value: Value) -> bool:
+    return value.text.lower().replace(":", "=") in ("unconfined", "seccomp=unconfined")
+
+
+def _seccomp_finding(value: Value, subject: str, note: str, severity: str) -> Finding:
+    return Finding.at(
+        value.span,
+        f"{subject} runs without a seccomp profile ({value.text}): every system call is open to it{note}",
+        fix="use the runtime's default profile (seccompProfile.type: RuntimeDefault), or a profile of your own",
+        severity=severity,
+    )
 
 
 def _setting_span(ctx: Ctx, within: Span, key: str) -> Span:
