@@ -13,6 +13,16 @@ from mllint.sources.kinds import JOB_TEMPLATE_ROLES, REPLICA_RESTART_DEFAULTS, R
 @rule("ML508")
 def job_restart_policy_always(workload: Workload, ctx: Ctx) -> Iterator[Finding]:
     policy = workload.pod.restart_policy
+    batch = workload.api_version.startswith("batch/")  # not Volcano's batch.volcano.sh Job
+    if policy is None and batch and workload.kind in ("Job", "CronJob") and not workload.fragment:
+        yield Finding.at(
+            workload.pod.span,
+            f"{workload.kind} {workload.name!r} has no restartPolicy in its pod template: the API server rejects "
+            'the Job (spec.template.spec.restartPolicy: Required value: "OnFailure", "Never"), since a pod\'s '
+            "default, Always, never lets it complete",
+            fix="set restartPolicy: OnFailure (retry in the same pod) or Never (the Job creates a new pod)",
+        )
+        return
     if workload.format != "kubernetes" or policy is None or policy.text != "Always":
         return
     if workload.kind not in JOB_TEMPLATE_ROLES and (workload.role or "") not in JOB_TEMPLATE_ROLES:
