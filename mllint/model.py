@@ -286,6 +286,7 @@ class Instruction:
     # (offset into args, line, column) for each physical piece of the logical text
     pieces: list[tuple[int, int, int]] = field(default_factory=list)
     args_offset: int = 0  # offset of args within the first piece's line
+    onbuild: bool = False  # the RUN inside an `ONBUILD RUN ...`: it runs in every image built FROM this one
 
     def span_of(self, start: int, end: int) -> Span:
         """The span of args[start:end], mapped back through continuation lines."""
@@ -419,9 +420,15 @@ class SourceFile:
     # A file named like a Dockerfile whose content is another format ("YAML", "a shell session"): no build
     # is read from it, and ML001 reports it once as a note
     not_dockerfile: str | None = None
+    # the lines of `text` (split once: rules that place many findings ask for them often), and the text split
+    split: tuple[str, list[str]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def lines(self) -> list[str]:
-        return source_lines(self.text)
+        """The text's lines (shared: read them, do not change them)."""
+        split = self.split
+        if split is None or split[0] is not self.text:
+            split = self.split = (self.text, source_lines(self.text))
+        return split[1]
 
 
 @dataclass(slots=True)

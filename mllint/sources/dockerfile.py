@@ -167,7 +167,34 @@ def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instr
                 i = _spaced_heredoc(lines, i, inst, diagnostics)
         _flags(inst)
         out.append(inst)
+        inner = _onbuild_run(inst) if keyword == "ONBUILD" else None
+        if inner is not None:  # checked as the RUN it is, at its own position, in every child build
+            _flags(inner)
+            out.append(inner)
     return out, directives
+
+
+_ONBUILD_RUN = re.compile(r"\s*(RUN)\s+", re.I)
+
+
+def _onbuild_run(outer: Instruction) -> Instruction | None:
+    """The RUN an `ONBUILD RUN ...` holds, with its own keyword span and arguments mapped to their columns."""
+    match = _ONBUILD_RUN.match(outer.args)
+    if match is None:
+        return None
+    cut = match.end()
+    first_line, first_column = outer.pieces[0][1], outer.pieces[0][2]
+    pieces = [(0, first_line, first_column + cut)]
+    pieces += [(offset - cut, line, column) for offset, line, column in outer.pieces[1:] if offset >= cut]
+    keyword_column = first_column + match.start(1)
+    return Instruction(
+        keyword="RUN",
+        span=outer.span,
+        keyword_span=Span(outer.span.path, first_line, keyword_column, first_line, keyword_column + 3),
+        args=outer.args[cut:],
+        pieces=pieces,
+        onbuild=True,
+    )
 
 
 def _command(line: str) -> str:

@@ -181,3 +181,13 @@ def test_scoped_variables_follow_docker() -> None:
     seen = [(ins.keyword, v) for _s, ins, v in scoped(file.build, file.build.stages[1])]
     assert seen[3] == ("RUN", {"TORCH": "2.4", "CU": "121", "SPEC": "torch==2.4+cu121"})
     assert seen[4] == ("RUN", {"SPEC": "torch==2.4+cu121"})  # ARGs end with their stage, ENV carries over
+
+
+def test_the_run_inside_onbuild_is_read_at_its_position() -> None:
+    text = "FROM python:3.11\nONBUILD RUN pip install torch \\\n    transformers\n"
+    instructions, _, _build, _diags = parse(text)
+    inner = [i for i in instructions if i.onbuild]
+    assert [i.keyword for i in instructions] == ["FROM", "ONBUILD", "RUN"] and len(inner) == 1
+    assert inner[0].keyword_span[1:3] == (2, 9)
+    start = inner[0].args.index("transformers")
+    assert inner[0].span_of(start, start + len("transformers"))[1:] == (3, 5, 3, 17)
