@@ -57,7 +57,16 @@ def spans(text: str) -> list[tuple[int, int, int]]:
     offsets = _line_offsets(lines)
     for token in find_tokens(text):
         out += _token_spans(token.start, token.end, offsets)
-    return sorted({s for s in out if s[2] - s[1] >= _SHORTEST})
+    return sorted({s for s in out if s[2] - s[1] >= _SHORTEST and not _switch(lines, s)})
+
+
+_SWITCHES = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "enabled", "disabled"})
+
+
+def _switch(lines: list[str], span: tuple[int, int, int]) -> bool:
+    """A switch (`TS_DISABLE_TOKEN_AUTHORIZATION=true`), not a credential."""
+    line, first, end = span
+    return lines[line - 1][first - 1 : end - 1].strip("\r\"'").lower() in _SWITCHES
 
 
 def _in_line(line: str) -> Iterator[tuple[int, int]]:
