@@ -4,6 +4,7 @@ without a checksum, and models or datasets from the Hugging Face Hub without a r
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Callable, Iterator
 
@@ -311,7 +312,68 @@ def _python_calls(code: str, locate: Callable[[int, int], Span]) -> Iterator[Fin
 
 
 def _container_downloads(container: Container, ctx: Ctx) -> Iterator[Finding]:
-    if not any("download" in v.text for v in (*container.command, *container.args)):
-        return
+    downloads = any("download" in v.text for v in (*container.command, *container.args))
+    revision = {e.name for e in container.env if e.value or e.from_ref} & _REVISION_ENV
     for words, locate in command_words(container, ctx):
-        yield from _cli_download(words, locate)
+        if downloads:
+            yield from _cli_download(words, locate)
+        yield from _served_model(words, locate, revision)
+    yield from _served_model_env(container, revision)
+
+
+# Model servers that pull a Hub model at start, by the option that names it; each takes --revision
+_SERVER_MODEL_OPTIONS = {
+    "--model": "vLLM",
+    "--model-id": "TGI",
+    "--model-path": "SGLang",
+    "--model_id": "KServe Hugging Face",
+}
+_REVISION_OPTIONS = ("--revision", "--model_revision", "--model-revision")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # org/name: not a path (/models/x, ./x), not a template
+_REVISION_ENV = frozenset({"REVISION", "HF_REVISION", "MODEL_REVISION"})
+
+
+def _served_model(
+    words: list[tuple[str, int, int]], locate: Callable[[tuple[str, int, int]], Span], revision: set[str]
+) -> Iterator[Finding]:
+    """`vllm serve org/model`, `--model org/model`, `--model-id org/model`, `--model-path org/model` without a
+    `--revision` among the same words (or a revision in the environment)."""
+    texts = [w for w, _s, _e in words]
+    if revision or any(t.split("=", 1)[0] in _REVISION_OPTIONS for t in texts):
+        return
+    for i, text in enumerate(texts):
+        option, _, inline = text.partition("=")
+        server = _SERVER_MODEL_OPTIONS.get(option)
+        if server is not None:
+            value = inline or (texts[i + 1] if i + 1 < len(texts) else "")
+            word = words[i] if inline else (words[i + 1] if i + 1 < len(texts) else words[i])
+        elif i >= 1 and texts[i - 1] == "serve" and i >= 2 and texts[i - 2].rsplit("/", 1)[-1] == "vllm":
+            server, value, word = "vLLM", text, words[i]
+        else:
+            continue
+        if _HUB_ID.match(value) and not os.path.isabs(value):
+            yield Finding.at(
+                locate(word),
+                f"the {server} server pulls the Hub model {value} at start without a revision: the weights it serves "
+                "change whenever the repository's main branch does, with no deploy",
+                fix="add --revision <commit sha> (the Hub's Files tab shows it), or serve a copy from a volume",
+            )
+
+
+def _served_model_env(container: Container, revision: set[str]) -> Iterator[Finding]:
+    """TGI's MODEL_ID in the environment without REVISION."""
+    if revision:
+        return
+    for env in container.env:
+        if env.name == "MODEL_ID" and env.value and _HUB_ID.match(env.value) and _mentions_tgi(container):
+            yield Finding.at(
+                env.span,
+                f"TGI pulls the Hub model {env.value} at start without a revision (no REVISION): the weights it serves "
+                "change whenever the repository's main branch does, with no deploy",
+                fix="set REVISION to a commit sha, or serve a copy from a volume",
+            )
+
+
+def _mentions_tgi(container: Container) -> bool:
+    image = container.image.resolved if container.image is not None else ""
+    return "text-generation-inference" in image or any("text-generation-launcher" in v.text for v in container.command)
