@@ -228,18 +228,23 @@ def gpu_pod_without_shm(pod: PodSpec, ctx: Ctx) -> Iterator[Finding]:
         if _training(workload, container):
             severity = ""
         elif server.name == MODEL_SERVER and (
-            workload.kind in SERVING_KINDS or workload.kind in SERVING_PLATFORM_KINDS
+            workload.kind in SERVING_KINDS or workload.kind in SERVING_PLATFORM_KINDS or workload.format == "compose"
         ):
             severity = "note"
         else:
             continue
         if severity == "note":
             message = (
-                f"GPU container {container.name!r} in {workload.kind} {workload.name!r} is a model server "
+                f"GPU {'service' if workload.format == 'compose' else 'container'} {container.name!r}"
+                f"{'' if workload.format == 'compose' else f' in {workload.kind} {workload.name!r}'} is a model server "
                 f"({server.evidence}) and keeps the 64 MB default /dev/shm; NCCL (tensor parallelism) and "
                 "multi-process servers (vLLM, Triton's Python backend) run out of shared memory (`Bus error`, NCCL errors)"
             )
-            fix = "mount an emptyDir with medium: Memory (and a sizeLimit) at /dev/shm"
+            fix = (
+                "set shm_size (e.g. 16gb) or ipc: host"
+                if workload.format == "compose"
+                else "mount an emptyDir with medium: Memory (and a sizeLimit) at /dev/shm"
+            )
         elif workload.format == "compose":
             message = (
                 f"GPU service {container.name!r} keeps Docker's 64 MB /dev/shm; PyTorch DataLoader workers "
