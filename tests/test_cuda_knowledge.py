@@ -24,6 +24,15 @@ def test_every_row_has_a_source_and_a_verified_flag() -> None:
         for row in table(name)["min_cc"] + table(name)["first_cuda"]:
             assert row["source"] and row["verified"] is True
     assert table("gpus")["source"] and table("frameworks")["tensorflow"]["source"]
+    for row in table("ngc_releases")["releases"]:  # every row added or changed since 22.01 names its source
+        assert row["release"] >= "22.01" or row["source"].startswith("https://docs.nvidia.com/")
+    for row in table("ngc_releases")["forward_compat"] + table("cuda_drivers")["forward_compat"]["by_cuda"]:
+        assert row["source"] and isinstance(row["verified"], bool) and row["branches"]
+    for family in table("nvidia_images")["families"]:
+        assert family["source"] and isinstance(family["verified"], bool) and family["tags"]
+        for entry in family["tags"].values():
+            assert ("cuda" in entry) != ("ngc" in entry) and isinstance(entry.get("verified", True), bool)
+            assert entry.get("verified", True) or entry.get("source")  # an unconfirmed tag says why
 
 
 @pytest.mark.parametrize(
@@ -54,7 +63,14 @@ def test_unknown_minor_and_native_cuda() -> None:
         ((13, 0), (7, 0), "below compute capability 7.5"),  # Volta on CUDA 13
         ((12, 1), (3, 7), "below compute capability 5.0"),  # K80 on CUDA 12
         ((12, 6, 3), (10, 0), "needs CUDA ≥ 12.8"),  # B200 before Blackwell support
-        ((12, 8), (12, 1), "needs CUDA ≥ 12.9"),  # GB10
+        ((12, 8), (12, 1), None),  # GB10: 12.0 cubins run on 12.1 (same major)
+        ((12, 8), (10, 3), None),  # B300: 10.0 cubins run on 10.3
+        ((11, 7), (8, 9), None),  # L4: 8.6 cubins run on 8.9
+        ((11, 0), (8, 7), None),  # Jetson Orin
+        ((9, 2), (7, 5), None),  # T4: 7.0 cubins run on 7.5
+        ((11, 7), (9, 0), "needs CUDA ≥ 11.8"),  # H100: a new major
+        ((8, 0), (7, 5), "needs CUDA ≥ 9.0"),  # no Volta code before CUDA 9
+        ((9,), (7, 5), None),
         ((12, 8), (10, 0), None),
         ((11, 8), (3, 7), None),  # the last CUDA that targets the K80
         ((12,), (7, 0), None),
@@ -187,3 +203,77 @@ def test_requirements_files_pin_cuda() -> None:
     assert installs.requirement_refs(
         "pip install -r requirements.txt && uv pip install --requirement=gpu.txt -c c.txt"
     ) == [("requirements.txt", 15, 31), ("gpu.txt", 64, 71), ("c.txt", 75, 80)]
+
+
+def test_build_numbers_are_stored_as_the_toolkit_row() -> None:
+    """`11.0.194` is CUDA 11.0, not patch 194 of 11.0.3, which would overstate the driver."""
+    from mllint.cuda import images
+
+    found = images.resolve("nvcr.io/nvidia/pytorch:20.07-py3")
+    assert isinstance(found, images.Cuda) and found.version == (11, 0) and found.release == "20.07"
+    req = versions.requirement(found.version)
+    assert req is not None and req.toolkit_text == "450.36.06"
+    nine = versions.requirement((9,))  # pytorch/pytorch:0.4_cuda9_cudnn7: the least any CUDA 9 needs
+    assert nine is not None and nine.toolkit_text == "384.81"
+
+
+def test_runfile_rows_are_not_minimums() -> None:
+    rows = {r["cuda"]: r for r in table("cuda_drivers")["toolkit"]}
+    for cuda in ("12.3.2", "12.8.2", "12.9.2", "13.0.3", "13.1.2", "13.3.0", "13.3.1"):
+        assert rows[cuda]["source"] == "RUN" and rows[cuda]["verified"] is False
+    assert "13.4.0" not in rows and rows["13.4.1"]["verified"] is False  # 13.4.0 was a developer preview
+    req = versions.requirement((12, 8, 2))  # the nearest confirmed earlier row of the minor
+    assert req is not None and req.cuda == "12.8.1" and req.toolkit_verified
+
+
+def test_forward_compatibility_is_per_release() -> None:
+    fc = versions.forward_compat((11, 3, 1), "21.06")
+    assert fc is not None and fc.covers((418, 40, 4)) and fc.covers((460, 91)) and not fc.covers((410, 48))
+    assert fc.verified and "21.04-21.10" in fc.source
+    assert versions.forward_compat((10, 1), "19.09").branches == ()  # the notes' list was not read
+    assert versions.forward_compat((10, 1), "19.10").covers((396, 26))  # 19.10 adds R396 to 19.08's list
+    assert not versions.forward_compat((10, 1), "19.08").covers((396, 26))
+    late = versions.forward_compat((12, 4, 1), "24.05")
+    assert late is not None and late.covers((545, 23, 8)) and not late.covers((450, 80, 2))
+    assert versions.forward_compat((12, 4, 1)).covers((550, 54, 15))  # nvidia/cuda: the CUDA 12 list
+    assert not versions.forward_compat((11, 8, 0)).covers((418, 40, 4))  # R418 is not forward-compatible with 11.8
+    assert versions.forward_compat((11, 2, 2)).covers((418, 40, 4))
+
+
+def _ml201(tmp_path: Path, image: str, driver: str, gpu: str) -> list:
+    (tmp_path / "Dockerfile").write_text(f"FROM {image}\n")
+    cfg = targets.from_config({"cluster": {"pools": [{"name": "p", "driver": driver, "gpu": gpu}]}})
+    return engine.scan([str(tmp_path / "Dockerfile")], engine.Options(select=["ML201"], jobs=1, cuda=cfg)).findings
+
+
+@pytest.mark.parametrize(
+    "image, driver, gpu, severity",
+    [
+        ("nvcr.io/nvidia/pytorch:21.06-py3", "418.40.04", "T4", "warning"),  # 21.06 lists 418.40+
+        ("nvcr.io/nvidia/pytorch:21.06-py3", "418.40.04", "GeForce-RTX-2080", "error"),  # no forward compat
+        ("nvcr.io/nvidia/pytorch:21.06-py3", "410.104", "T4", "error"),  # R410 is not on 21.06's list
+        ("nvcr.io/nvidia/pytorch:24.05-py3", "450.80.02", "A100", "error"),  # 24.05 no longer lists R450
+        ("nvcr.io/nvidia/pytorch:22.09-py3", "450.80.02", "A100", "warning"),  # 22.09 still does
+        ("nvcr.io/nvidia/pytorch:19.09-py3", "410.48", "T4", "warning"),  # its list was not read
+        ("nvcr.io/nvidia/pytorch:19.08-py3", "410.48", "T4", "warning"),  # 19.08 lists 410
+        ("nvcr.io/nvidia/pytorch:19.08-py3", "396.26", "T4", "error"),  # but not R396
+        ("nvcr.io/nvidia/pytorch:21.06-py3", "470.57.02", "T4", None),
+    ],
+)
+def test_forward_compatibility_findings(
+    tmp_path: Path, image: str, driver: str, gpu: str, severity: str | None
+) -> None:
+    found = _ml201(tmp_path, image, driver, gpu)
+    assert [f.severity for f in found] == ([severity] if severity else [])
+    if severity == "warning" and "21.06" in image:
+        assert "21.04-21.10 release notes" in found[0].message
+
+
+def test_gpu_rows_name_their_source() -> None:
+    rows = {r["model"]: r for r in table("gpus")["gpus"]}
+    assert rows["H20"]["verified"] is False and "not on developer.nvidia.com/cuda-gpus" in rows["H20"]["source"]
+    assert rows["RTX PRO Blackwell"]["datacenter"] is False
+    assert rows["RTX PRO Blackwell Server Edition"]["datacenter"] is True
+    server = targets.gpu("NVIDIA-RTX-PRO-6000-Blackwell-Server-Edition")
+    workstation = targets.gpu("NVIDIA-RTX-PRO-6000-Blackwell-Workstation-Edition")
+    assert server is not None and server.datacenter and workstation is not None and not workstation.datacenter

@@ -20,6 +20,7 @@ class Cuda:
     verified: bool = True  # False when the row behind it is not confirmed by a primary source
     flavor: str | None = None  # devel | runtime | base, where the tag says (nvcc exists only in devel)
     compat: bool = False  # the image ships cuda-compat (nvidia/cuda, NGC): forward compatibility is possible
+    release: str | None = None  # the NGC monthly release it is built on, whose notes list its forward compatibility
 
     def __str__(self) -> str:
         return show(self.version)
@@ -35,9 +36,17 @@ _FLOATS = "the tag floats, and the CUDA under it changes with each release"
 
 _FLOATING = re.compile(r"^(?:latest|nightly|edge|main|master|stable|dev|devel)(?:-.*)?$|^(?:latest-)?gpu(?:-jupyter)?$")
 _NVIDIA_CUDA = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?-(base|runtime|devel|cudnn\d*-runtime|cudnn\d*-devel)(?:-|$)")
-_PYTORCH = re.compile(r"^\d+\.\d+(?:\.\d+)?-cuda(\d+)\.(\d+)-cudnn\d+-(devel|runtime)$")
+# pytorch/pytorch tags: `2.4.0-cuda12.4-cudnn9-runtime` (the docker release workflow's
+# `${PYTORCH_VERSION}-cuda${CUDA_VERSION_SHORT}-cudnn${CUDNN_VERSION}-runtime`), `1.1.0-cuda10.0-cudnn7.5-runtime`,
+# and the early `0.4_cuda9_cudnn7` (`_` separators, a major-only CUDA)
+_PYTORCH = re.compile(r"^\d+\.\d+(?:\.\d+)?[-_]cuda(\d+)(?:\.(\d+))?[-_]cudnn[\d.]*\d(?:[-_](devel|runtime))?$")
 _NGC_TAG = re.compile(r"^(\d{2}\.\d{2})(?:-(.*))?$")
-_NGC_FRAMEWORKS = frozenset({"pytorch", "tensorflow", "tritonserver", "mxnet", "dgl", "paddlepaddle", "cuda-dl-base"})
+_NGC_FRAMEWORKS = frozenset(
+    {"pytorch", "tensorflow", "tritonserver", "tensorrtserver", "kaldi", "mxnet", "dgl", "paddlepaddle", "cuda-dl-base"}
+)
+_TRITON = frozenset({"tritonserver", "tensorrtserver"})
+_SDK_SUFFIX = re.compile(r"(?:^|-)(?:client)?sdk$")
+_CUDA_IN_NAME = re.compile(r"(?:^|[-_])cuda(\d{2})(\d)(?=$|[-_])")  # ai-workbench/python-cuda120
 _TF_GPU = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?(?:rc\d+)?-gpu(?:-jupyter)?$")
 _CUDA_WORD = re.compile(r"(?:^|[-_.])cuda-?(\d{2})\.?(\d)?(?:\.(\d+))?(?=$|[-_])|(?:^|[-_.])cu(\d{2})(\d)(?=$|[-_])")
 
@@ -45,6 +54,11 @@ _CUDA_WORD = re.compile(r"(?:^|[-_.])cuda-?(\d{2})\.?(\d)?(?:\.(\d+))?(?=$|[-_])
 @lru_cache(maxsize=1)
 def _ngc() -> dict[str, dict]:
     return {row["release"]: row for row in table("ngc_releases")["releases"]}
+
+
+@lru_cache(maxsize=1)
+def _families() -> dict[str, dict]:
+    return {row["repository"]: row for row in table("nvidia_images")["families"]}
 
 
 @lru_cache(maxsize=1)
@@ -77,10 +91,17 @@ def _by_repository(repo: str, tag: str, registry: str | None) -> Resolution:
         return _nvidia_cuda(tag)
     if registry == "nvcr.io" and repo.startswith("nvidia/") and name in _NGC_FRAMEWORKS:
         return _ngc_image(name, tag)
+    if registry == "nvcr.io" and repo in _families():
+        return _family_image(repo, tag)
+    if registry == "nvcr.io" and repo.startswith("nvidia/"):
+        match = _CUDA_IN_NAME.search(name)
+        if match:  # `python-cuda120`: a CUDA 12 image whose minor the name does not settle
+            return Cuda((int(match[1]),), f"the image name {repo} (CUDA {match[1]})", verified=False)
     if repo == "pytorch/pytorch":
         match = _PYTORCH.match(tag)
         if match:
-            return Cuda((int(match[1]), int(match[2])), f"pytorch/pytorch tag {tag}", flavor=match[3])
+            version = tuple(int(g) for g in (match[1], match[2]) if g is not None)
+            return Cuda(version, f"pytorch/pytorch tag {tag}", flavor=match[3])
         if not tag or _FLOATING.match(tag):
             return Unknown(_FLOATS)
         return None  # `2.3.0-runtime` and other CPU builds
@@ -124,6 +145,11 @@ def _ngc_image(framework: str, tag: str) -> Resolution:
     if match is None:
         return Unknown("the tag names no monthly release (YY.MM)") if not tag or _FLOATING.match(tag) else None
     release, suffix = match[1], match[2] or ""
+    if framework in _TRITON and _SDK_SUFFIX.search(suffix) and release < "21.05":
+        return Unknown(
+            "Triton's SDK images before 21.05 were not built on the month's CUDA (Dockerfile.client and "
+            "Dockerfile.sdk default to nvidia/cuda 10.1 or 11.1), and which CUDA the published image has is not documented"
+        )
     row = _ngc().get(release)
     if row is None:
         return None  # a release outside the table: neither known nor floating
@@ -135,9 +161,29 @@ def _ngc_image(framework: str, tag: str) -> Resolution:
         cuda, verified, what = row["cuda"], row["verified"], None
     if cuda is None:
         return None
-    flavor = "devel" if framework != "tritonserver" else "runtime"  # framework images carry nvcc
+    flavor = "devel" if framework not in _TRITON else "runtime"  # framework images carry nvcc
     origin = f"NGC release {release}" + (f" ({what})" if what else "")
-    return Cuda(parse(cuda) or (), origin, verified=verified, flavor=flavor, compat=True)
+    return Cuda(parse(cuda) or (), origin, verified=verified, flavor=flavor, compat=True, release=release)
+
+
+def _family_image(repo: str, tag: str) -> Resolution:
+    """Merlin, Morpheus, BioNeMo, NeMo: each tag NVIDIA's sources map, to a CUDA or to the NGC release it is
+    built on; their tags do not follow the month, so nothing else is assumed."""
+    family = _families()[repo]
+    if not tag or _FLOATING.match(tag):
+        return Unknown(_FLOATS)
+    entry = family["tags"].get(tag)
+    if entry is None:
+        return None
+    verified = entry.get("verified", family["verified"])
+    if "ngc" in entry:
+        row = _ngc().get(entry["ngc"])
+        if row is None:
+            return None
+        origin = f"{repo} tag {tag}, built on NGC release {entry['ngc']}"
+        cuda_text, verified = row["cuda"], verified and row["verified"]
+        return Cuda(parse(cuda_text) or (), origin, verified=verified, compat=True, release=entry["ngc"])
+    return Cuda(parse(entry["cuda"]) or (), f"{repo} tag {tag}", verified=verified, compat=True)
 
 
 def _tensorflow_image(tag: str) -> Resolution:

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from mllint.cuda import images, installs, targets, versions
 from mllint.cuda.images import Cuda, Unknown
 from mllint.cuda.targets import CudaConfig
-from mllint.model import ImageBuild, Span, Stage
+from mllint.model import ImageBuild, Instruction, Span, Stage, is_digits
 from mllint.stages import chain, env_pairs, scoped
 
 ARCH_LIST_NAMES = ("TORCH_CUDA_ARCH_LIST", "CUDA_ARCH_LIST")
+# What a COPY --from brings that runs on the CUDA of its stage: the toolkit, its cuda-compat libraries, CUDA libraries
+_CUDA_FILES = re.compile(r"/usr/local/cuda|cuda[-_]compat|/compat\b|libcuda|libcudart|libcublas|libcudnn|libnccl", re.I)
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,12 @@ def image_cuda(reference: str, config: CudaConfig) -> Cuda | Unknown | None:
     return images.resolve(reference)
 
 
-def stage_needs(build: ImageBuild, stage: Stage, config: CudaConfig) -> list[Need]:
-    """Every CUDA the stage's image needs: its base image (through `FROM <stage>`), ENV and install lines."""
+def stage_needs(
+    build: ImageBuild, stage: Stage, config: CudaConfig, copies: bool = True, _seen: frozenset[int] = frozenset()
+) -> list[Need]:
+    """Every CUDA the stage's image needs: its base image (through `FROM <stage>`), ENV and install lines, and,
+    with `copies`, CUDA files a `COPY --from` brings from a CUDA stage (a distroless final stage that copies
+    cuda-compat or CUDA libraries from a build stage needs that stage's CUDA)."""
     by_stage: dict[int, list[Need]] = {}
     what = f"the image built by {build.path}"
     for current, ins, variables in scoped(build, stage):
@@ -45,6 +52,8 @@ def stage_needs(build: ImageBuild, stage: Stage, config: CudaConfig) -> list[Nee
         elif ins.keyword == "RUN":
             for ev in installs.from_run(ins.args[ins.args_offset :], variables):
                 needs.append(Need(ev.cuda, ins.span_of(ev.start + ins.args_offset, ev.end + ins.args_offset), what))
+        elif ins.keyword == "COPY" and copies and "from" in ins.flags:
+            needs += _copied_needs(build, ins, config, _seen | {stage.index})
     out: list[Need] = []
     for current in chain(build, stage):  # the stage's own needs first
         out += by_stage.get(current.index, [])
@@ -53,6 +62,21 @@ def stage_needs(build: ImageBuild, stage: Stage, config: CudaConfig) -> list[Nee
             if isinstance(base, Cuda):
                 out.append(Need(base, current.base.span, f"image {current.base.resolved}"))
     return out
+
+
+def _copied_needs(build: ImageBuild, ins: Instruction, config: CudaConfig, seen: frozenset[int]) -> list[Need]:
+    """The CUDA of the stage a `COPY --from=<stage>` copies CUDA files from, at the COPY line."""
+    name = ins.flags["from"].text.lower()
+    aliases = {s.alias.text.lower(): s for s in build.stages if s.alias}
+    index = int(name) if is_digits(name) else None
+    source = aliases.get(name) or (build.stages[index] if index is not None and index < len(build.stages) else None)
+    if source is None or source.index in seen or not _CUDA_FILES.search(ins.args[ins.args_offset :]):
+        return []
+    best = strongest(stage_needs(build, source, config, True, seen))
+    if best is None:
+        return []
+    origin = f"CUDA files copied from stage {ins.flags['from'].text}, on {best.cuda.origin}"
+    return [Need(replace(best.cuda, origin=origin), ins.span, f"the image built by {build.path}")]
 
 
 def requirement_files(build: ImageBuild, stage: Stage) -> list[tuple[str, Span]]:

@@ -21,6 +21,7 @@ class Gpu:
     cc: tuple[int, int]
     arch: str
     datacenter: bool
+    verified: bool = True  # False when NVIDIA's compute-capability page does not list the model (H20)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _gpus() -> list[tuple[re.Pattern[str], Gpu]]:
     out = []
     for row in table("gpus")["gpus"]:
         major, minor = (parse(row["cc"]) or (0, 0))[:2]
-        gpu = Gpu(row["model"], (major, minor), row["arch"], row["datacenter"])
+        gpu = Gpu(row["model"], (major, minor), row["arch"], row["datacenter"], row.get("verified", True))
         for token in row["tokens"]:
             out.append(
                 (

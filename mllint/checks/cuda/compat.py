@@ -69,17 +69,20 @@ def _driver_verdict(need: Need, target: Target) -> tuple[str, str] | None:
     verified = (
         cuda.verified and (req.toolkit_verified if req else True) and (floor_row is None or floor_row["verified"])
     )
-    if (
-        cuda.compat
-        and target.gpu is not None
-        and target.gpu.datacenter
-        and target.driver_low
-        and versions.forward_compat_branch(target.driver_low)
-    ):
-        return "warning", (
-            f"needs {needs}; {have}: on its data-center {target.gpu.model} GPUs it runs only "
-            "through forward compatibility (the cuda-compat package in the image)"
-        )
+    forward = versions.forward_compat(cuda.version, cuda.release) if cuda.compat else None
+    if forward is not None and target.gpu is not None and target.gpu.datacenter and target.driver_low:
+        on = f"on its data-center {target.gpu.model} GPUs"
+        if forward.covers(target.driver_low):
+            return "warning", (
+                f"needs {needs}; {have}: {on} it runs only through forward compatibility (the cuda-compat "
+                f"package in the image; branches {', '.join(b + '+' for b in forward.branches)} per {forward.label})"
+            )
+        if not forward.verified:  # an error needs a confirmed list that leaves this branch out
+            known = "are not in mllint's table" if not forward.branches else "are not confirmed"
+            return "warning", (
+                f"needs {needs}; {have}: {on} it may run through forward compatibility, but the branches "
+                f"{forward.label} allow {known}"
+            )
     text = f"needs {needs}; {have}: CUDA fails with 'driver version is insufficient for CUDA runtime version'"
     if not verified:
         text += " (the table row behind this is not confirmed by NVIDIA's release notes)"
@@ -148,7 +151,9 @@ def _arch_rows() -> tuple[list[tuple[tuple[int, ...], tuple[int, ...]]], dict[tu
 
 
 def arch_problem(cuda: tuple[int, ...], cc: tuple[int, int]) -> str | None:
-    """Why CUDA `cuda` cannot run kernels on compute capability `cc`, or None."""
+    """Why CUDA `cuda` builds no cubin that runs on compute capability `cc`, or None. A cubin runs on any GPU of
+    the same major and the same or a higher minor, so only a major the release does not know is a problem
+    (CUDA 11.7 on an L4, 8.9, runs its 8.6 cubins; on an H100, 9.0, it has none)."""
     minimum, first = _arch_rows()
     release = (cuda + (0, 0))[:2]
     for from_cuda, min_cc in sorted(minimum, reverse=True):
@@ -159,10 +164,21 @@ def arch_problem(cuda: tuple[int, ...], cc: tuple[int, int]) -> str | None:
                     f"{versions.show(min_cc)}"
                 )
             break
-    needed = first.get(cc)
-    if needed is not None and len(cuda) >= 2 and release < needed[:2]:
-        return f"compute capability {versions.show(cc)} needs CUDA ≥ {versions.show(needed)}"
+    known = [needed for row_cc, needed in first.items() if row_cc[:1] == cc[:1] and row_cc[1:2] <= cc[1:2]]
+    needed = min(known, default=None)
+    if needed is None:
+        return None
+    if (len(cuda) >= 2 and release < needed[:2]) or (len(cuda) == 1 and cuda[0] < needed[0]):
+        return (
+            f"CUDA {versions.show(cuda)} builds no code for compute capability {cc[0]}.x, which needs CUDA ≥ "
+            f"{versions.show(needed)} (cubins of an older major do not run on it)"
+        )
     return None
+
+
+def _ptx_covers(value: str | None, cc: tuple[int, int]) -> bool:
+    """Whether an arch list (`8.0 8.6+PTX`) embeds PTX at or below `cc`, which the driver may JIT-compile."""
+    return bool(value) and any(m[3] and (int(m[1]), int(m[2])) <= cc for m in _ARCH_ENTRY.finditer(value or ""))
 
 
 _ARCH_ENTRY = re.compile(r"(\d+)\.(\d+)(\+PTX)?", re.I)
@@ -178,7 +194,9 @@ def arch_list_covers(value: str, cc: tuple[int, int]) -> bool:
     return not _ARCH_ENTRY.search(value)  # names like "Ampere" or "All": not judged
 
 
-def _arch_findings(needs: list[Need], found_targets: list[tuple[Target, str]]) -> Iterator[Finding]:
+def _arch_findings(
+    needs: list[Need], found_targets: list[tuple[Target, str]], arch_list: str | None = None
+) -> Iterator[Finding]:
     need = strongest(needs)
     for target, users in found_targets:
         if target.cc is None:
@@ -187,14 +205,22 @@ def _arch_findings(needs: list[Need], found_targets: list[tuple[Target, str]]) -
             problem = arch_problem(need.cuda.version, target.cc)
             if problem is not None:
                 gpu = target.gpu.model if target.gpu else "GPU"
+                ptx = _ptx_covers(arch_list, target.cc)
+                jit = (
+                    "its arch list embeds PTX, which the driver JIT-compiles for the GPU (slowly, at first start)"
+                    if ptx
+                    else "kernels fail with 'no kernel image is available' unless the binaries carry PTX, which "
+                    "the driver may JIT-compile"
+                )
+                sure = need.cuda.verified and (target.gpu is None or target.gpu.verified or target.cc != target.gpu.cc)
                 yield Finding.at(
                     need.span,
                     f"{need.what} needs CUDA {need.cuda} ({need.cuda.origin}); "
                     f"on {target.name} the GPU is {gpu} (compute capability {versions.show(target.cc)}): "
-                    f"{problem}, so kernels fail with 'no kernel image is available'{users}",
+                    f"{problem}, so {jit}{users}",
                     fix=f"build for a CUDA release that supports compute capability "
-                    f"{versions.show(target.cc)}, or schedule on newer GPUs",
-                    severity="error" if need.cuda.verified else "warning",
+                    f"{versions.show(target.cc)}, or schedule on GPUs the image supports",
+                    severity="error" if sure and not ptx else "warning",
                 )
 
 
@@ -218,16 +244,17 @@ def gpu_arch_unsupported(target: Workload | ProjectFacts, ctx: Ctx | ProjectCtx)
     if isinstance(target, ProjectFacts):
         for build in target.builds:
             found = _build_targets(target, build, ctx.cuda)
-            yield from _arch_findings(_build_needs(target, build), found)
+            arch = build.arch_list[0] if build.arch_list else None
+            yield from _arch_findings(_build_needs(target, build), found, arch)
             yield from _arch_list_findings(build.arch_list, found)
         return
     assert isinstance(ctx, Ctx)
     found = [(t, "") for t in _workload_targets(target, ctx)]
     for container in target.pod.all_containers:
-        for finding in _arch_findings(_container_needs(container, ctx), found):
+        setting = next(((e.value, e.span) for e in container.env if e.name in ARCH_LIST_NAMES and e.value), None)
+        for finding in _arch_findings(_container_needs(container, ctx), found, setting[0] if setting else None):
             finding.message = f"{who(container, ctx)}: {finding.message}"
             yield finding
-        setting = next(((e.value, e.span) for e in container.env if e.name in ARCH_LIST_NAMES and e.value), None)
         yield from _arch_list_findings(setting, found)
 
 
@@ -238,7 +265,7 @@ def gpu_arch_unsupported(target: Workload | ProjectFacts, ctx: Ctx | ProjectCtx)
 def cuda_major_differs_across_stages(build: ImageBuild, ctx: Ctx) -> Iterator[Finding]:
     aliases = {s.alias.text.lower(): s for s in build.stages if s.alias}
     for stage in build.stages:
-        own = strongest(stage_needs(build, stage, ctx.cuda))
+        own = strongest(stage_needs(build, stage, ctx.cuda, copies=False))
         if own is None:
             continue
         for ins in stage.instructions:
@@ -251,7 +278,7 @@ def cuda_major_differs_across_stages(build: ImageBuild, ctx: Ctx) -> Iterator[Fi
             )
             if source is None or source is stage:
                 continue
-            theirs = strongest(stage_needs(build, source, ctx.cuda))
+            theirs = strongest(stage_needs(build, source, ctx.cuda, copies=False))
             if theirs is not None and theirs.cuda.version[0] != own.cuda.version[0]:
                 yield Finding.at(
                     source_flag.span,
@@ -381,7 +408,9 @@ def mig_profile_not_on_target(container: Container, ctx: Ctx) -> Iterator[Findin
                 where = f"{target.name} has {target.gpu.model} GPUs, which offer " + (
                     ", ".join(offered) if offered else "no MIG at all"
                 )
-            if offered is None or profile in offered or profile.replace(".me", "+me") in offered:
+            # the device plugin spells a profile's `+` as `.` in resource names: mig-1g.10gb.me, mig-1g.24gb.gfx
+            variant = profile.replace(".me", "+me").replace(".gfx", "+gfx")
+            if offered is None or profile in offered or variant in offered:
                 continue
             yield Finding.at(
                 q.span,
