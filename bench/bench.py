@@ -150,15 +150,40 @@ def timed(cmd: list[str]) -> tuple[float, int]:
     return elapsed, max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
 
 
+def _yaml_texts(root: Path) -> list[str]:
+    return [p.read_text(errors="replace") for p in sorted(root.rglob("*.y*ml")) if p.is_file()]
+
+
 def compose_floor(root: Path) -> float:
     """ruamel.yaml's C composer alone over every YAML file, on one core."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=False)
-    texts = [p.read_text() for p in sorted(root.rglob("*.y*ml"))]
+    texts = _yaml_texts(root)
     start = time.perf_counter()
     for text in texts:
-        for _ in yaml.compose_all(text):
+        try:
+            for _ in yaml.compose_all(text):
+                pass
+        except Exception:
+            pass
+    return time.perf_counter() - start
+
+
+def pyyaml_floor(root: Path) -> float | None:
+    """PyYAML's C composer (libyaml) alone over every YAML file, on one core; None without it."""
+    try:
+        import yaml
+        from yaml import CSafeLoader
+    except ImportError:
+        return None
+    texts = _yaml_texts(root)
+    start = time.perf_counter()
+    for text in texts:
+        try:
+            for _ in yaml.compose_all(text, Loader=CSafeLoader):
+                pass
+        except Exception:
             pass
     return time.perf_counter() - start
 
@@ -167,7 +192,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--keep", type=Path)
+    ap.add_argument("--keep", type=Path, help="scan this folder (generated there first when empty; kept)")
+    ap.add_argument("-j", "--jobs", type=int, help="worker processes for mllint (default: its own)")
     args = ap.parse_args()
     mllint = [sys.executable, "-m", "mllint"]
     exe = shutil.which("mllint")
@@ -187,9 +213,10 @@ def main() -> int:
     print(f"start-up: mllint --version {version * 1000:.0f} ms; one-file scan {single * 1000:.0f} ms (medians)")
 
     walls, peak = [], 0
+    jobs = ["-j", str(args.jobs)] if args.jobs is not None else []
     for _ in range(args.runs):
         wall, rss = timed(
-            [*mllint, "scan", str(root), "--format", "sarif", "--output", os.devnull, "--fail-on", "never"]
+            [*mllint, "scan", str(root), "--format", "sarif", "--output", os.devnull, "--fail-on", "never", *jobs]
         )
         walls.append(wall)
         peak = max(peak, rss)
@@ -203,6 +230,10 @@ def main() -> int:
         f"ruamel C composer alone on the YAML, one core: {floor:.2f} s ({yaml_size / 1e6 / floor:.2f} MB/s); "
         f"mllint / composer = {wall / floor:.2f}"
     )
+    floors = [f for f in (pyyaml_floor(root) for _ in range(args.runs)) if f is not None]
+    if floors:
+        pyyaml = statistics.median(floors)
+        print(f"PyYAML C composer alone on the YAML, one core: {pyyaml:.2f} s; mllint / composer = {wall / pyyaml:.2f}")
     for name, cmd in (
         ("hadolint", ["hadolint", "--no-fail", *[str(p) for p in files if "Dockerfile" in p.name]]),
         ("checkov", ["checkov", "-d", str(root), "--quiet", "--skip-download", "-o", "sarif"]),

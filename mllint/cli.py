@@ -43,7 +43,14 @@ def cli() -> None:
 
 _SCAN_OPTIONS = [
     click.option(
-        "-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+        "-f",
+        "--format",
+        "--output-format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="text",
+        show_default=True,
+        help="Output format (`concise`: one line per finding).",
     ),
     click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE."),
     click.option("--select", multiple=True, help="Only these rules: ids, names or prefixes (ML1), comma-separated."),
@@ -52,14 +59,44 @@ _SCAN_OPTIONS = [
     click.option("--severity", multiple=True, help="Override a rule's severity: ML301=error."),
     click.option(
         "--fail-on",
-        type=click.Choice(["error", "warning", "note", "never"]),
+        type=click.Choice(["error", "warning", "note", "never"], case_sensitive=False),
         default=None,
         help="Exit 1 when a finding is at or above this severity.  [default: warning]",
     ),
     click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable)."),
-    click.option("--stdin-filename", help="Name (and so format) of the file read from `-`."),
+    click.option(
+        "--respect-gitignore/--no-respect-gitignore",
+        default=True,
+        show_default=True,
+        help="Skip what git ignores (.gitignore, .git/info/exclude) in the folders scanned.",
+    ),
+    click.option(
+        "--force-exclude",
+        is_flag=True,
+        help="Apply `exclude` to files named on the command line too (as pre-commit passes them).",
+    ),
+    click.option(
+        "--stdin-filename",
+        help="Name (and so format) of the file read from `-` (default: guessed from its content).",
+    ),
     click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True),
     click.option("-v", "--verbose", is_flag=True, help="List skipped files and suppressed findings."),
+    click.option("-q", "--quiet", is_flag=True, help="Print only the findings: no summary, no progress."),
+    click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings."),
+    click.option(
+        "--show",
+        "show_level",
+        type=click.Choice(["error", "warning", "note"], case_sensitive=False),
+        default=None,
+        help="Show only findings at or above this severity (the exit code still follows --fail-on).",
+    ),
+    click.option(
+        "--report",
+        "reports",
+        multiple=True,
+        metavar="FORMAT=FILE",
+        help="Also write the report in FORMAT to FILE, from the same scan (repeatable): --report sarif=mllint.sarif.",
+    ),
     click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per CPU)."),
     click.option(
         "--config",
@@ -174,9 +211,15 @@ def _run(
     severity: tuple[str, ...],
     fail_on: str | None,
     exclude: tuple[str, ...],
+    respect_gitignore: bool,
+    force_exclude: bool,
     stdin_filename: str | None,
     color: str,
     verbose: bool,
+    quiet: bool,
+    statistics: bool,
+    show_level: str | None,
+    reports: tuple[str, ...],
     jobs: int,
     config_path: str | None,
     no_inline_suppressions: bool,
@@ -188,19 +231,24 @@ def _run(
     profile: dict[str, Any] | None = None,
     host: Any = None,
 ) -> None:
+    from pathlib import Path
+
     from mllint import baseline, engine
+    from mllint.config import project_root, repository_root
     from mllint.options import from_config
     from mllint.report import render
 
     path_list = list(paths) or ["."]
+    extra_reports = _report_targets(reports)
     cfg = _load_config(config_path, next((p for p in path_list if p != "-"), "."))
     options = from_config(
         cfg,
         select=_split(select),
         ignore=_split(ignore),
-        extend_select=_split(extend_select),
+        # a file that does not parse is always reported (as ruff reports syntax errors), unless ignored by name
+        extend_select=[*_split(extend_select), "ML001"],
         severity=_severity_overrides(severity),
-        excludes=exclude,
+        excludes=[*exclude, *_git_ignored([p for p in [*path_list, *index_paths] if p != "-"], respect_gitignore)],
         preview=preview,
         inline_suppressions=not no_inline_suppressions,
         cuda=_cuda_config(cfg, driver_version, profile),
@@ -211,15 +259,18 @@ def _run(
     fail_on = fail_on or cfg.get("fail-on") or "warning"
     if baseline_path is None and cfg.get("baseline") and not write_baseline:
         baseline_path = str(cfg.root / cfg.get("baseline"))
+    if force_exclude:  # files named one by one (pre-commit) honour `exclude` as a directory walk does
+        from mllint.discover import named_excluded
+
+        path_list = [p for p in path_list if p == "-" or not named_excluded(p, options.excludes)]
     stdin = None
     if "-" in path_list:
         path_list.remove("-")
-        if not stdin_filename:
-            raise click.UsageError("reading `-` needs --stdin-filename (e.g. deploy.yaml or Dockerfile)")
-        stdin = (stdin_filename, sys.stdin.buffer.read())
+        data = sys.stdin.buffer.read()
+        stdin = (stdin_filename or _guess_stdin_name(data), data)
     from mllint.progress import Progress
 
-    progress = Progress.for_terminal(sys.stderr)
+    progress = None if quiet else Progress.for_terminal(sys.stderr)
     options.progress = progress
     try:
         result = engine.scan(path_list, options, stdin=stdin)
@@ -231,33 +282,118 @@ def _run(
     missing = [s for s in result.skipped if s.reason == "no such file or directory"]
     if missing:
         raise click.UsageError(f"{missing[0].path}: no such file or directory")
+    root = str(project_root(path_list or ["."], cfg))
+    baseline.rekey(result.findings, root, result.source_line)
     if write_baseline:
-        count = baseline.write(write_baseline, result.findings)
+        count = baseline.write(write_baseline, result.findings, root)
         click.echo(f"mllint: wrote {count} accepted finding(s) to {write_baseline}", err=True)
         raise SystemExit(0)
     if baseline_path:
         try:
-            baseline.apply(result.findings, baseline.load(baseline_path), baseline_path)
+            accepted = baseline.load(baseline_path)
         except baseline.BaselineError as exc:
             raise click.UsageError(str(exc)) from None
+        baseline.apply(result.findings, accepted, baseline_path, root)
+        old = baseline.stale(result.findings, accepted, root)
+        if old and verbose and not quiet:
+            click.echo(
+                f"mllint: {old} baseline entr{'y' if old == 1 else 'ies'} in {baseline_path} matched nothing "
+                "(fixed, or not scanned); --write-baseline records the findings of today",
+                err=True,
+            )
     use_color = color == "always" or (
         color == "auto" and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     )
-    text = render(fmt, result, color=use_color, verbose=verbose)
+    code = 0 if fail_on == "never" else engine.exit_code(result.findings, fail_on)
+    top = str(repository_root(Path(root)))
+    for extra_fmt, extra_path in extra_reports:  # every finding, whatever --show hides from the terminal
+        _write(extra_path, render(extra_fmt, result, verbose=verbose, root=top))
+    shown = _shown(result, show_level)
+    if statistics:
+        from mllint.report.text_report import statistics as stats_table
+
+        text = stats_table(shown)
+    else:
+        text = render(fmt, shown, color=use_color, verbose=verbose, root=top)
+        hidden = sum(1 for f in result.findings if f.suppressed is None) - sum(
+            1 for f in shown.findings if f.suppressed is None
+        )
+        if hidden and not quiet and fmt in ("text", "concise"):  # the exit code may come from what is not shown
+            text += f"{hidden} finding{'s' if hidden != 1 else ''} below {show_level} not shown (--show).\n"
+        if quiet and fmt in ("text", "concise"):  # the findings only
+            lines = text.splitlines()
+            while lines and (not lines[-1] or _is_summary(lines[-1])):
+                lines.pop()
+            text = "".join(line + "\n" for line in lines)
     if output:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise click.UsageError(f"cannot write {output}: {exc.strerror}") from None
-        if fmt != "text":
+        _write(output, text)
+        if not quiet:
             from mllint.report.text_report import summary
 
             click.echo(summary(result), err=True)
     else:
         click.echo(text, nl=False)
-    code = 0 if fail_on == "never" else engine.exit_code(result.findings, fail_on)
     raise SystemExit(code)
+
+
+def _git_ignored(paths: list[str], respect: bool) -> list[str]:
+    if not respect or not paths:
+        return []
+    from mllint.discover import git_ignored
+
+    return git_ignored(paths)
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _report_targets(reports: Sequence[str]) -> list[tuple[str, str]]:
+    """`--report FORMAT=FILE` values, checked before the scan."""
+    out = []
+    for item in reports:
+        fmt, eq, path = item.partition("=")
+        fmt = fmt.strip().lower()
+        if not eq or not path or fmt not in FORMATS:
+            raise click.BadParameter(
+                f"{item!r}: expected FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}", param_hint="--report"
+            )
+        out.append((fmt, path))
+    return out
+
+
+def _shown(result: Any, show_level: str | None) -> Any:
+    """The result as the terminal shows it: findings below `show_level` left out."""
+    if show_level is None:
+        return result
+    import dataclasses
+
+    from mllint.engine import SEVERITY_RANK
+
+    floor = SEVERITY_RANK[show_level.lower()]
+    return dataclasses.replace(result, findings=[f for f in result.findings if SEVERITY_RANK[f.severity] >= floor])
+
+
+def _is_summary(line: str) -> bool:
+    return line.startswith(("Found ", "No problems found"))
+
+
+def _guess_stdin_name(data: bytes) -> str:
+    """A name for stdin read without --stdin-filename, from its content: a Dockerfile when its first
+    instruction is FROM, ARG or a parser directive; else YAML (Kubernetes or Compose by content), or JSON."""
+    text = data[:65536].decode("utf-8", "replace").lstrip("\ufeff")
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or (line.startswith("#") and not re.match(r"#\s*(syntax|escape|check)\s*=", line, re.I)):
+            continue
+        if re.match(r"(FROM|ARG)\s", line, re.I) or line.startswith("#"):
+            return "stdin.Dockerfile"
+        return "stdin.json" if line.startswith(("{", "[")) else "stdin.yaml"
+    return "stdin.yaml"
 
 
 @cli.group("config")
@@ -270,6 +406,8 @@ def config_group() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="The file to check.")
 def config_validate(path: str | None, config_path: str | None) -> None:
     """Validate the configuration that `mllint scan PATH` would use."""
+    if path is not None and not os.path.lexists(path):
+        raise click.UsageError(f"{path}: no such file or directory")
     cfg = _load_config(config_path, path or ".")
     click.echo(f"{cfg.path}: valid" if cfg.path else "no configuration file found; mllint uses its defaults")
     problems = _check_examples(cfg)
@@ -382,13 +520,17 @@ def run(argv: Sequence[str]) -> int:
         cli.main(args=list(argv), prog_name="mllint", standalone_mode=False)
     except SystemExit as exc:
         return int(exc.code or 0)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C: the shell's convention, one line
+            click.echo("mllint: interrupted", err=True)
+            return 130
         click.echo("mllint: aborted", err=True)
         return EXIT_USAGE
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE
     except KeyboardInterrupt:
+        click.echo("mllint: interrupted", err=True)
         return 130
     except Exception as exc:  # a bug in mllint: one line, the traceback only on request
         if os.environ.get("MLLINT_DEBUG"):

@@ -16,7 +16,7 @@ from mllint.data import schema_path
 from mllint.registry import Rule, names, table
 from mllint.selectors import exact, resolve, unknown_message
 
-__all__ = ["Config", "ConfigError", "find", "load", "rule_params", "schema"]
+__all__ = ["Config", "ConfigError", "find", "load", "project_root", "rule_params", "schema"]
 
 YAML_NAMES = (".mllint.yaml", ".mllint.yml")
 
@@ -47,11 +47,20 @@ def schema() -> dict[str, Any]:
     return json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
 
 
+def _folder_of(start: str | Path) -> Path:
+    """The folder a search upward from `start` begins in; a symlink loop is searched from its own folder."""
+    import os
+
+    try:
+        here = Path(start).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        here = Path(os.path.abspath(start))
+    return here.parent if here.is_file() or not here.is_dir() else here
+
+
 def find(start: str | Path) -> Path | None:
     """The nearest `.mllint.yaml`, or `pyproject.toml` with a [tool.mllint] table, from `start` upward."""
-    here = Path(start).resolve()
-    if here.is_file() or not here.exists():
-        here = here.parent
+    here = _folder_of(start)
     for folder in (here, *here.parents):
         for name in YAML_NAMES:
             if (folder / name).is_file():
@@ -62,17 +71,39 @@ def find(start: str | Path) -> Path | None:
     return None
 
 
+def project_root(paths: list[str] | tuple[str, ...], config: Config | None = None) -> Path:
+    """The folder the project's paths are relative to, decided once per run: the folder of the configuration
+    file, else the git repository that holds the first path, else the common parent of the paths."""
+    if config is not None and config.path is not None:
+        return config.path.parent.resolve()
+    import os
+
+    folders = [_folder_of(p) for p in paths if p != "-"] or [Path.cwd().resolve()]
+    for folder in (folders[0], *folders[0].parents):
+        if (folder / ".git").exists():
+            return folder
+    try:
+        return Path(os.path.commonpath([str(f) for f in folders]))
+    except ValueError:  # pragma: no cover - paths on different drives
+        return Path.cwd().resolve()
+
+
+def repository_root(root: Path) -> Path:
+    """The git repository that holds the project root, else the project root: what repository-wide reports
+    (SARIF for code scanning, GitLab Code Quality) are relative to, since both services resolve paths from the
+    top of the repository even when the configuration lives in a subfolder."""
+    return next((folder for folder in (root, *root.parents) if (folder / ".git").exists()), root)
+
+
 def find_rules_home(start: str | Path) -> Path | None:
     """Without a configuration file: the nearest folder upward from `start` that has `.mllint/rules`."""
     from mllint.policy import DEFAULT_FOLDER
 
-    here = Path(start).resolve()
-    if here.is_file() or not here.exists():
-        here = here.parent
+    here = _folder_of(start)
     return next((folder for folder in (here, *here.parents) if (folder / DEFAULT_FOLDER).is_dir()), None)
 
 
-def load(path: str | Path | None, start: str | Path = ".") -> Config:
+def load(path: str | Path | None, start: str | Path = ".", _seen: tuple[Path, ...] = ()) -> Config:
     """Load and validate the configuration at `path`, or the one found from `start`; defaults when none.
     The custom rules it names (or `.mllint/rules` beside it) are loaded and validated with it."""
     found = Path(path) if path else find(start)
@@ -88,11 +119,43 @@ def load(path: str | Path | None, start: str | Path = ".") -> Config:
     else:
         values, locate = load_yaml(found, text)
     _validate_schema(found, values, locate)
+    own = values
+    if "extend" in values:
+        values = _extend(found, values, locate, _seen)
     config = Config(found, values)
     _load_custom(config, locate)
-    _validate_selectors(found, values, locate, names(config.rules))
-    _validate_rule_params(found, values.get("rules") or {}, locate, config.rules)
+    _validate_selectors(found, own, locate, names(config.rules))
+    _validate_rule_params(found, own.get("rules") or {}, locate, config.rules)
     return config
+
+
+_MERGED = ("severity", "rules", "per-path-ignores", "images", "roles")  # mappings merged key by key by `extend`
+
+
+def _extend(path: Path, values: dict[str, Any], locate: Locator, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """`values` over the configuration its `extend` names; that file's paths stay relative to it."""
+    base_path = (path.parent / values["extend"]).resolve()
+    if base_path in seen or base_path == path.resolve():
+        line, column = locate(["extend"], False)
+        raise ConfigError(f"{path}:{line}:{column}: extend: {values['extend']} extends this file again (a loop)")
+    if not base_path.is_file():
+        line, column = locate(["extend"], False)
+        raise ConfigError(f"{path}:{line}:{column}: extend: {base_path}: no such configuration file")
+    base = load(base_path, _seen=(*seen, path.resolve())).values
+    merged = {k: v for k, v in base.items() if k != "extend"}
+    for key in ("baseline",):  # a path of the base file: relative to it
+        if key in merged and key not in values:
+            merged[key] = str(base_path.parent / merged[key])
+    if "custom-rules" in merged and "custom-rules" not in values:
+        merged["custom-rules"] = [str(base_path.parent / folder) for folder in merged["custom-rules"]]
+    for key, value in values.items():
+        if key == "extend":
+            continue
+        if key in _MERGED and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def _load_custom(config: Config, locate: Locator) -> None:

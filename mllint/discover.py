@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -87,11 +88,13 @@ def discover(
     paths: Iterable[str], excludes: Iterable[str] = (), cwd: Path | None = None
 ) -> tuple[list[Candidate], list[Skipped]]:
     cwd = cwd or Path.cwd()
-    patterns = list(excludes)
+    patterns, absolute = _split_patterns(excludes)
     found: dict[str, Candidate] = {}
     skipped: list[Skipped] = []
 
-    def excluded(display: str, name: str) -> bool:
+    def excluded(display: str, name: str, full: str = "") -> bool:
+        if full and _absolute_excluded(full, absolute):
+            return True
         return any(fnmatch(display, p) or fnmatch(name, p) or fnmatch(display, f"{p.rstrip('/')}/*") for p in patterns)
 
     for raw in paths:
@@ -100,6 +103,12 @@ def discover(
         if not os.path.lexists(abs_root):
             skipped.append(Skipped(raw, "no such file or directory"))
             continue
+        try:
+            os.stat(abs_root)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                skipped.append(Skipped(raw, "symlink loop: the link never reaches a file or directory"))
+                continue
         if abs_root.is_dir():
             _walk(abs_root, cwd, excluded, found, skipped)
             continue
@@ -110,6 +119,92 @@ def discover(
         kind = classify(abs_root.name) or _sniff(abs_root)  # a file named explicitly is read by its content
         found.setdefault(display, Candidate(abs_root, display, kind))
     return sorted(found.values(), key=lambda c: c.display), skipped
+
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+def _split_patterns(excludes: Iterable[str]) -> tuple[list[str], tuple[frozenset[str], list[str]]]:
+    """Exclude globs matched against paths as displayed, and absolute ones (`/srv/repo/build`, what git
+    ignores) matched against the absolute path: those without glob characters by lookup."""
+    relative: list[str] = []
+    exact: set[str] = set()
+    globs: list[str] = []
+    for p in excludes:
+        if not os.path.isabs(p):
+            relative.append(p)
+        elif _GLOB.search(p):
+            globs.append(p.rstrip("/"))
+        else:
+            exact.add(os.path.normpath(p))
+    return relative, (frozenset(exact), globs)
+
+
+def _absolute_excluded(full: str, absolute: tuple[frozenset[str], list[str]]) -> bool:
+    exact, globs = absolute
+    if not exact and not globs:
+        return False
+    full = os.path.normpath(full)
+    return full in exact or any(fnmatch(full, g) for g in globs)
+
+
+def glob_escape(path: str) -> str:
+    """`path` as a glob that matches only itself."""
+    return _GLOB.sub(lambda m: f"[{m[0]}]", path)
+
+
+def git_ignored(paths: Iterable[str], cwd: Path | None = None) -> list[str]:
+    """What git ignores (.gitignore, .git/info/exclude, the global excludes file) in the repositories that hold
+    `paths`, as absolute exclude globs; nothing outside a git repository or without git."""
+    import shutil
+    import subprocess
+
+    cwd = cwd or Path.cwd()
+    git = shutil.which("git")
+    if git is None:
+        return []
+    tops: set[Path] = set()
+    for raw in paths:
+        here = Path(raw) if Path(raw).is_absolute() else cwd / raw
+        folder = here if here.is_dir() else here.parent
+        top = next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)
+        if top is not None:
+            tops.add(top)
+    out: list[str] = []
+    for top in sorted(tops):
+        try:
+            listed = subprocess.run(
+                [git, "-C", str(top), "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"],
+                capture_output=True,
+                timeout=30,
+                check=True,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue  # not a repository git can read: nothing ignored
+        for entry in listed.split(b"\0"):
+            if entry:
+                name = os.fsdecode(entry).rstrip("/")
+                out.append(glob_escape(os.path.join(str(top), name)))
+    return out
+
+
+def named_excluded(raw: str, excludes: Iterable[str], cwd: Path | None = None) -> bool:
+    """Whether a path named on the command line falls under an `exclude` glob, as it would in a walk of the
+    folders above it: the glob matches the path, one of its folders, or its name (`--force-exclude`)."""
+    patterns, absolute = _split_patterns(excludes)
+    cwd = cwd or Path.cwd()
+    path = Path(raw) if Path(raw).is_absolute() else cwd / raw
+    full = Path(os.path.abspath(path))
+    if any(_absolute_excluded(str(p), absolute) for p in (full, *full.parents)):
+        return True
+    if not patterns:
+        return False
+    parts = Path(display_path(path, cwd)).parts
+    for end in range(1, len(parts) + 1):
+        display, name = "/".join(parts[:end]), parts[end - 1]
+        if any(fnmatch(display, p) or fnmatch(name, p) or fnmatch(display, f"{p.rstrip('/')}/*") for p in patterns):
+            return True
+    return False
 
 
 _FIRST_INSTRUCTION = re.compile(r"^\s*(?:FROM|ARG)\s", re.I)
@@ -147,7 +242,11 @@ def _inside(path: Path, top: str) -> bool:
 
 
 def _walk(
-    root: Path, cwd: Path, excluded: Callable[[str, str], bool], found: dict[str, Candidate], skipped: list[Skipped]
+    root: Path,
+    cwd: Path,
+    excluded: Callable[[str, str, str], bool],
+    found: dict[str, Candidate],
+    skipped: list[Skipped],
 ) -> None:
     top = os.path.realpath(root)
     seen: set[str] = set()
@@ -171,7 +270,7 @@ def _walk(
         for entry in entries:
             path = Path(entry.path)
             display = display_path(path, cwd)
-            if excluded(display, entry.name):
+            if excluded(display, entry.name, entry.path):
                 continue
             try:
                 is_dir = entry.is_dir()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,10 +47,27 @@ def table(rules: Mapping[str, Rule] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+DOCS_URI = "https://github.com/mllint/mllint/blob/main/docs/rules.md"
+
+
+def rule_url(rule: Rule) -> str | None:
+    """Where a rule is documented: its `help_uri`, or its section of docs/rules.md (a custom rule has none)."""
+    if rule.meta.raw.get("help_uri"):
+        return str(rule.meta.raw["help_uri"])
+    if rule.meta.family == "custom":
+        return None
+    return f"{DOCS_URI}#{rule.meta.id.lower()}-{rule.meta.name}"
+
+
 def as_json(rules: Mapping[str, Rule] | None = None) -> str:
     data: list[dict[str, Any]] = []
     for r in (rules or builtin()).values():
         item = {k: v for k, v in r.meta.raw.items() if not k.startswith("_")}
+        # what a scan does with it by default, and its parameters with their defaults
+        item["enabled"] = r.meta.enabled
+        item["preview"] = r.meta.preview
+        item["parameters"] = {name: dict(spec) for name, spec in r.meta.parameters.items()}
+        item["url"] = rule_url(r)
         data.append(item)
     return json.dumps(data, indent=2) + "\n"
 
@@ -99,5 +117,14 @@ def markdown(table_: Mapping[str, Rule] | None = None) -> str:
     return "\n".join(head) + "\n\n" + "\n".join(rule_markdown(r) for r in rules)
 
 
+_EXPECT = re.compile(r"\s*#\s*expect:\s*ML\d{3}(?:@\d+)?(?:\s*,\s*ML\d{3}(?:@\d+)?)*\s*$")
+
+
 def explain_text(rule: Rule) -> str:
-    return rule_markdown(rule, level=1)
+    """The rule's documentation for a terminal, without the fixtures' `# expect:` markers."""
+    lines = []
+    for line in rule_markdown(rule, level=1).splitlines():
+        stripped = _EXPECT.sub("", line)
+        if stripped.strip() or not line.strip():  # a line that was only a marker goes
+            lines.append(stripped)
+    return "\n".join(lines)

@@ -3,9 +3,10 @@ selection is `mllint.plan`, finishing findings `mllint.finish`, suppression `mll
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -18,7 +19,7 @@ from mllint.model import Container, Diagnostic, Finding, PodSpec, Skipped, Sourc
 from mllint.options import Options, UsageError
 from mllint.plan import Plan, make_plan
 from mllint.project import FileFacts, ProjectFacts, file_facts
-from mllint.registry import Rule
+from mllint.registry import Params, Rule
 from mllint.roles import RoleRow
 from mllint.source_texts import SourceTexts
 
@@ -29,6 +30,7 @@ __all__ = ["Options", "Plan", "Result", "UsageError", "exit_code", "scan"]
 IMAGE_REQUIRED = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"})
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 PARALLEL_MIN_FILES = 48
+GC_THRESHOLDS = (50_000, 20, 20)
 # Rule tags the engine reads. `absence`: the rule reports something missing, which a kustomize patch leaves to its
 # base and a placeholder container to whoever fills it in; `images`: the rule judges the image reference; `cpu`,
 # `memory`, `gpu` on an absence rule tagged `resources`: the resources whose absence it reports (a controller may
@@ -65,6 +67,15 @@ class Result:
 
 
 def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str, bytes] | None = None) -> Result:
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)  # a scan makes many objects that live for a file: collect less often
+    try:
+        return _scan(paths, options, stdin)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _scan(paths: Sequence[str], options: Options | None, stdin: tuple[str, bytes] | None) -> Result:
     options = options or Options()
     candidates, skipped = discover(paths, options.excludes) if paths else ([], [])
     reported: set[str] | None = None
@@ -103,13 +114,34 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
         findings.extend(_check_host(options.host, plan))
     findings = suppress.per_path(findings, options.per_path_ignores, options.config_root, plan.names)
     if reported is not None:
-        findings = [f for f in findings if f.span.path in reported]
+        findings = _reported_findings(findings, results, reported)
         files = [(path, kind) for path, kind in files if path in reported]
         workloads = [row for row in workloads if row.path in reported]
     findings.sort(key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.message))
     skipped.sort(key=lambda s: s.path)
     rules = plan.rules
     return Result(findings, files, skipped, {rid: rules[rid] for rid in plan.rule_ids}, texts, workloads)
+
+
+def _reported_findings(findings: list[Finding], results: list[Outcome], reported: set[str]) -> list[Finding]:
+    """With `--index`: the findings in the reported files, those that checking a reported file made elsewhere
+    (a requirements file its Dockerfile installs), and a cross-file finding whose cause is in a reported file
+    (a new Job that pushes its namespace over a quota), moved to that cause."""
+    made = {id(f) for o in results if isinstance(o.file, SourceFile) and o.file.path in reported for f in o.findings}
+    out: list[Finding] = []
+    for f in findings:
+        if f.span.path in reported or id(f) in made:
+            out.append(f)
+            continue
+        cause = next((span for span in f.causes if span.path in reported), None)
+        if cause is not None:
+            where = f"{f.span.path}:{f.span.line}:{f.span.column}"
+            out.append(
+                replace(
+                    f, span=cause, message=f"{f.message} (at {where}; reported here, where a checked file causes it)"
+                )
+            )
+    return out
 
 
 def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[Outcome]:
@@ -120,7 +152,14 @@ def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[
         yield from workers.parallel(candidates, worker, partial(_died, plan), jobs, chunk, _start_worker, (plan,))
         return
     for cand in candidates:
-        yield _guarded(cand.display, cand.kind, partial(read, cand, options.max_bytes), plan)
+        yield _stripped(_guarded(cand.display, cand.kind, partial(read, cand, options.max_bytes), plan))
+
+
+def _stripped(outcome: Outcome) -> Outcome:
+    """Only what the report needs: not the file's text, YAML nodes and model (a worker sends back no more)."""
+    if isinstance(outcome.file, SourceFile):
+        outcome.file = SourceFile(outcome.file.path, outcome.file.kind)
+    return outcome
 
 
 def _died(plan: Plan, cand: Candidate) -> Outcome:
@@ -137,6 +176,7 @@ def _stopped(path: str, kind: str, why: str, plan: Plan) -> Outcome:
 
 def _start_worker(plan: Plan) -> None:
     """Load the rules once per worker (a worker that was not forked loads the custom rules again)."""
+    gc.set_threshold(*GC_THRESHOLDS)
     _ = plan.rules
 
 
@@ -145,10 +185,7 @@ class _Worker:
         self.plan, self.max_bytes = plan, max_bytes
 
     def __call__(self, cand: Candidate) -> Outcome:
-        outcome = _guarded(cand.display, cand.kind, lambda: read(cand, self.max_bytes), self.plan)
-        if isinstance(outcome.file, SourceFile):  # send back only what the report needs
-            outcome.file = SourceFile(outcome.file.path, outcome.file.kind)
-        return outcome
+        return _stripped(_guarded(cand.display, cand.kind, lambda: read(cand, self.max_bytes), self.plan))
 
 
 def _guarded(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: Plan) -> Outcome:
@@ -207,13 +244,24 @@ def _targets(file: SourceFile) -> Iterator[tuple[str, Any, Any]]:
             yield "Container", container, workload
 
 
+_tables: tuple[Plan, dict[str, list[Rule]], dict[str, Params]] | None = None
+
+
+def _rule_tables(plan: Plan) -> tuple[dict[str, list[Rule]], dict[str, Params]]:
+    """The selected rules by target type, and their parameters: built once per plan, not per file."""
+    global _tables
+    if _tables is None or _tables[0] is not plan:
+        rules = plan.rules
+        by_target: dict[str, list[Rule]] = {}
+        for rid in plan.rule_ids:
+            for target in rules[rid].meta.targets:
+                by_target.setdefault(target, []).append(rules[rid])
+        _tables = (plan, by_target, {rid: plan.params_of(rid) for rid in plan.rule_ids})
+    return _tables[1], _tables[2]
+
+
 def _check(file: SourceFile, plan: Plan, found: list[suppress.Directive]) -> list[Finding]:
-    rules = plan.rules
-    by_target: dict[str, list[Rule]] = {}
-    for rid in plan.rule_ids:
-        for target in rules[rid].meta.targets:
-            by_target.setdefault(target, []).append(rules[rid])
-    params = {rid: plan.params_of(rid) for rid in plan.rule_ids}
+    by_target, params = _rule_tables(plan)
     findings: list[Finding] = []
     for target_type, target, workload in _targets(file):
         ignored = suppress.annotated(target, workload) if plan.inline_suppressions else ()

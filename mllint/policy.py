@@ -40,6 +40,7 @@ class PolicyCheck:
     schema: Any
     match: Any = None
     lead: str = ""
+    fix: str | None = None  # the rule's remediation, as every finding's help
 
     @cached_property
     def _checker(self) -> Any:
@@ -70,7 +71,7 @@ class PolicyCheck:
             where = ".".join(str(p) for p in path)
             detail = f"{where}: {_detail(error)}" if where else _detail(error)
             who = _who(self.target, target, None if about_object else ctx.workload)
-            yield Finding.at(view.at(path), f"{self.lead}: {who}: {detail}")
+            yield Finding.at(view.at(path), f"{self.lead}: {who}: {detail}", fix=self.fix)
 
 
 def _first_role(workload: Any, workloads: Sequence[Any]) -> bool:
@@ -178,7 +179,13 @@ def load(files: Sequence[Path]) -> dict[str, Rule]:
         names[name] = rid
         rules[rid] = Rule(
             _meta(path, data),
-            PolicyCheck(data["target"], data["schema"], data.get("match"), data.get("message") or data["summary"]),
+            PolicyCheck(
+                data["target"],
+                data["schema"],
+                data.get("match"),
+                data.get("message") or data["summary"],
+                data["remediation"].strip() or None,
+            ),
         )
     return rules
 

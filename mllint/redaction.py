@@ -34,6 +34,9 @@ _ENV_VALUE = re.compile(r"^\s*[\"']?value[\"']?\s*:\s*[\"']?([^\s\"',}#]+)")
 _ITEM = re.compile(r"^\s*-\s|^\s*[\"']?name[\"']?\s*:")
 # A line none of the patterns can match: most lines, skipped at the cost of one search
 _TRIGGER = re.compile(r"(?i)pass|secret|token|api.?key|credential|auth|@|(?:^|\s)-u\b|--(?:proxy-)?user")
+_TRIGGER_TEXT = re.compile(_TRIGGER.pattern, re.I | re.M)
+# What every `_TRIGGER` match holds, in lower case: ASCII text is searched for these with str.find first
+_TRIGGER_WORDS = ("pass", "secret", "token", "key", "credential", "auth", "@", "-u")
 _SHORTEST = 3  # shorter values (`1`, `no`) are switches, not credentials
 
 
@@ -41,9 +44,8 @@ def spans(text: str) -> list[tuple[int, int, int]]:
     """(line, first column, end column) of each credential value in `text`: 1-based, end exclusive."""
     lines = text.split("\n")
     out: list[tuple[int, int, int]] = []
-    for number, line in enumerate(lines, 1):
-        if not _TRIGGER.search(line):
-            continue
+    for number in _triggered(text, lines):
+        line = lines[number - 1]
         for start, end in _in_line(line):
             out.append((number, start + 1, end + 1))
         match = _ENV_NAME.match(line)
@@ -58,6 +60,42 @@ def spans(text: str) -> list[tuple[int, int, int]]:
     for token in find_tokens(text):
         out += _token_spans(token.start, token.end, offsets)
     return sorted({s for s in out if s[2] - s[1] >= _SHORTEST and not _switch(lines, s)})
+
+
+def _triggered(text: str, lines: list[str]) -> list[int]:
+    """The 1-based numbers of the lines `_TRIGGER` finds something in, without a search of every line: ASCII
+    text is searched for the words any match holds (str.find), and only the lines with one are searched."""
+    if not text.isascii():  # other characters fold case in their own ways (U+017F matches `s`): one regex search
+        return _matched_lines(text)
+    lower = text.lower()
+    found: set[int] = set()
+    for word in _TRIGGER_WORDS:
+        at = lower.find(word)
+        while at >= 0:
+            found.add(at)
+            at = lower.find(word, at + 1)
+    numbers: list[int] = []
+    line, last = 1, 0
+    for at in sorted(found):
+        line += text.count("\n", last, at)
+        last = at
+        if (not numbers or numbers[-1] != line) and _TRIGGER.search(lines[line - 1]):
+            numbers.append(line)
+    return numbers
+
+
+def _matched_lines(text: str) -> list[int]:
+    """`_triggered` by one regex search over the whole text (a match ends on the line it is found in: only a
+    leading `\\s` may be the line break before it)."""
+    numbers: list[int] = []
+    line, at = 1, 0
+    for match in _TRIGGER_TEXT.finditer(text):
+        last = match.end() - 1
+        line += text.count("\n", at, last)
+        at = last
+        if not numbers or numbers[-1] != line:
+            numbers.append(line)
+    return numbers
 
 
 _SWITCHES = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "enabled", "disabled"})

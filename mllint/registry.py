@@ -85,7 +85,10 @@ class Rule:
 def load_metadata() -> list[dict[str, Any]]:
     from ruamel.yaml import YAML
 
+    from mllint.yamlsrc import fast_resolver
+
     yaml = YAML(typ="safe", pure=False)
+    fast_resolver(yaml)
     out = []
     for path in sorted(rules_dir().glob("*/ML*.yaml")):
         data = yaml.load(path.read_text(encoding="utf-8"))

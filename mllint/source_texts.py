@@ -8,10 +8,13 @@ from collections.abc import Iterable
 from mllint.model import source_lines
 from mllint.redaction import mask_line
 
+RECENT_FILES = 8
+
 
 class SourceTexts:
     def __init__(self) -> None:
-        self._lines: dict[str, list[str]] = {}
+        self._lines: dict[str, list[str]] = {}  # files read from stdin: they cannot be read again
+        self._recent: dict[str, list[str]] = {}  # the files read last: reports quote a file's lines in a row
         self._hidden: dict[str, dict[int, list[tuple[int, int]]]] = {}
         self._secrets: dict[str, set[str]] = {}  # each file's credential strings, for messages that repeat one
 
@@ -30,13 +33,20 @@ class SourceTexts:
         self._lines[path] = lines
 
     def lines(self, path: str) -> list[str]:
-        if path not in self._lines:
+        """The lines of `path`; only the files read last are kept, so memory does not grow with the findings."""
+        if path in self._lines:
+            return self._lines[path]
+        lines = self._recent.get(path)
+        if lines is None:
             try:
                 with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-                    self._lines[path] = source_lines(handle.read())
+                    lines = source_lines(handle.read())
             except OSError:
-                self._lines[path] = []
-        return self._lines[path]
+                lines = []
+            if len(self._recent) >= RECENT_FILES:
+                del self._recent[next(iter(self._recent))]
+            self._recent[path] = lines
+        return lines
 
     def line(self, path: str, number: int) -> str | None:
         """Line `number` of `path`; None when it cannot be read or is past the end."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from mllint.model import Diagnostic, Span, source_lines
@@ -23,6 +25,8 @@ MAX_DEPTH = 1000
 # for millions of nodes) stop here.
 EXPANDED_NODES = 100_000
 EXPANSION_FACTOR = 20
+# A file stops being read at this many syntax errors (each one means parsing the rest of the file again)
+MAX_SYNTAX_ERRORS = 200
 _DOC_START = re.compile(r"^---", re.M)
 _FLOW_CHARS = re.compile(r"[^\[\]{}]+")
 
@@ -39,7 +43,46 @@ def _loader() -> Any:
             _yaml = YAML(typ="safe", pure=False)
         except Exception:  # pragma: no cover - C extension missing
             _yaml = YAML(typ="safe", pure=True)
+        fast_resolver(_yaml)
     return _yaml
+
+
+def fast_resolver(yaml: Any) -> None:
+    """Give a YAML instance on the C path the resolver below (the same tags, found faster)."""
+    if yaml.Parser.__name__ == "CParser":
+        yaml.Resolver = _core_resolver()
+
+
+@cache
+def _core_resolver() -> type:
+    """ruamel.yaml's resolver with YAML 1.2's table looked up once. On the C path the versioned resolver always
+    reads 1.2 (the C parser records no `%YAML` directive), but it finds that out again for every scalar, through
+    three caught AttributeErrors; the tags this resolver gives are the same."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from ruamel.yaml.resolver import VersionedResolver
+    from ruamel.yaml.tag import Tag
+
+    table = {key: tuple(rows) for key, rows in VersionedResolver(version=(1, 2)).versioned_resolver.items()}
+    anywhere = table.get(None, ())
+
+    class CoreResolver(VersionedResolver):
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is ScalarNode and implicit[0]:
+                for tag, regexp in table.get(value[:1], ()) + anywhere:
+                    if regexp.match(value):
+                        return Tag(suffix=tag)
+                implicit = implicit[1]
+            if self.yaml_path_resolvers:  # pragma: no cover - mllint registers none
+                return super().resolve(kind, value, implicit)
+            if kind is ScalarNode:
+                return self.DEFAULT_SCALAR_TAG
+            if kind is SequenceNode:
+                return self.DEFAULT_SEQUENCE_TAG
+            if kind is MappingNode:
+                return self.DEFAULT_MAPPING_TAG
+            return None
+
+    return CoreResolver
 
 
 def _pure_loader() -> Any:
@@ -242,7 +285,7 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
         )
         return []
     docs: list[Document] = []
-    offset, rest, index = 0, src, 0
+    offset, rest, index, errors = 0, src, 0, 0
     while True:
         exc, index = _compose_pass(rest, docs, index)
         if exc is None:
@@ -265,12 +308,23 @@ def compose(path: str, src: str, diagnostics: list[Diagnostic]) -> list[Document
             )
         )
         index += 1
+        errors += 1
         # resume at the next document start: the error's own line if it is one, else a later one
         search_from = _line_start(src, line if line > offset else line + 1)
         nxt = _DOC_START.search(src, search_from)
         if nxt is None:
             return docs
         offset = src.count("\n", 0, nxt.start())
+        if errors == MAX_SYNTAX_ERRORS:  # each resumption parses the rest again: bound the work per file
+            diagnostics.append(
+                Diagnostic(
+                    "ML001",
+                    Span(path, offset + 1, 1, offset + 1, 2),
+                    f"{MAX_SYNTAX_ERRORS} YAML syntax errors: the documents from line {offset + 1} on are not read",
+                    "fix the errors above and scan the file again",
+                )
+            )
+            return docs
         rest = "\n" * offset + src[nxt.start() :]  # keeps every mark's line true
 
 
@@ -309,22 +363,51 @@ def _whole_characters(root: Any) -> None:
 def _compose_pass(rest: str, docs: list[Document], index: int) -> tuple[Exception | None, int]:
     """Append the documents of `rest` to `docs` until an error: (None, next index) when all parsed,
     else (the error, the index of the document it broke). libyaml parses first; where it fails, the
-    pure parser reads the same text again, since the error may be YAML 1.1's alone."""
+    pure parser reads the text again from the document libyaml stopped in, since the error may be
+    YAML 1.1's alone (the documents before it stand as libyaml read them)."""
     start, first = len(docs), index
-    for loader in (_loader(), _pure_loader()):
+    escapes = "\\u" in rest or "\\U" in rest  # only `\uD800` escapes make lone surrogates
+    try:
+        for root in _loader().compose_all(rest):
+            if escapes:
+                _whole_characters(root)
+            docs.append(Document(root, index))
+            index += 1
+        return None, index
+    except Exception:  # ruamel raises MarkedYAMLError subclasses and a few others
+        pass
+    tail = _failed_document(rest, docs[-1]) if len(docs) > start else None
+    if tail is None:
         del docs[start:]
-        index = first
-        try:
-            escapes = "\\u" in rest or "\\U" in rest  # only `\uD800` escapes make lone surrogates
-            for root in loader.compose_all(rest):
-                if escapes:
-                    _whole_characters(root)
-                docs.append(Document(root, index))
-                index += 1
-            return None, index
-        except Exception as exc:  # ruamel raises MarkedYAMLError subclasses and a few others
-            error = exc
-    return error, index
+        index, tail = first, rest
+    try:
+        for root in _pure_loader().compose_all(tail):
+            if escapes:
+                _whole_characters(root)
+            docs.append(Document(root, index))
+            index += 1
+        return None, index
+    except Exception as exc:
+        return exc.with_traceback(None), index  # its frames would keep the parser and the text alive
+
+
+_DIRECTIVE = re.compile(r"^%", re.M)
+
+
+def _failed_document(rest: str, last: Document) -> str | None:
+    """`rest` from the document start after `last` on (earlier lines blank, so every mark's line stays true);
+    None where that cannot be told apart (no `---` after it, or directives that change how documents read)."""
+    end = last.root.end_mark
+    pieces = rest.split("\n", end.line)
+    if len(pieces) <= end.line:
+        return None
+    line_start = len(rest) - len(pieces[-1])
+    line_end = rest.find("\n", line_start)
+    after = line_start + end.column if line_end < 0 else min(line_start + end.column, line_end)
+    nxt = _DOC_START.search(rest, after)  # after the end of `last` (`--- value` ends on its own `---` line)
+    if nxt is None or _DIRECTIVE.search(rest, 0, nxt.start()):
+        return None
+    return "\n" * rest.count("\n", 0, nxt.start()) + rest[nxt.start() :]
 
 
 _KEY_SPACE_VALUE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#][^:#]*?)\s*$")
@@ -332,7 +415,7 @@ _KEY_SPACE_VALUE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#][^:#]*?)
 
 def _missing_colon_hint(src: str, line: int) -> str | None:
     """`- name model-volume` above the error is a key that lost its colon."""
-    lines = source_lines(src)
+    lines = _lines(src)
     for number in range(min(line, len(lines)) - 1, max(line - 4, -1), -1):
         match = _KEY_SPACE_VALUE.match(lines[number])
         if match:
@@ -348,7 +431,7 @@ _KEY_SPACE_VALUE_COMMENT = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#]
 def _lost_colon(path: str, src: str, line: int, problem: str) -> Diagnostic | None:
     """`- name model-volume` right above a more indented `key:` the parser stops at: the key above lost its
     colon, and that line is where the error is."""
-    lines = source_lines(src)
+    lines = _lines(src)
     above = next(
         (
             n
@@ -378,7 +461,7 @@ _BRACED_VALUE = re.compile(r"(?:^|:\s+|-\s+)(\{[^{}\s,:]+\})(\S+)")
 def _braced_value(path: str, src: str, line: int, col: int) -> Diagnostic | None:
     """`image: {username}/torchserve:latest`: a placeholder in braces opens the value, YAML reads it as a
     mapping, and the parser stops at the text after it. The value is where the error is."""
-    lines = source_lines(src)
+    lines = _lines(src)
     if line >= len(lines):
         return None
     for match in _BRACED_VALUE.finditer(lines[line]):
@@ -396,19 +479,32 @@ def _braced_value(path: str, src: str, line: int, col: int) -> Diagnostic | None
 
 def _clamp(src: str, line: int, col: int) -> tuple[int, int]:
     """libyaml reports end-of-stream errors one line past the text; point at the last character."""
-    lines = source_lines(src) or [""]
+    lines = _lines(src) or [""]
     if line >= len(lines):
         return len(lines) - 1, len(lines[-1]) + 1
     return line, min(col, len(lines[line]) + 1)
 
 
+_split: tuple[str, list[str], list[int]] = ("", [], [0, 1])
+
+
+def _text_lines(src: str) -> tuple[list[str], list[int]]:
+    """The lines of `src` and where each starts, split once per file however many errors it has."""
+    global _split
+    if _split[0] is not src:
+        starts = list(accumulate((len(line) + 1 for line in src.split("\n")), initial=0))
+        _split = (src, source_lines(src), starts)
+    return _split[1], _split[2]
+
+
+def _lines(src: str) -> list[str]:
+    return _text_lines(src)[0]
+
+
 def _line_start(src: str, line: int) -> int:
-    pos = 0
-    for _ in range(line):
-        pos = src.find("\n", pos) + 1
-        if pos == 0:
-            return len(src)
-    return pos
+    """Where 0-based line `line` starts; the end of `src` past its last line break."""
+    starts = _text_lines(src)[1]
+    return starts[line] if line < len(starts) - 1 else len(src)
 
 
 def check_document(path: str, root: Any, diagnostics: list[Diagnostic]) -> bool:
@@ -417,15 +513,21 @@ def check_document(path: str, root: Any, diagnostics: list[Diagnostic]) -> bool:
     bytes that stand for millions of nodes once every alias, merge keys included, is followed)."""
     stack = [root]
     seen: set[int] = set()
+    shared = False  # a node reached twice (an alias) or a key that is not a scalar: the long count below
+    nodes = 1  # the nodes of the document, each as often as it is reached
     while stack:
         node = stack.pop()
         if isinstance(node, Node.Mapping):
             if id(node) in seen:
+                shared = True
                 continue
             seen.add(id(node))
+            nodes += 2 * len(node.value)
             keys: dict[Any, Any] = {}
             for k, v in node.value:
-                if isinstance(k, Node.Scalar):
+                if not isinstance(k, Node.Scalar):
+                    shared = True
+                else:
                     if k.value == "<<":
                         stack.append(v)
                         continue
@@ -446,11 +548,14 @@ def check_document(path: str, root: Any, diagnostics: list[Diagnostic]) -> bool:
                 stack.append(v)
         elif isinstance(node, Node.Sequence):
             if id(node) in seen:
+                shared = True
                 continue
             seen.add(id(node))
+            nodes += len(node.value)
             stack += node.value
     budget = EXPANDED_NODES + EXPANSION_FACTOR * len(seen)
-    if expanded_size(root, budget) is None:
+    # a tree (no alias to a mapping or sequence) expands to the nodes it writes, counted above
+    if (nodes > budget) if not shared else expanded_size(root, budget) is None:
         diagnostics.append(
             Diagnostic(
                 "ML001",

@@ -8,7 +8,6 @@ of the rule the mistake triggers, so that adding a rule never breaks this test."
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -142,37 +141,109 @@ def test_pre_commit_hook_fails_then_passes(tmp_path: Path) -> None:
     assert _run([*git, "commit", "-qm", "finetune job"], repo, env).returncode == 0
 
 
-def test_github_action_scan_step_runs(tmp_path: Path) -> None:
-    """The composite action's scan step, with its default inputs, as GitHub's runner would run it."""
+QUOTA = """\
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: team-gpus, namespace: ml}
+spec:
+  hard:
+    requests.nvidia.com/gpu: "4"
+"""
+
+GPU_JOB = """\
+apiVersion: batch/v1
+kind: Job
+metadata: {{name: {name}, namespace: ml}}
+spec:
+  parallelism: {pods}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: trainer
+          image: nvcr.io/nvidia/pytorch:24.01-py3
+          resources:
+            limits: {{nvidia.com/gpu: 2}}
+"""
+
+DOCKERFILE = """\
+FROM python:3.11-slim
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+"""
+
+
+def test_pre_commit_reports_what_a_change_causes_honours_exclude_and_reads_requirements(tmp_path: Path) -> None:
+    """Only the staged files are reported; a new Job that pushes its namespace over the GPU quota of an
+    unchanged file fails the commit at the Job; `exclude` holds for files pre-commit names; a requirements
+    file change is checked."""
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    git = ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"]
+    hooks = tmp_path / "mllint-hooks"
+    rev = _hook_repository(hooks, git, env)
+    repo = tmp_path / "platform"
+    repo.mkdir()
+    _run([*git, "init", "-q"], repo, env)
+    files = {
+        "cluster/quota.yaml": QUOTA,
+        "jobs/small.yaml": GPU_JOB.format(name="small", pods=1),  # 2 of the 4 GPUs
+        "docker/Dockerfile": DOCKERFILE,
+        "docker/requirements.txt": "numpy==2.1.0\n",
+        ".mllint.yaml": 'exclude: ["vendor/**"]\n',
+        ".pre-commit-config.yaml": f"repos:\n  - repo: {hooks.as_posix()}\n    rev: {rev}\n    hooks:\n"
+        "      - id: mllint\n        args: [--select, 'ML603,ML301,ML303']\n",
+    }
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    _run([*git, "add", "."], repo, env)
+    assert _run([*git, "commit", "-qm", "platform"], repo, env).returncode == 0
+
+    (repo / "jobs" / "big.yaml").write_text(GPU_JOB.format(name="big", pods=2))  # 2 + 4 GPUs > 4
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "upstream.yaml").write_text(JOB.format(priority="x").replace("24.01-py3", "latest"))
+    (repo / "docker" / "requirements.txt").write_text("numpy==2.1.0\ntorch\n")
+    _run([*git, "add", "."], repo, env)
+    proc = _run([sys.executable, "-m", "pre_commit", "run", "--color", "never"], repo, env)
+    out = proc.stdout
+    assert proc.returncode == 1, out + proc.stderr
+    quota = _reported(out, "ML603")
+    assert len(quota) == 1 and quota[0].startswith("jobs/big.yaml:13:"), out
+    assert "ResourceQuota 'team-gpus'" in quota[0] and "= 6" in quota[0] and "cluster/quota.yaml:6:" in quota[0]
+    assert [line.split(":", 1)[0] for line in _reported(out, "ML303")] == ["docker/requirements.txt"], out
+    assert "vendor/" not in out, out  # excluded by the configuration, though pre-commit named it
+    assert not any(line.startswith(("cluster/", "jobs/small.yaml")) for line in out.splitlines()), out
+
+
+@pytest.mark.parametrize(
+    "name, checked",
+    [
+        ("Dockerfile", True),
+        ("docker/Dockerfile.gpu", True),
+        ("build/Containerfile", True),
+        ("images/train.dockerfile", True),
+        ("requirements.txt", True),
+        ("docker/requirements-gpu.txt", True),
+        ("envs/environment-cuda.yml", True),
+        ("k8s/job.yaml", True),
+        ("docs/Dockerfile.md", False),
+        ("notes.txt", False),
+        (".mllint/rules/examples/bad.yaml", False),
+    ],
+)
+def test_hook_file_patterns(name: str, checked: bool) -> None:
+    """pre-commit selects by `types_or`, then `files` and `exclude`: the files mllint reads are all passed."""
     from ruamel.yaml import YAML
 
-    action = YAML(typ="safe").load((ROOT / "action.yml").read_text())
-    defaults = {f"${{{{ inputs.{k} }}}}": str(v.get("default", "")) for k, v in action["inputs"].items()}
-    [step] = [s for s in action["runs"]["steps"] if s.get("id") == "scan"]
-    script = step["run"]
-    for placeholder, value in defaults.items():
-        script = script.replace(placeholder, value)
-    assert "${{" not in script
-    (tmp_path / "k8s.yaml").write_text(
-        JOB.format(priority="training-low").replace("pytorch:24.01-py3", "pytorch:latest")
-    )
-    output = tmp_path / "github_output"
-    proc = subprocess.run(
-        ["bash", "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={
-            **os.environ,
-            "GITHUB_OUTPUT": str(output),
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        },
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    # the latest tag is a warning (ML301, latest-image-tag): at the default fail-on, the last step fails the job
-    assert "exit-code=1" in output.read_text()
-    annotations = [line for line in proc.stdout.splitlines() if line.startswith("::warning file=k8s.yaml,")]
-    assert any("title=ML301 " in line for line in annotations), proc.stdout
-    sarif = json.loads((tmp_path / "mllint.sarif").read_text())
-    assert "ML301" in {result["ruleId"] for run in sarif["runs"] for result in run["results"]}
+    for hook in YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text()):
+        assert "text" in hook["types_or"] and "dockerfile" in hook["types_or"]  # requirements files are `text`
+        assert "--force-exclude" in hook["entry"] and "--index ." in hook["entry"]
+        selected = bool(re.search(hook["files"], name)) and not re.search(hook["exclude"], name)
+        assert selected == checked, (hook["id"], name)

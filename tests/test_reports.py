@@ -129,8 +129,12 @@ def test_stdin_and_errors_are_one_line() -> None:
     proc = run_cli("scan", "-", "--stdin-filename", "Dockerfile", "-f", "json", stdin=b"FROM python\n")
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["findings"][0]["path"] == "Dockerfile"
-    proc = run_cli("scan", "-")
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "--stdin-filename" in proc.stderr
+    # without --stdin-filename the format is guessed from the content (`helm template chart | mllint scan -`)
+    proc = run_cli("scan", "-", "-f", "json", stdin=b"# syntax=docker/dockerfile:1\nFROM python\n")
+    assert proc.returncode == 1 and json.loads(proc.stdout)["findings"][0]["path"] == "stdin.Dockerfile", proc.stderr
+    proc = run_cli("scan", "-", "-f", "json", stdin=b"# rendered\n---\napiVersion: v1\nkind: Pod\n")
+    assert json.loads(proc.stdout)["summary"]["files"] == 1 and "Traceback" not in proc.stderr
+    assert {f["path"] for f in json.loads(proc.stdout)["findings"]} <= {"stdin.yaml"}
     proc = run_cli("scan", "missing-dir")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 

@@ -62,7 +62,7 @@ def load() -> Backend:
         import pynvml
     except ImportError:
         raise LiveError(
-            f"live mode needs the nvidia-ml-py package (pip install 'mllint[live]'); {NOT_NEEDED}"
+            f"live mode needs the nvidia-ml-py package (pip install 'mllint-infra[live]'); {NOT_NEEDED}"
         ) from None
     return pynvml
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from mllint.engine import Result
+from mllint.report import rooted
 
 # GitLab's levels are info, minor, major, critical, blocker.
 _SEVERITY = {"error": "critical", "warning": "major", "note": "info"}
@@ -13,7 +14,7 @@ _SEVERITY = {"error": "critical", "warning": "major", "note": "info"}
 _CATEGORY = {"security": "Security", "build": "Performance", "pinning": "Compatibility", "cuda": "Compatibility"}
 
 
-def render(result: Result, color: bool = False, verbose: bool = False) -> str:
+def render(result: Result, color: bool = False, verbose: bool = False, root: str | None = None) -> str:
     issues = []
     for f in result.findings:
         if f.suppressed is not None:
@@ -29,7 +30,7 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
                 "severity": _SEVERITY[f.severity],
                 "fingerprint": f.fingerprint_key,
                 "location": {
-                    "path": f.span.path,
+                    "path": _path(f.span.path, root),
                     "positions": {
                         "begin": {"line": f.span.line, "column": f.span.column},
                         "end": {"line": f.span.end_line, "column": f.span.end_column},
@@ -40,3 +41,8 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
             }
         )
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+
+
+def _path(path: str, root: str | None) -> str:
+    """Relative to the project root, as GitLab links a path in the repository."""
+    return rooted(path, root)[0]

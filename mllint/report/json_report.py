@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from mllint import __version__
+from mllint.docs import rule_url
 from mllint.engine import Result
 
 SCHEMA_VERSION = 1
@@ -28,6 +29,7 @@ def document(result: Result, verbose: bool = False) -> dict[str, Any]:
             {
                 "rule": f.rule,
                 "name": result.rules[f.rule].meta.name if f.rule in result.rules else f.rule,
+                "url": rule_url(result.rules[f.rule]) if f.rule in result.rules else None,
                 "severity": f.severity,
                 "message": f.message,
                 "fix": f.fix,

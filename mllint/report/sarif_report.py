@@ -10,6 +10,7 @@ from urllib.parse import quote
 from mllint import __version__
 from mllint.engine import Result
 from mllint.registry import Rule, builtin
+from mllint.report import rooted
 
 INFORMATION_URI = "https://github.com/mllint/mllint"
 DOCS_URI = f"{INFORMATION_URI}/blob/main/docs/rules.md"
@@ -46,7 +47,7 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
     return descriptor
 
 
-def document(result: Result) -> dict[str, Any]:
+def document(result: Result, root: str | None = None) -> dict[str, Any]:
     rules = {**builtin(), **result.rules}  # the rules that ran, and any a finding names
     ids = sorted(set(result.rules) | {f.rule for f in result.findings})
     index = {rid: i for i, rid in enumerate(ids)}
@@ -62,10 +63,7 @@ def document(result: Result) -> dict[str, Any]:
                 if f.span.end_line == f.span.line
                 else f.span.end_column,
             }
-            physical: dict[str, Any] = {
-                "artifactLocation": {"uri": _uri(f.span.path), "uriBaseId": "%SRCROOT%"},
-                "region": region,
-            }
+            physical: dict[str, Any] = {"artifactLocation": _artifact(f.span.path, root), "region": region}
             if not f.sensitive:  # a secret's line is never quoted
                 _add_snippets(result, f.span.path, f.span.line, physical)
             location["physicalLocation"] = physical
@@ -100,7 +98,7 @@ def document(result: Result) -> dict[str, Any]:
                         "rules": [rule_descriptor(rules[rid]) for rid in ids],
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(root or Path.cwd()).resolve().as_uri() + "/"}},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }
@@ -149,5 +147,13 @@ def _uri(path: str) -> str:
     return quote(path, safe="/")
 
 
-def render(result: Result, color: bool = False, verbose: bool = False) -> str:
-    return json.dumps(document(result), indent=2) + "\n"
+def _artifact(path: str, root: str | None) -> dict[str, Any]:
+    """A file under the project root by a relative URI against %SRCROOT%; any other by its absolute file URI."""
+    rel, inside = rooted(path, root)
+    if inside:
+        return {"uri": _uri(rel), "uriBaseId": "%SRCROOT%"}
+    return {"uri": "file://" + _uri(rel if rel.startswith("/") else "/" + rel)}
+
+
+def render(result: Result, color: bool = False, verbose: bool = False, root: str | None = None) -> str:
+    return json.dumps(document(result, root), indent=2) + "\n"

@@ -27,9 +27,13 @@ def render(result: Result, color: bool = False, verbose: bool = False) -> str:
         name = rule.meta.name if rule else f.rule
         path = escape(f.span.path)
         where = f"{path}:{f.span.line}:{f.span.column}" if f.span.line else path  # a host (live mode)
+        mark = ""
+        if f.suppressed is not None:  # shown with -v only: never mistaken for an active finding
+            kind = "baselined" if f.suppression_kind == "external" else "suppressed"
+            mark = " " + c("dim", f"({kind}: {escape(f.suppressed) or 'no reason given'})")
         out.append(
             f"{c('bold', where)}: "
-            f"{c(f.severity, f.rule)} {c(f.severity, f.severity)}: {escape(f.message)} {c('dim', f'[{name}]')}"
+            f"{c(f.severity, f.rule)} {c(f.severity, f.severity)}: {escape(f.message)} {c('dim', f'[{name}]')}{mark}"
         )
         line = result.source_line(f.span.path, f.span.line) if f.span.line and not f.sensitive else None
         fix = escape(f.fix) if f.fix else None
@@ -79,3 +83,22 @@ def summary(result: Result) -> str:
     parts = [f"{n} {level}{'s' if n != 1 else ''}" for level, n in counts.items() if n]
     total = len(active)
     return f"Found {total} problem{'s' if total != 1 else ''} ({', '.join(parts)}); {scanned}."
+
+
+def statistics(result: Result) -> str:
+    """Findings per rule, most first (as `ruff check --statistics`); suppressed findings are not counted."""
+    counts: dict[str, int] = {}
+    levels: dict[str, str] = {}  # the severity the findings have (after --severity and the configuration)
+    for f in result.findings:
+        if f.suppressed is None:
+            counts[f.rule] = counts.get(f.rule, 0) + 1
+            levels.setdefault(f.rule, f.severity)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    width = max((len(str(n)) for _rule, n in rows), default=1)
+    out = []
+    for rid, n in rows:
+        rule = result.rules.get(rid)
+        name = rule.meta.name if rule else rid
+        severity = levels[rid]
+        out.append(f"{n:>{width}}\t{rid}\t{name}\t{severity}".rstrip())
+    return "".join(line + "\n" for line in out)

@@ -174,6 +174,12 @@ def os_package_unpinned(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
 def _listed_files(project: ProjectFacts, kind: str, exempt: set[str]) -> Iterator[Finding]:
     """Findings in the requirements or environment files that Dockerfiles install from, once per file."""
     seen: set[str] = set()
+    # where each file is installed from (a scan that reports only the Dockerfile reports the file's findings there)
+    installed: dict[str, list[Span]] = {}
+    for build in project.builds:
+        refs = dict(build.requirements)
+        for _kind, path, _display in build.package_files:
+            installed.setdefault(path, []).append(refs.get(path) or Span(build.path, 1, 1, 1, 1))
     for build in project.builds:
         for file_kind, path, display in build.package_files:
             if file_kind != kind or path in seen:
@@ -188,4 +194,5 @@ def _listed_files(project: ProjectFacts, kind: str, exempt: set[str]) -> Iterato
                 where = f"{os.path.basename(item.span.path)} (installed by {build.path})"
                 finding = _pin_finding(item.package, item.span, item.manager, where)
                 if finding is not None:
+                    finding.causes = tuple(installed.get(path, ()))
                     yield finding

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import posixpath
+from collections import Counter
 from collections.abc import Iterator
 
 from mllint.checks.context import ProjectCtx
 from mllint.model import Finding
-from mllint.project import HpaFacts, ProjectFacts, WorkloadFacts
+from mllint.project import HpaFacts, PdbFacts, ProjectFacts, WorkloadFacts
 from mllint.registry import rule
 
 
@@ -79,9 +80,39 @@ def hpa_target_not_scanned(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[F
             )
 
 
+class PdbIndex:
+    """The PodDisruptionBudgets by one label of their selector (the one fewest of them share), so that finding
+    those that select a workload's pods reads the few that could, not every budget in the project."""
+
+    def __init__(self, pdbs: list[PdbFacts]) -> None:
+        self.expressions: set[str | None] = {p.namespace for p in pdbs if p.has_expressions}
+        labelled = [p for p in pdbs if not p.has_expressions and p.match_labels]
+        counts = Counter(pair for p in labelled for pair in p.match_labels.items())
+        self.by_pair: dict[tuple[str, str], list[PdbFacts]] = {}
+        self.by_namespace_pair: dict[tuple[str | None, tuple[str, str]], list[PdbFacts]] = {}
+        for p in labelled:
+            pair = min(p.match_labels.items(), key=lambda item: counts[item])
+            self.by_pair.setdefault(pair, []).append(p)
+            self.by_namespace_pair.setdefault((p.namespace, pair), []).append(p)
+
+    def covers(self, workload: WorkloadFacts) -> bool:
+        """Whether a budget in the same namespace (an unset one matches any) selects the workload's pods."""
+        namespace, labels = workload.namespace, workload.labels.items()
+        if None in self.expressions or (self.expressions and (namespace is None or namespace in self.expressions)):
+            return True
+        for pair in labels:
+            if namespace is None:
+                buckets = [self.by_pair.get(pair)]
+            else:
+                buckets = [self.by_namespace_pair.get((namespace, pair)), self.by_namespace_pair.get((None, pair))]
+            if any(p.match_labels.items() <= labels for bucket in buckets for p in bucket or ()):
+                return True
+        return False
+
+
 @rule("ML516")
 def serving_without_pdb(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Finding]:
-    pdbs = project.pdbs
+    pdbs = PdbIndex(project.pdbs)
     min_replicas: dict[int, int] = {}  # id(workload) -> the largest minReplicas of the HPAs that scale it
     for hpa in project.hpas:
         for target in hpa_targets(hpa, project):
@@ -92,12 +123,7 @@ def serving_without_pdb(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Find
         replicas = max(workload.replicas, min_replicas.get(id(workload), 1))
         if replicas < 2:
             continue
-        covered = any(
-            same_namespace(p.namespace, workload.namespace)
-            and (p.has_expressions or (p.match_labels and p.match_labels.items() <= workload.labels.items()))
-            for p in pdbs
-        )
-        if covered:
+        if pdbs.covers(workload):
             continue
         container, evidence = workload.server
         finding = Finding.at(

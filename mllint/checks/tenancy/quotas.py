@@ -131,6 +131,11 @@ def gpu_quota_exceeded(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Findi
             total, arithmetic = demand[quota.namespace, resource]
             if total <= allowed.amount:
                 continue
+            causes = tuple(
+                w.gpu_span
+                for w in project.workloads_by_namespace.get(quota.namespace, [])
+                if w.gpus.get(resource, 0) > 0 and w.gpu_span is not None
+            )
             finding = Finding.at(
                 allowed.span,
                 f"ResourceQuota {quota.name!r} allows {allowed} {resource} in {_label(quota.namespace)}, but its "
@@ -139,6 +144,7 @@ def gpu_quota_exceeded(project: ProjectFacts, ctx: ProjectCtx) -> Iterator[Findi
                 fix=f"raise {key} to {total.normalize()}, or lower replicas or GPUs per pod",
             )
             finding.logical = f"ResourceQuota/{quota.namespace or ''}/{quota.name}"
+            finding.causes = causes
             yield finding
 
 

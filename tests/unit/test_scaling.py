@@ -1,0 +1,179 @@
+"""Inputs that once took time quadratic in their size: each is checked within a generous bound."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from mllint import engine, yamlsrc
+from mllint.model import Diagnostic, SourceFile
+
+BOUND_S = 5.0
+
+SERVER = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: triton-{n}
+  namespace: serving
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {{app: triton-{n}}}
+  template:
+    metadata:
+      labels: {{app: triton-{n}, team: ml}}
+    spec:
+      containers:
+        - name: triton
+          image: nvcr.io/nvidia/tritonserver:24.01-py3
+          args: ["tritonserver", "--model-repository=s3://models"]
+"""
+
+PDB = """apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: pdb-{n}
+  namespace: serving
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: {{team: ml, app: other-{n}}}
+"""
+
+PRIVILEGED = """apiVersion: v1
+kind: Pod
+metadata:
+  name: agent-{n}
+spec:
+  hostNetwork: true
+  hostPID: true
+  containers:
+    - name: agent
+      image: ghcr.io/acme/agent:1.{n}
+      securityContext:
+        privileged: true
+"""
+
+
+def _timed_scan(paths: list[str], select: list[str]) -> tuple[float, engine.Result]:
+    start = time.perf_counter()
+    result = engine.scan(paths, engine.Options(select=select, jobs=1))
+    return time.perf_counter() - start, result
+
+
+def test_many_pdbs_and_servers_in_one_namespace(tmp_path: Path) -> None:
+    """ML516 finds the budgets that could select a workload through an index, not by reading every budget."""
+    count = 600
+    (tmp_path / "servers.yaml").write_text("---\n".join(SERVER.format(n=n) for n in range(count)))
+    (tmp_path / "pdbs.yaml").write_text("---\n".join(PDB.format(n=n) for n in range(count)))
+    seconds, result = _timed_scan([str(tmp_path)], ["ML516"])
+    assert len([f for f in result.findings if f.rule == "ML516"]) == count  # no budget selects a server's pods
+    assert seconds < BOUND_S
+
+
+def test_pdb_index_scales_with_budgets_and_workloads() -> None:
+    """20,000 budgets and 20,000 workloads in one namespace: each workload reads the few budgets that share its
+    rarest label, not all of them."""
+    from mllint.checks.reliability.scaling import PdbIndex
+    from mllint.project import PdbFacts
+
+    class W:
+        def __init__(self, n: int) -> None:
+            self.namespace, self.labels = "serving", {"team": "ml", "app": f"triton-{n}"}
+
+    count = 20_000
+    start = time.perf_counter()
+    index = PdbIndex(
+        [PdbFacts(f"pdb-{n}", "serving", {"team": "ml", "app": f"other-{n}"}, False) for n in range(count)]
+    )
+    assert not any(index.covers(W(n)) for n in range(count))  # type: ignore[arg-type]
+    assert time.perf_counter() - start < BOUND_S
+
+
+def test_pdb_index_matches_every_namespace_rule() -> None:
+    from mllint.checks.reliability.scaling import PdbIndex
+    from mllint.project import PdbFacts
+
+    class W:
+        def __init__(self, namespace: str | None, labels: dict[str, str]) -> None:
+            self.namespace, self.labels = namespace, labels
+
+    pdbs = [PdbFacts("a", "x", {"app": "a", "team": "t"}, False), PdbFacts("b", None, {"app": "b"}, False)]
+    index = PdbIndex(pdbs)
+    assert index.covers(W("x", {"app": "a", "team": "t", "more": "1"}))  # type: ignore[arg-type]
+    assert not index.covers(W("y", {"app": "a", "team": "t"}))  # type: ignore[arg-type]
+    assert index.covers(W(None, {"app": "a", "team": "t"}))  # type: ignore[arg-type]
+    assert index.covers(W("z", {"app": "b"}))  # type: ignore[arg-type]
+    assert not index.covers(W("x", {"app": "a"}))  # type: ignore[arg-type]
+    assert PdbIndex([PdbFacts("e", "x", {}, True)]).covers(W(None, {}))  # type: ignore[arg-type]
+    assert not PdbIndex([PdbFacts("e", "x", {}, True)]).covers(W("y", {}))  # type: ignore[arg-type]
+
+
+def test_many_findings_in_one_large_file(tmp_path: Path) -> None:
+    """ML707 places a finding per object: the file's lines are split once, not once per finding."""
+    count = 3000
+    (tmp_path / "agents.yaml").write_text("---\n".join(PRIVILEGED.format(n=n) for n in range(count)))
+    seconds, result = _timed_scan([str(tmp_path)], ["ML707"])
+    assert len([f for f in result.findings if f.rule == "ML707"]) >= count
+    assert seconds < BOUND_S
+
+
+def test_source_lines_are_split_once() -> None:
+    file = SourceFile("a.yaml", "yaml", "a: 1\nb: 2\n")
+    assert file.lines() is file.lines() and file.lines() == ["a: 1", "b: 2"]
+    file.text = "c: 3\n"
+    assert file.lines() == ["c: 3"]
+
+
+def test_thousands_of_syntax_errors_in_one_file() -> None:
+    """Each syntax error resumes at the next document; the work per file is bounded."""
+    broken = "".join(f"---\nkey-{n}: a: b\nother: {n}\n" for n in range(4000))
+    diagnostics: list[Diagnostic] = []
+    start = time.perf_counter()
+    docs = yamlsrc.compose("broken.yaml", broken, diagnostics)
+    assert time.perf_counter() - start < BOUND_S
+    assert docs == []
+    assert len(diagnostics) == yamlsrc.MAX_SYNTAX_ERRORS + 1
+    assert "are not read" in diagnostics[-1].message
+    assert diagnostics[0].span.line == 2
+
+
+def test_a_few_syntax_errors_are_all_reported() -> None:
+    broken = "".join(f"---\nkey-{n}: a: b\n---\nfine-{n}: 1\n" for n in range(20))
+    diagnostics: list[Diagnostic] = []
+    docs = yamlsrc.compose("broken.yaml", broken, diagnostics)
+    assert len(diagnostics) == 20 and len(docs) == 20
+
+
+def test_the_sequential_scan_keeps_no_file_contents(tmp_path: Path) -> None:
+    """Memory stays flat: a file's text, nodes and model are dropped once its findings are made, at -j 1 too."""
+    for n in range(10):
+        (tmp_path / f"m{n}.yaml").write_text("---\n".join(SERVER.format(n=n * 100 + k) for k in range(10)))
+    candidates, _ = engine.discover([str(tmp_path)], [])
+    plan = engine.make_plan(engine.Options(jobs=1), engine.project_index.build(candidates))
+    outcomes = list(engine._map(candidates, plan, engine.Options(jobs=1)))
+    assert len(outcomes) == 10 and all(o.findings for o in outcomes)
+    assert all(isinstance(o.file, SourceFile) and not o.file.text and not o.file.workloads for o in outcomes)
+
+
+def test_redaction_lines_found_without_a_search_per_line() -> None:
+    import re
+
+    from mllint import redaction
+
+    per_line = re.compile(redaction._TRIGGER.pattern)
+    texts = [
+        "-u x\n-u y",
+        "a\n\n-u",
+        "\n-u",
+        "x -u\n",
+        "@\n@@\n\n@",
+        "pa\u017fs: 1\n",
+        "API-KEY: 1\nx",
+        "a\r\n-u\r\n",
+        "curl --user a:b\n  --proxy-user c:d\nTOKEN=1\ncredentials: x\nauthor: me\nkeys: [1]\n",
+    ]
+    for text in texts:
+        lines = text.split("\n")
+        expected = [n for n, line in enumerate(lines, 1) if per_line.search(line)]
+        assert redaction._triggered(text, lines) == expected == redaction._matched_lines(text), text
