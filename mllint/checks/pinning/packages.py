@@ -30,6 +30,16 @@ from mllint.stages import chain, environment
 _LOOSE = {RANGE: "a range", WILDCARD: "a wildcard pin"}
 
 
+_CAP = re.compile(r"^[^<>=!~]*(?:\s*,?\s*<=?\s*[\w.*+!-]+)+\s*$")  # only upper bounds: `cmake<3.25`, `x<=2,<3`
+
+
+def _moves(written: str) -> str:
+    """What a loose specifier leaves open: a cap takes any new release below it, a range any new release."""
+    if _CAP.match(written.split(";")[0]):  # environment markers aside
+        return "only capped, so any new release below the cap (a patch release too) changes what is installed"
+    return "the version still moves with every new release"
+
+
 def _pin_finding(package: Package, span: Span, manager: str, where: str) -> Finding | None:
     """A finding for a package that is not pinned exactly; None when it is."""
     written = package.word[0]
@@ -45,7 +55,7 @@ def _pin_finding(package: Package, span: Span, manager: str, where: str) -> Find
     if package.pin in _LOOSE:
         return Finding.at(
             span,
-            f"{where} installs {written!r}, {_LOOSE[package.pin]}: the version still moves with every new release",
+            f"{where} installs {written!r}, {_LOOSE[package.pin]}: {_moves(written)}",
             fix=f"pin one version ({package.name}==<version>)",
             severity="note",
         )
