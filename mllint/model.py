@@ -437,6 +437,26 @@ class Skipped:
     reason: str
 
 
+class Edit(NamedTuple):
+    """Replace `text[start:end]` of the file at `path` with `replacement` (offsets in code points of the file's text
+    as read, CRLF kept): an edit on an exact span, so comments, quoting and formatting around it are kept."""
+
+    path: str
+    start: int
+    end: int
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A mechanical fix of one finding: `safe` changes nothing the user meant; an unsafe one changes behaviour and
+    is applied only when asked (`--unsafe-fixes`)."""
+
+    title: str  # imperative, names the concrete change: "add --no-cache-dir to pip install"
+    safe: bool
+    edits: tuple[Edit, ...]
+
+
 @dataclass(slots=True)
 class Finding:
     rule: str
@@ -456,6 +476,7 @@ class Finding:
     # A cross-file finding: where in other files what it reports is caused (the workloads that push a namespace
     # over its quota). A scan that reports only some files (`--index`) reports it at the first cause among them.
     causes: tuple[Span, ...] = ()
+    autofix: Fix | None = None  # edits that resolve the finding (`mllint scan --fix`, the language server's actions)
 
     @classmethod
     def at(cls, span: Span, message: str, fix: str | None = None, severity: str = "") -> Finding:
