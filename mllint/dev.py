@@ -476,11 +476,30 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--name", help="the rule's kebab-case name, also its module's (default: todo-mlnnn)")
     new.add_argument("--severity", default="warning", help=f"one of: {', '.join(SEVERITIES)} (default: warning)")
     new.add_argument("--root", type=Path, help="the repository root (default: this checkout, or the working directory)")
+    commands.add_parser(
+        "compile-rules",
+        help="rewrite mllint/rule_index.json from rules/ (after changing a rule's metadata or moving its function)",
+    )
     return parser
+
+
+def compile_rules() -> int:
+    """Write the compact rule index from the rule YAMLs and the modules their functions live in."""
+    from mllint import registry, rule_index
+    from mllint.data import rules_dir
+
+    rules = registry.from_yaml()  # binds every function, checked both ways
+    modules = {rid: getattr(r.func, "__module__", "") for rid, r in rules.items()}
+    text = rule_index.render(rules_dir(), registry.load_metadata(), modules)
+    rule_index.INDEX_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {rule_index.INDEX_PATH.name}: {len(rules)} rules")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "compile-rules":
+        return compile_rules()
     root = args.root.resolve() if args.root else find_root()
     try:
         if root is None or not _is_root(root):
@@ -497,6 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "next:\n"
         f"  python -m pytest tests/test_rule_fixtures.py -k {rule_id}  # the placeholder fires on bad-example only\n"
         "  mllint rules --format markdown > docs/rules.md  # regenerate the rules reference\n"
+        "  python -m mllint.dev compile-rules  # the compact rule index mllint starts from\n"
         f"  mllint scan --preview --select {rule_id} fixtures/{rule_id}  # preview rules run only with --preview\n"
         "then replace the placeholder and every TODO, and the fixtures with real cases."
     )

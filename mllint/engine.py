@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from mllint import project_index, redaction, roles, suppress, workers
+from mllint import cache, project_index, redaction, roles, suppress, workers
 from mllint.checks.context import Ctx, HostCtx, ProjectCtx
 from mllint.discover import Candidate, classify, discover
 from mllint.finish import INTERNAL_ERROR, crash, crash_message, fingerprint, finish, lines_of
@@ -50,6 +50,8 @@ class Outcome:
     roles: list[RoleRow] = field(default_factory=list)  # what each container is, for --verbose reports
     redactions: list[tuple[int, int, int]] = field(default_factory=list)  # where the file holds a credential
     secrets: set[str] = field(default_factory=set)  # those credentials, masked wherever a report repeats one
+    digest: str = ""  # of the file's bytes as read (`mllint.cache`)
+    inputs: list[cache.Input] = field(default_factory=list)  # the other files checking it read
 
 
 @dataclass
@@ -87,6 +89,7 @@ def _scan(paths: Sequence[str], options: Options | None, stdin: tuple[str, bytes
     plan = make_plan(options, project_index.build(candidates))
     texts = SourceTexts()
     results: list[Outcome] = []
+    store = cache.Store(options.cache_dir, cache.settings_key(plan, options.max_bytes)) if options.cache_dir else None
     if stdin is not None:
         name, data = stdin
         kind = classify(os.path.basename(name)) or "yaml"
@@ -94,10 +97,7 @@ def _scan(paths: Sequence[str], options: Options | None, stdin: tuple[str, bytes
         if isinstance(outcome.file, SourceFile):
             texts.add(name, outcome.file.lines())
         results.append(outcome)
-    for done, outcome in enumerate(_map(candidates, plan, options), 1):
-        results.append(outcome)
-        if options.progress is not None:
-            options.progress(done, len(candidates))
+    results += _outcomes(candidates, plan, options, store)
     findings: list[Finding] = []
     files: list[tuple[str, str]] = []
     workloads: list[RoleRow] = []
@@ -121,6 +121,39 @@ def _scan(paths: Sequence[str], options: Options | None, stdin: tuple[str, bytes
     skipped.sort(key=lambda s: s.path)
     rules = plan.rules
     return Result(findings, files, skipped, {rid: rules[rid] for rid in plan.rule_ids}, texts, workloads)
+
+
+def _outcomes(candidates: list[Candidate], plan: Plan, options: Options, store: cache.Store | None) -> list[Outcome]:
+    """Every candidate's outcome, in the candidates' order: from the cache where nothing it read changed, else
+    checked (and stored)."""
+    done: dict[str, Outcome] = {}
+    if store is not None:
+        for cand in candidates:
+            hit = store.lookup(cand.display, cand.kind, cand.path)
+            if isinstance(hit, Outcome):
+                done[cand.display] = hit
+    todo = [cand for cand in candidates if cand.display not in done]
+    by_display = {cand.display: cand for cand in todo}
+    for outcome in _map(todo, plan, options):
+        done[outcome.file.path] = outcome
+        if store is not None and _storable(outcome):
+            cand = by_display[outcome.file.path]
+            store.put(cand.display, cand.kind, cand.path, outcome.digest, outcome.inputs, outcome)
+        if options.progress is not None:
+            options.progress(len(done), len(candidates))
+    if store is not None:
+        store.save()
+    return [done[cand.display] for cand in candidates if cand.display in done]
+
+
+def _storable(outcome: Outcome) -> bool:
+    """A result that is a property of the file's bytes: not a time-out or crash, and no credential to keep."""
+    return (
+        isinstance(outcome.file, SourceFile)
+        and bool(outcome.digest)
+        and not outcome.redactions
+        and all(f.rule != INTERNAL_ERROR for f in outcome.findings)
+    )
 
 
 def _reported_findings(findings: list[Finding], results: list[Outcome], reported: set[str]) -> list[Finding]:
@@ -216,15 +249,16 @@ def _one(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: P
         )
     roles.assign(loaded, plan.role_settings)  # what each container is, decided once before any rule reads it
     found = suppress.directives(loaded.path, loaded.text) if plan.inline_suppressions else []
-    outcome = Outcome(loaded, _check(loaded, plan, found), directives=found)
-    outcome.roles = roles.rows(loaded)
-    outcome.redactions = redaction.spans(loaded.text)
-    outcome.secrets = redaction.values(loaded.text, outcome.redactions)
-    if plan.project_rule_ids:
-        try:
-            outcome.facts = file_facts(loaded, plan.gpu_resources, plan.cuda)
-        except Exception as exc:
-            outcome.findings += crash(Span(path, 1, 1, 1, 1), "the project index", exc, plan)
+    with cache.recording() as inputs:  # what else checking the file reads (the requirements files it installs)
+        outcome = Outcome(loaded, _check(loaded, plan, found), directives=found, digest=loaded.digest, inputs=inputs)
+        outcome.roles = roles.rows(loaded)
+        outcome.redactions = redaction.spans(loaded.text)
+        outcome.secrets = redaction.values(loaded.text, outcome.redactions)
+        if plan.project_rule_ids:
+            try:
+                outcome.facts = file_facts(loaded, plan.gpu_resources, plan.cuda)
+            except Exception as exc:
+                outcome.findings += crash(Span(path, 1, 1, 1, 1), "the project index", exc, plan)
     return outcome
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from mllint import yamlsrc
+from mllint.cache import digest_bytes
 from mllint.discover import Candidate
 from mllint.model import Diagnostic, Skipped, SourceFile, Span
 
@@ -46,7 +47,10 @@ def read(candidate: Candidate, max_bytes: int = MAX_BYTES) -> SourceFile | Skipp
             Diagnostic("ML001", Span(candidate.display, 1, 1, 1, 1), f"cannot read file: {exc.strerror or exc}")
         )
         return file
-    return parse(candidate.display, candidate.kind, data)
+    loaded = parse(candidate.display, candidate.kind, data)
+    if isinstance(loaded, SourceFile):
+        loaded.digest = digest_bytes(data)
+    return loaded
 
 
 def parse(display: str, kind: str, data: bytes) -> SourceFile | Skipped:

@@ -345,6 +345,7 @@ class ServiceSpec:
     type: Value | None = None
     selector: dict[str, str] = field(default_factory=dict)
     ports: list[ServicePort] = field(default_factory=list)
+    source_ranges: list[str] = field(default_factory=list)  # loadBalancerSourceRanges
 
 
 @dataclass(slots=True)
@@ -392,6 +393,10 @@ class K8sObject:
     service: ServiceSpec | None = None  # Service
     backends: list[Backend] = field(default_factory=list)  # Ingress
     head_service_type: Value | None = None  # KubeRay kinds: headGroupSpec.serviceType
+    head_service: ServiceSpec | None = None  # KubeRay kinds: headGroupSpec.headService.spec, the custom head Service
+    # KubeRay kinds: spec.headServiceAnnotations over headService.metadata.annotations, as KubeRay merges them
+    head_service_annotations: dict[str, str] = field(default_factory=dict)
+    head_ingress: Value | None = None  # KubeRay kinds: headGroupSpec.enableIngress
     run_limits: RunLimits | None = None  # batch kinds with a RetryPolicy
     processes: ProcessesSetting | None = None  # kinds with a processes-per-node field (and a spec)
 
@@ -420,6 +425,7 @@ class SourceFile:
     # A file named like a Dockerfile whose content is another format ("YAML", "a shell session"): no build
     # is read from it, and ML001 reports it once as a note
     not_dockerfile: str | None = None
+    digest: str = ""  # of the bytes read (`mllint.cache`): what a cached result of this file is keyed on
     # the lines of `text` (split once: rules that place many findings ask for them often), and the text split
     split: tuple[str, list[str]] | None = field(default=None, init=False, repr=False, compare=False)
 

@@ -40,6 +40,7 @@ class Options:
     cuda: CudaConfig = field(default_factory=CudaConfig)  # cluster profile, image → CUDA, --driver-version
     roles: Mapping[str, str] = field(default_factory=dict)  # image glob -> container role (configuration `roles:`)
     host: Any = None  # live mode: the mllint.live.host.Host that Host rules check
+    cache_dir: str | None = None  # where results are kept between scans (`mllint.cache`); None: no cache
 
 
 def from_config(

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mllint import cache
 from mllint import yamlsrc as y
 from mllint.model import ImageBuild, Span
 from mllint.packages import Package, constrained, judge_conda, judge_pip, stage_installs
@@ -45,7 +45,7 @@ def referenced(build: ImageBuild, folder: str, display_folder: str) -> list[tupl
                     continue
                 for candidate in dict.fromkeys([name.lstrip("/"), os.path.basename(name)]):
                     path = os.path.abspath(os.path.join(folder, candidate))
-                    if os.path.isfile(path):
+                    if cache.read_input(path) is not None:  # recorded either way: its absence decides too
                         out.append(
                             (kind, os.path.normcase(path), os.path.normpath(os.path.join(display_folder, candidate)))
                         )
@@ -153,11 +153,7 @@ def _listed(package: Package, text: str, display: str, manager: str) -> ListedPa
 
 def _read(path: str) -> str | None:
     """A regular file's text (never a pipe or a device, which could block or never end), at most 4 MiB; lines
-    are split as editors split them (newline="": a lone CR ends no line)."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-            return handle.read(4 * 1024 * 1024)
-    except OSError:
-        return None
+    are split as editors split them (a lone CR ends no line). The scan cache records it as an input of the file
+    being checked."""
+    data = cache.read_input(path)
+    return None if data is None else data.decode("utf-8-sig", errors="replace")

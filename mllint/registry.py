@@ -14,6 +14,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
+from mllint import rule_index
 from mllint.data import rules_dir
 
 TARGETS = ("File", "Object", "ImageBuild", "Stage", "Workload", "PodSpec", "Container", "Project", "Host")
@@ -71,6 +72,7 @@ class RuleMeta:
     source: str
     raw: Mapping[str, Any] = field(repr=False)
     preview: bool = False  # `status: preview`: runs only with --preview
+    fix: str | None = None  # `fix: safe | unsafe`: its findings carry a mechanical fix (`mllint.fixing`)
 
     def defaults(self) -> dict[str, Any]:
         return {k: v.get("default") for k, v in self.parameters.items()}
@@ -116,6 +118,7 @@ def _meta(data: dict[str, Any]) -> RuleMeta:
         source=data["_source"],
         raw=MappingProxyType(data),
         preview=data.get("status") == "preview",
+        fix=data.get("fix"),
     )
 
 
@@ -134,9 +137,44 @@ def names(rules: Mapping[str, Rule]) -> dict[str, str]:
     return {rid: r.meta.name for rid, r in rules.items()}
 
 
+class _LazyFunc:
+    """A rule's function, imported when the rule first runs: a scan imports only the check modules it needs."""
+
+    __slots__ = ("func", "module", "rule_id")
+
+    def __init__(self, rule_id: str, module: str) -> None:
+        self.rule_id = rule_id
+        self.module = module
+        self.func: RuleFunc | None = None
+
+    def __call__(self, *args: Any) -> Iterator[Any]:
+        func = self.func
+        if func is None:
+            importlib.import_module(self.module)
+            func = self.func = _FUNCTIONS.get(self.rule_id)
+            if func is None:
+                raise RegistryError(f"rule {self.rule_id} is not bound in {self.module}: the rule index is stale")
+        return func(*args)
+
+
 @lru_cache(maxsize=1)
 def builtin() -> dict[str, Rule]:
-    """The rules mllint ships: metadata in `rules/<family>/`, logic in the package `mllint.checks.<family>`."""
+    """The rules mllint ships: metadata in `rules/<family>/`, logic in the package `mllint.checks.<family>`.
+
+    From the compiled index (`mllint.rule_index`) while it matches the rule files, else from the YAMLs."""
+    compiled = rule_index.load(rules_dir())
+    if compiled is not None:
+        rules = {}
+        for entry in compiled:
+            data = {key: value for key, value in entry.items() if key != "_module"}
+            meta = _meta(data)
+            rules[meta.id] = Rule(meta, _LazyFunc(meta.id, entry["_module"]))
+        return dict(sorted(rules.items()))
+    return from_yaml()
+
+
+def from_yaml() -> dict[str, Rule]:
+    """The rules read from their YAMLs and bound to every check module's functions, checked both ways."""
     metadata = load_metadata()
     for family in sorted({data["family"] for data in metadata}):
         _import_family(family)
@@ -151,6 +189,8 @@ def builtin() -> dict[str, Rule]:
             raise RegistryError(f"rule {meta.id} has unknown target(s) {sorted(unknown)}")
         if meta.severity not in SEVERITIES:
             raise RegistryError(f"rule {meta.id} has unknown severity {meta.severity!r}")
+        if meta.fix not in (None, "safe", "unsafe"):
+            raise RegistryError(f"rule {meta.id} has unknown fix {meta.fix!r} (safe or unsafe)")
         rules[meta.id] = Rule(meta, func)
     orphans = set(_FUNCTIONS) - set(rules)
     if orphans:

@@ -1,0 +1,237 @@
+"""The scan cache (`mllint.cache`): sound reuse, identical reports, and never trusting a pack it did not write."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mllint import cache, engine
+from mllint.options import Options
+from mllint.report import render
+
+GPU_JOB = """\
+apiVersion: batch/v1
+kind: Job
+metadata: {name: train}
+spec:
+  template:
+    spec:
+      containers:
+      - name: train
+        image: nvcr.io/nvidia/pytorch:24.01-py3
+        resources:
+          limits: {nvidia.com/gpu: 2}
+"""
+DOCKERFILE = "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n"
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "k8s").mkdir(parents=True)
+    (root / "k8s" / "job.yaml").write_text(GPU_JOB)
+    (root / "k8s" / "quota.yaml").write_text(
+        "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec:\n  hard: {requests.nvidia.com/gpu: 1}\n"
+    )
+    (root / "Dockerfile").write_text(DOCKERFILE)
+    (root / "requirements.txt").write_text("torch==2.1.0\n")
+    return root
+
+
+def _age(root: Path, seconds: int = 60) -> None:
+    """Files written well before the scan hashes them (not racily clean): their stat alone proves them unchanged."""
+    for path in root.rglob("*"):
+        if path.is_file() and ".mllint_cache" not in path.parts:
+            st = path.stat()
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
+
+
+class Reads:
+    """Counts the files the engine parses (a cache hit parses nothing)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.paths: list[str] = []
+        real = engine.read
+
+        def read(cand, max_bytes=0):  # type: ignore[no-untyped-def]
+            self.paths.append(cand.display)
+            return real(cand, max_bytes) if max_bytes else real(cand)
+
+        monkeypatch.setattr(engine, "read", read)
+
+
+def _scan(root: Path, cache_dir: Path | None, **kw: object) -> engine.Result:
+    options = Options(jobs=1, cache_dir=str(cache_dir) if cache_dir else None, **kw)  # type: ignore[arg-type]
+    return engine.scan([str(root)], options)
+
+
+def _reports(result: engine.Result) -> tuple[str, str]:
+    return render("json", result), render("sarif", result, root=str(result.files[0][0]).rsplit("/", 3)[0])
+
+
+def test_warm_scan_reads_nothing_and_reports_the_same(tmp_path, monkeypatch):
+    root = _project(tmp_path)
+    _age(root)
+    store = tmp_path / "cache"
+    cold = _reports(_scan(root, None))
+    first = _scan(root, store)
+    assert _reports(first) == cold
+    reads = Reads(monkeypatch)
+    warm = _scan(root, store)
+    assert reads.paths == []
+    assert _reports(warm) == cold
+    assert any(f.rule == "ML603" for f in warm.findings)  # project rules ran again on the stored facts
+
+
+def test_a_changed_file_alone_is_checked_again(tmp_path, monkeypatch):
+    root = _project(tmp_path)
+    _age(root)
+    store = tmp_path / "cache"
+    _scan(root, store)
+    (root / "k8s" / "job.yaml").write_text(GPU_JOB.replace("gpu: 2", "gpu: 0.5"))
+    reads = Reads(monkeypatch)
+    warm = _scan(root, store)
+    assert [Path(p).name for p in reads.paths] == ["job.yaml"]
+    assert _reports(warm) == _reports(_scan(root, None))
+    assert any(f.rule == "ML102" for f in warm.findings)
+
+
+def test_an_installed_requirements_file_is_an_input_of_its_dockerfile(tmp_path, monkeypatch):
+    root = _project(tmp_path)
+    _age(root)
+    store = tmp_path / "cache"
+    assert not [f for f in _scan(root, store).findings if f.rule == "ML303"]
+    (root / "requirements.txt").write_text("torch\n")
+    reads = Reads(monkeypatch)
+    warm = _scan(root, store)
+    assert sorted(Path(p).name for p in reads.paths) == ["Dockerfile", "requirements.txt"]
+    assert [f.rule for f in warm.findings if f.rule == "ML303"] == ["ML303"]
+
+
+def test_a_requirements_file_that_appears_later_is_seen(tmp_path):
+    root = _project(tmp_path)
+    (root / "requirements.txt").unlink()
+    _age(root)
+    store = tmp_path / "cache"
+    assert not [f for f in _scan(root, store).findings if f.rule == "ML303"]
+    (root / "requirements.txt").write_text("torch\n")
+    assert [f.rule for f in _scan(root, store).findings if f.rule == "ML303"] == ["ML303"]
+
+
+def test_a_racily_clean_file_is_hashed_again(tmp_path, monkeypatch):
+    """Same size and mtime as when it was stored, written within the timestamp granularity: its bytes decide."""
+    root = _project(tmp_path)
+    store = tmp_path / "cache"
+    _scan(root, store)
+    job = root / "k8s" / "job.yaml"
+    before = job.stat()
+    job.write_text(GPU_JOB.replace("gpu: 2", "gpu: 7"))  # same length
+    os.utime(job, ns=(before.st_atime_ns, before.st_mtime_ns))
+    findings = _scan(root, store).findings
+    assert any("7" in f.message for f in findings if f.rule == "ML603")
+
+
+def test_other_settings_use_another_pack(tmp_path, monkeypatch):
+    root = _project(tmp_path)
+    _age(root)
+    store = tmp_path / "cache"
+    _scan(root, store)
+    reads = Reads(monkeypatch)
+    narrowed = _scan(root, store, select=["ML102"])
+    assert len(reads.paths) == 4
+    assert {f.rule for f in narrowed.findings} <= {"ML102", "ML001"}
+    assert len(list((store / cache.__version__).glob("*.pack"))) == 2
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda blob: blob[: len(blob) // 2],  # truncated
+        lambda blob: blob[:-1] + bytes([blob[-1] ^ 1]),  # one bit flipped
+        lambda blob: b"not a cache at all",
+        lambda blob: b"",
+    ],
+)
+def test_a_damaged_pack_is_ignored(tmp_path, monkeypatch, damage):
+    root = _project(tmp_path)
+    _age(root)
+    store = tmp_path / "cache"
+    cold = _reports(_scan(root, store))
+    (pack,) = (store / cache.__version__).glob("*.pack")
+    pack.write_bytes(damage(pack.read_bytes()))
+    reads = Reads(monkeypatch)
+    assert _reports(_scan(root, store)) == cold
+    assert len(reads.paths) == 4
+
+
+class _Planted:
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (os.system, ("echo planted",))
+
+
+def test_a_planted_pack_cannot_run_code(tmp_path):
+    """A pack with a valid header and checksum whose pickle calls a function: refused, never run."""
+    payload = pickle.dumps(("key", {"x": _Planted()}), protocol=5)
+    blob = cache.MAGIC + cache.digest_bytes(payload).encode() + b"\n" + payload
+    pack = tmp_path / cache.__version__ / "key.pack"
+    pack.parent.mkdir(parents=True)
+    pack.write_bytes(blob)
+    assert cache.Store(tmp_path, "key").entries == {}
+    with pytest.raises(pickle.UnpicklingError):
+        cache._Unpickler(io.BytesIO(payload)).load()
+
+
+def test_a_file_holding_a_credential_is_never_stored(tmp_path):
+    root = _project(tmp_path)
+    token = "hf_" + "aBcDeFgHiJkLmNoPqRsTuVwXyZ012345"
+    (root / "k8s" / "secret-env.yaml").write_text(
+        GPU_JOB.replace(
+            "        resources:", f"        env:\n        - {{name: HF_TOKEN, value: {token}}}\n        resources:"
+        )
+    )
+    store = tmp_path / "cache"
+    _scan(root, store)
+    blobs = b"".join(p.read_bytes() for p in store.rglob("*.pack"))
+    assert blobs and token.encode() not in blobs
+    entries = cache.Store(store, next(store.rglob("*.pack")).stem).entries
+    assert not any("secret-env" in display for display in entries)
+
+
+def test_the_cli_keeps_its_cache_at_the_project_root(tmp_path):
+    root = _project(tmp_path)
+    (root / ".git").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env.pop("MLLINT_CACHE_DIR", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "mllint", "scan", "k8s", "-f", "json", "--fail-on", "never", *args]
+        return subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=60)
+
+    no_cache = run("--no-cache")
+    assert not (root / ".mllint_cache").exists()
+    first, second = run(), run()
+    assert (root / ".mllint_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (root / ".mllint_cache" / "CACHEDIR.TAG").exists()
+    assert json.loads(first.stdout) == json.loads(no_cache.stdout)
+    assert second.stdout == first.stdout
+    elsewhere = tmp_path / "elsewhere"
+    run("--cache-dir", str(elsewhere))
+    assert list(elsewhere.rglob("*.pack"))
+
+
+def test_concurrent_scans_leave_a_valid_pack(tmp_path):
+    root = _project(tmp_path)
+    store = tmp_path / "cache"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    cmd = [sys.executable, "-m", "mllint", "scan", str(root), "-q", "--fail-on", "never", "--cache-dir", str(store)]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(4)]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    (pack,) = (store / cache.__version__).glob("*.pack")
+    assert len(cache.Store(store, pack.stem).entries) == 4
+    assert not list(pack.parent.glob(".pack-*"))
