@@ -1,8 +1,13 @@
-"""Benchmark: files/s, MB/s, start-up time and peak memory of `mllint scan` on a generated repository,
-side by side with ruamel.yaml's C composer alone (the floor for any YAML linter built on it) and
-with hadolint/checkov where they are installed.
+"""Benchmark: files/s, MB/s, start-up time and peak memory of `mllint scan` on a generated repository (or on a
+folder of your own with --keep), side by side with ruamel.yaml's and PyYAML's C composers alone (the floor for any
+YAML linter built on them) and with hadolint/checkov where they are installed; the scan cache warm, after one
+changed file and in a pre-commit run with `--index .`; `-j 1` against `-j 2` in CPU seconds; and, with
+--growth, wall time and summed memory from 0.25x to 4x the folder.
 
-    python bench/bench.py [--files 2000] [--runs 3] [--keep DIR]
+    python bench/bench.py [--files 2000] [--runs 3] [--keep DIR] [--growth]
+
+Every figure is measured in the same run, so ratios between them hold on a busy machine too. Memory is the peak
+of the summed resident memory of mllint and all its worker processes, sampled every 20 ms.
 """
 
 from __future__ import annotations
@@ -141,13 +146,114 @@ def generate(root: Path, files: int) -> None:
             (d / f"docker-compose.{n}.yml").write_text(compose_file(n))
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB) of the command, children included."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=cwd)
     elapsed = time.perf_counter() - start
     return elapsed, max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory of `pid` and all its descendants (Linux /proc), in KiB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo += children.get(current, [])
+    return total
+
+
+def measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system, children included) and peak summed RSS (KiB) of the command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kib(proc.pid))
+        time.sleep(0.02)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, peak
+
+
+def _scan_cmd(mllint: list[str], root: Path, *extra: str) -> list[str]:
+    return [*mllint, "scan", str(root), "--format", "sarif", "--output", os.devnull, "--fail-on", "never", *extra]
+
+
+def cache_figures(mllint: list[str], root: Path, runs: int) -> None:
+    """Cold (no cache), warm (nothing changed), one changed file, and a pre-commit run with `--index .`."""
+    store = Path(tempfile.mkdtemp(prefix="mllint-cache-"))
+    cache = ["--cache-dir", str(store)]
+    cold = statistics.median(measured(_scan_cmd(mllint, root, "--no-cache"))[0] for _ in range(runs))
+    measured(_scan_cmd(mllint, root, *cache))  # fills the cache
+    warm = statistics.median(measured(_scan_cmd(mllint, root, *cache))[0] for _ in range(runs))
+    target = next(p for p in sorted(root.rglob("*.y*ml")) if p.is_file() and ".mllint_cache" not in p.parts)
+    original = target.read_bytes()
+    changed = []
+    try:
+        for n in range(runs):
+            target.write_bytes(original + f"\n# edited {n}\n".encode())
+            changed.append(measured(_scan_cmd(mllint, root, *cache))[0])
+        hook = [*mllint, "scan", str(target.relative_to(root)), "--index", ".", "--fail-on", "never", "-q", *cache]
+        measured(hook, cwd=root)
+        precommit = statistics.median(measured(hook, cwd=root)[0] for _ in range(runs))
+    finally:
+        target.write_bytes(original)
+        shutil.rmtree(store, ignore_errors=True)
+    print(
+        f"cache: cold {cold:.2f} s; warm {warm:.2f} s ({warm / cold:.2f} x cold); one changed file "
+        f"{statistics.median(changed):.2f} s ({statistics.median(changed) / cold:.2f} x cold); "
+        f"pre-commit (one file, --index .) warm {precommit:.2f} s"
+    )
+
+
+def jobs_figures(mllint: list[str], root: Path) -> None:
+    """CPU seconds and summed memory of -j 1 against -j 2 (no cache)."""
+    one = measured(_scan_cmd(mllint, root, "--no-cache", "-j", "1"))
+    two = measured(_scan_cmd(mllint, root, "--no-cache", "-j", "2"))
+    print(
+        f"-j 1: {one[0]:.2f} s wall, {one[1]:.2f} CPU-s, {one[2] / 1024:.0f} MiB; -j 2: {two[0]:.2f} s wall, "
+        f"{two[1]:.2f} CPU-s, {two[2] / 1024:.0f} MiB summed; CPU -j 1 / -j 2 = {one[1] / two[1]:.2f}"
+    )
+
+
+def growth_figures(mllint: list[str], root: Path) -> None:
+    """Wall time and summed memory of a cold scan of 0.25x, 0.5x, 1x, 2x and 4x the folder (copies of it)."""
+    files = sorted(p for p in root.rglob("*") if p.is_file() and ".mllint_cache" not in p.parts)
+    base = None
+    for factor in (0.25, 0.5, 1, 2, 4):
+        folder = Path(tempfile.mkdtemp(prefix="mllint-growth-"))
+        try:
+            chosen = files[: max(1, int(len(files) * factor))] if factor < 1 else files
+            for copy in range(int(max(1, factor))):
+                for path in chosen:
+                    dest = folder / f"copy{copy}" / path.relative_to(root)
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, dest)
+            wall, _cpu, rss = measured(_scan_cmd(mllint, folder, "--no-cache"))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        base = base or (wall / factor, rss / factor)
+        print(
+            f"growth {factor:>4}x: {wall:6.2f} s ({wall / factor / base[0]:.2f} of linear), "
+            f"{rss / 1024:5.0f} MiB summed ({rss / factor / base[1]:.2f} of linear per unit)"
+        )
 
 
 def _yaml_texts(root: Path) -> list[str]:
@@ -194,6 +300,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="scan this folder (generated there first when empty; kept)")
     ap.add_argument("-j", "--jobs", type=int, help="worker processes for mllint (default: its own)")
+    ap.add_argument("--growth", action="store_true", help="also scan 0.25x to 4x the folder (copies)")
     args = ap.parse_args()
     mllint = [sys.executable, "-m", "mllint"]
     exe = shutil.which("mllint")
@@ -215,16 +322,14 @@ def main() -> int:
     walls, peak = [], 0
     jobs = ["-j", str(args.jobs)] if args.jobs is not None else []
     for _ in range(args.runs):
-        wall, rss = timed(
-            [*mllint, "scan", str(root), "--format", "sarif", "--output", os.devnull, "--fail-on", "never", *jobs]
-        )
+        wall, _cpu, rss = measured(_scan_cmd(mllint, root, "--no-cache", *jobs))
         walls.append(wall)
         peak = max(peak, rss)
     wall = statistics.median(walls)
     floor = statistics.median(compose_floor(root) for _ in range(args.runs))
     print(
-        f"whole scan (parse, model, rules, SARIF): {wall:.2f} s, {len(files) / wall:.0f} files/s, "
-        f"{size / 1e6 / wall:.2f} MB/s, peak RSS of one process {peak / 1024:.0f} MiB"
+        f"whole scan, cold (parse, model, rules, SARIF): {wall:.2f} s, {len(files) / wall:.0f} files/s, "
+        f"{size / 1e6 / wall:.2f} MB/s, peak summed RSS of all processes {peak / 1024:.0f} MiB"
     )
     print(
         f"ruamel C composer alone on the YAML, one core: {floor:.2f} s ({yaml_size / 1e6 / floor:.2f} MB/s); "
@@ -234,13 +339,17 @@ def main() -> int:
     if floors:
         pyyaml = statistics.median(floors)
         print(f"PyYAML C composer alone on the YAML, one core: {pyyaml:.2f} s; mllint / composer = {wall / pyyaml:.2f}")
+    cache_figures(mllint, root, args.runs)
+    jobs_figures(mllint, root)
+    if args.growth:
+        growth_figures(mllint, root)
     for name, cmd in (
         ("hadolint", ["hadolint", "--no-fail", *[str(p) for p in files if "Dockerfile" in p.name]]),
         ("checkov", ["checkov", "-d", str(root), "--quiet", "--skip-download", "-o", "sarif"]),
     ):
         if shutil.which(name):
-            t, rss = timed(cmd)
-            print(f"{name}: {t:.2f} s, peak RSS {rss / 1024:.0f} MiB")
+            t, _cpu, rss = measured(cmd)
+            print(f"{name}: {t:.2f} s, peak summed RSS {rss / 1024:.0f} MiB; {name} / mllint cold = {t / wall:.1f}")
     if args.keep is None:
         shutil.rmtree(root)
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +11,7 @@ from mllint import __version__
 from mllint.engine import Result
 from mllint.registry import Rule, builtin
 from mllint.report import rooted
+from mllint.report.streamed import streamed
 
 INFORMATION_URI = "https://github.com/mllint/mllint"
 DOCS_URI = f"{INFORMATION_URI}/blob/main/docs/rules.md"
@@ -48,10 +49,43 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
 
 
 def document(result: Result, root: str | None = None) -> dict[str, Any]:
+    doc = _frame(result, root)
+    doc["runs"][0]["results"] = list(_results(result, root))
+    return doc
+
+
+def _frame(result: Result, root: str | None) -> dict[str, Any]:
+    """The log without its results."""
     rules = {**builtin(), **result.rules}  # the rules that ran, and any a finding names
-    ids = sorted(set(result.rules) | {f.rule for f in result.findings})
-    index = {rid: i for i, rid in enumerate(ids)}
-    results = []
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "mllint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [rule_descriptor(rules[rid]) for rid in _rule_ids(result)],
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(root or Path.cwd()).resolve().as_uri() + "/"}},
+                "columnKind": "unicodeCodePoints",
+                "results": [],
+            }
+        ],
+    }
+
+
+def _rule_ids(result: Result) -> list[str]:
+    return sorted(set(result.rules) | {f.rule for f in result.findings})
+
+
+def _results(result: Result, root: str | None) -> Iterator[dict[str, Any]]:
+    """One SARIF result per finding, made as it is written: the log is never held whole."""
+    index = {rid: i for i, rid in enumerate(_rule_ids(result))}
     for f in result.findings:
         location: dict[str, Any] = {}
         if f.span.line:
@@ -83,27 +117,7 @@ def document(result: Result, root: str | None = None) -> dict[str, Any]:
             entry["suppressions"] = [
                 {"kind": f.suppression_kind, "status": "accepted", "justification": f.suppressed or "no reason given"}
             ]
-        results.append(entry)
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "mllint",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "informationUri": INFORMATION_URI,
-                        "rules": [rule_descriptor(rules[rid]) for rid in ids],
-                    }
-                },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(root or Path.cwd()).resolve().as_uri() + "/"}},
-                "columnKind": "unicodeCodePoints",
-                "results": results,
-            }
-        ],
-    }
+        yield entry
 
 
 def _add_snippets(result: Result, path: str, line: int, physical: dict[str, Any]) -> None:
@@ -156,4 +170,9 @@ def _artifact(path: str, root: str | None) -> dict[str, Any]:
 
 
 def render(result: Result, color: bool = False, verbose: bool = False, root: str | None = None) -> str:
-    return json.dumps(document(result, root), indent=2) + "\n"
+    return "".join(chunks(result, color, verbose, root))
+
+
+def chunks(result: Result, color: bool = False, verbose: bool = False, root: str | None = None) -> Iterator[str]:
+    """The log as `json.dumps(document, indent=2)` writes it, a result at a time."""
+    return streamed(_frame(result, root), ("runs", 0, "results"), _results(result, root))
