@@ -26,7 +26,6 @@ import hashlib
 import io
 import os
 import pickle
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -238,6 +237,8 @@ class Store:
             return
         payload = pickle.dumps((self.key, self.entries), protocol=5)
         blob = MAGIC + digest_bytes(payload).encode() + b"\n" + payload
+        import tempfile
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _mark(self.folder)
