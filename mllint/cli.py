@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from mllint import __version__
-from mllint.report import FORMATS
+from mllint.report import FORMATS, STREAMED
 
 if TYPE_CHECKING:
     from mllint.config import Config
@@ -126,6 +126,14 @@ _SCAN_OPTIONS = [
     ),
     click.option("--driver-version", help="Check images and workloads against this NVIDIA driver (e.g. 535.104.05)."),
     click.option("--preview", is_flag=True, help="Also run the rules whose status is preview."),
+    click.option("--no-cache", is_flag=True, help="Check every file again; neither read nor write the cache."),
+    click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False),
+        envvar="MLLINT_CACHE_DIR",
+        help="Where results are kept between scans [env: MLLINT_CACHE_DIR] (default: .mllint_cache at the "
+        "project root).",
+    ),
 ]
 
 
@@ -145,8 +153,27 @@ def _scan_options(func: Any) -> Any:
     type=click.Path(dir_okay=False),
     help="Check against the host profile `mllint live --write-profile` wrote (in place of `cluster`).",
 )
-def scan(paths: tuple[str, ...], profile_path: str | None, **settings: Any) -> None:
+@click.option("--fix", is_flag=True, help="Apply the safe fixes in place, then report what is left.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply the fixes that change behaviour (with --fix, --diff).")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and change nothing (exit 1 if any).")
+@click.option("--pins", type=click.Path(exists=True, dir_okay=False), help="Lock or pip freeze file for ML303's fix.")
+def scan(
+    paths: tuple[str, ...],
+    profile_path: str | None,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    pins: str | None,
+    **settings: Any,
+) -> None:
     """Scan PATHS (files or directories; `-` for stdin; default `.`)."""
+    fixes = None
+    if fix or diff:
+        from mllint.fixing import Request
+
+        if "-" in paths:
+            raise click.UsageError("--fix and --diff change files, not stdin")
+        fixes = Request(write=fix and not diff, diff=diff, unsafe=unsafe_fixes)
     profile = None
     if profile_path:
         from mllint.live.host import ProfileError, read_profile
@@ -155,7 +182,7 @@ def scan(paths: tuple[str, ...], profile_path: str | None, **settings: Any) -> N
             profile = read_profile(profile_path)
         except ProfileError as exc:
             raise click.UsageError(str(exc)) from None
-    _run(paths, profile=profile, **settings)
+    _run(paths, profile=profile, fixes=fixes, pins=pins, **settings)
 
 
 @cli.command()
@@ -228,15 +255,20 @@ def _run(
     index_paths: tuple[str, ...],
     driver_version: str | None,
     preview: bool,
+    no_cache: bool = False,
+    cache_dir: str | None = None,
     profile: dict[str, Any] | None = None,
     host: Any = None,
+    fixes: Any = None,
+    pins: str | None = None,
 ) -> None:
     from pathlib import Path
 
     from mllint import baseline, engine
+    from mllint.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
     from mllint.config import project_root, repository_root
     from mllint.options import from_config
-    from mllint.report import render
+    from mllint.report import chunks, render
 
     path_list = list(paths) or ["."]
     extra_reports = _report_targets(reports)
@@ -255,7 +287,12 @@ def _run(
         jobs=jobs,
         index_paths=list(index_paths),
         host=host,
+        cache_dir=None
+        if no_cache or host is not None
+        else cache_dir or str(project_root(path_list, cfg) / DEFAULT_CACHE_DIR),
     )
+    if pins:  # what ML303's fix pins to
+        options.params = {**options.params, "ML303": {**options.params.get("ML303", {}), "pins": os.path.abspath(pins)}}
     fail_on = fail_on or cfg.get("fail-on") or "warning"
     if baseline_path is None and cfg.get("baseline") and not write_baseline:
         baseline_path = str(cfg.root / cfg.get("baseline"))
@@ -279,6 +316,12 @@ def _run(
     finally:
         if progress is not None:
             progress.close()
+    if fixes is not None:  # --fix, --diff: apply or show the findings' fixes (mllint.fixing), then scan again
+        from dataclasses import replace
+
+        from mllint.fixing import run as fix_run
+
+        result = fix_run(result, fixes, lambda: engine.scan(path_list, replace(options, progress=None)))
     missing = [s for s in result.skipped if s.reason == "no such file or directory"]
     if missing:
         raise click.UsageError(f"{missing[0].path}: no such file or directory")
@@ -307,12 +350,15 @@ def _run(
     code = 0 if fail_on == "never" else engine.exit_code(result.findings, fail_on)
     top = str(repository_root(Path(root)))
     for extra_fmt, extra_path in extra_reports:  # every finding, whatever --show hides from the terminal
-        _write(extra_path, render(extra_fmt, result, verbose=verbose, root=top))
+        _write(extra_path, chunks(extra_fmt, result, verbose=verbose, root=top))
     shown = _shown(result, show_level)
+    text: str | Iterator[str]
     if statistics:
         from mllint.report.text_report import statistics as stats_table
 
         text = stats_table(shown)
+    elif fmt in STREAMED:  # large reports are written as they are made
+        text = chunks(fmt, shown, verbose=verbose, root=top)
     else:
         text = render(fmt, shown, color=use_color, verbose=verbose, root=top)
         hidden = sum(1 for f in result.findings if f.suppressed is None) - sum(
@@ -332,7 +378,8 @@ def _run(
 
             click.echo(summary(result), err=True)
     else:
-        click.echo(text, nl=False)
+        for piece in [text] if isinstance(text, str) else text:
+            click.echo(piece, nl=False)
     raise SystemExit(code)
 
 
@@ -344,10 +391,10 @@ def _git_ignored(paths: list[str], respect: bool) -> list[str]:
     return git_ignored(paths)
 
 
-def _write(path: str, text: str) -> None:
+def _write(path: str, text: str | Iterable[str]) -> None:
     try:
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.writelines([text] if isinstance(text, str) else text)
     except OSError as exc:
         raise click.UsageError(f"cannot write {path}: {exc.strerror}") from None
 
@@ -513,6 +560,31 @@ def explain(rule: str, config_path: str | None) -> None:
         hint = f"did you mean {close!r}? " if close else ""
         raise click.UsageError(f"{rule!r} is not a rule id or name; {hint}`mllint rules` lists them")
     click.echo(docs.explain_text(rules[rule_id]))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_CONFIG_OPTION
+def placement(paths: tuple[str, ...], fmt: str, config_path: str | None) -> None:
+    """Where each GPU workload can run: GPUs per pod and per job, each candidate node or pool, and why it fits."""
+    from mllint import placement as place
+    from mllint.gpus import GPU_RESOURCES
+
+    cfg = _load_config(config_path, paths[0] if paths else ".")
+    cuda = _cuda_config(cfg, None)
+    facts = place.project(paths or (".",), tuple(cfg.get("gpu-resources", GPU_RESOURCES)), cuda, cfg.get("exclude", []))
+    world, rows = place.rows(facts, cuda)
+    click.echo((place.as_json if fmt == "json" else place.text)(world, rows), nl=False)
+
+
+@cli.command()
+@click.option("--stdio", is_flag=True, help="Speak over stdin and stdout (the default, and the only transport).")
+def server(stdio: bool) -> None:
+    """Run the language server (LSP over stdio): diagnostics as you type, fixes as code actions."""
+    from mllint.lsp.server import serve
+
+    raise SystemExit(serve())
 
 
 def run(argv: Sequence[str]) -> int:

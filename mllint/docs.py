@@ -38,12 +38,18 @@ def _severity(rule: Rule) -> str:
     return rule.meta.severity + ("" if rule.meta.enabled else " (opt-in)") + (" (preview)" if rule.meta.preview else "")
 
 
+def _fix(rule: Rule) -> str:
+    """Whether the rule's findings carry a fix: `safe`, `unsafe` (applied only with --unsafe-fixes), or none."""
+    return rule.meta.fix or ""
+
+
 def table(rules: Mapping[str, Rule] | None = None) -> str:
-    rows = [(r.meta.id, r.meta.name, _severity(r), r.meta.summary) for r in (rules or builtin()).values()]
-    widths = [max(len(row[i]) for row in rows + [("ID", "NAME", "SEVERITY", "SUMMARY")]) for i in range(3)]
+    head = ("ID", "NAME", "SEVERITY", "FIX", "SUMMARY")
+    rows = [(r.meta.id, r.meta.name, _severity(r), _fix(r), r.meta.summary) for r in (rules or builtin()).values()]
+    widths = [max(len(row[i]) for row in [*rows, head]) for i in range(4)]
     lines = []
-    for row in [("ID", "NAME", "SEVERITY", "SUMMARY"), *rows]:
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+    for row in [head, *rows]:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
     return "\n".join(lines) + "\n"
 
 
@@ -81,7 +87,8 @@ def rule_markdown(rule: Rule, level: int = 2) -> str:
         f"**{m.summary}.** Severity: `{m.severity}`"
         + ("" if m.enabled else " (off by default: enable with `--extend-select " + m.id + "`)")
         + (" (preview: runs only with `--preview`)" if m.preview else "")
-        + f". Applies to: {', '.join(m.targets)}. Tags: {', '.join(m.tags)}.",
+        + f". Applies to: {', '.join(m.targets)}. Tags: {', '.join(m.tags)}."
+        + _fix_sentence(m.fix),
         "",
         m.description,
         "",
@@ -101,6 +108,14 @@ def rule_markdown(rule: Rule, level: int = 2) -> str:
     return "\n".join(parts)
 
 
+def _fix_sentence(fix: str | None) -> str:
+    if fix == "safe":
+        return " Fix: safe (`mllint scan --fix`)."
+    if fix == "unsafe":
+        return " Fix: unsafe (it changes behaviour: `mllint scan --fix --unsafe-fixes`)."
+    return ""
+
+
 def markdown(table_: Mapping[str, Rule] | None = None) -> str:
     rules = list((table_ or builtin()).values())
     head = [
@@ -108,12 +123,12 @@ def markdown(table_: Mapping[str, Rule] | None = None) -> str:
         "",
         "Generated from `rules/` by `mllint rules --format markdown`; do not edit by hand.",
         "",
-        "| ID | Name | Severity | Summary |",
-        "|---|---|---|---|",
+        "| ID | Name | Severity | Fix | Summary |",
+        "|---|---|---|---|---|",
     ]
     for r in rules:
         anchor = f"{r.meta.id.lower()}-{r.meta.name}"
-        head.append(f"| [{r.meta.id}](#{anchor}) | `{r.meta.name}` | {_severity(r)} | {r.meta.summary} |")
+        head.append(f"| [{r.meta.id}](#{anchor}) | `{r.meta.name}` | {_severity(r)} | {_fix(r)} | {r.meta.summary} |")
     return "\n".join(head) + "\n\n" + "\n".join(rule_markdown(r) for r in rules)
 
 

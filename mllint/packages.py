@@ -1,5 +1,6 @@
 """What an install command installs, and how firmly each package is pinned: pip, `python -m pip`,
-`uv pip`, `uv add`, `uv tool`, pipx; conda, mamba, micromamba; apt, apk, dnf, yum, microdnf, zypper.
+`uv pip`, `uv add`, `uv tool`, pipx; conda, mamba, micromamba; apt, aptitude, apk, dnf, yum, microdnf
+(`module install` too), zypper.
 Requirement strings are read with `packaging`, as pip reads them."""
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class Install:
     flags: dict[str, Word] = field(default_factory=dict)  # every flag given, by name (`--no-cache-dir`)
     upgrade: Word | None = None  # -U / --upgrade
     environment_file: bool = False  # conda/mamba `env create -f` / micromamba `create -f`: `requirements` are env files
+    module: bool = False  # `dnf module install`: the packages are module specs, `name[:stream][/profile]`
 
     @property
     def tool_name(self) -> str:
@@ -158,15 +160,24 @@ def parse_install(words: list[Word], at: int | None = None) -> Install | None:
         if name in ("conda", "mamba", "micromamba"):
             return _conda(words, i, rest)
         sub = _first_command(rest, _OS_VALUE_FLAGS)  # `apt-get -o Acquire::Retries=5 install ...`
+        sub_at = i + 1 + _command_index(rest, _OS_VALUE_FLAGS)
+        if sub == "module" and name in _MODULE_TOOLS:  # `dnf module install nodejs:18/common`
+            after = names[sub_at + 1 :]
+            if _first_command(after, _OS_VALUE_FLAGS) == "install":
+                return _os("dnf", words, i, sub_at + 1 + _command_index(after, _OS_VALUE_FLAGS), module=True)
         manager = _OS_INSTALL.get((name, sub))
         if manager is not None:
-            return _os(manager, words, i, i + 1 + _command_index(rest, _OS_VALUE_FLAGS))
+            return _os(manager, words, i, sub_at)
     return None
+
+
+_MODULE_TOOLS = frozenset({"dnf", "yum", "microdnf"})
 
 
 _OS_INSTALL = {
     ("apt-get", "install"): "apt",
     ("apt", "install"): "apt",
+    ("aptitude", "install"): "apt",
     ("apk", "add"): "apk",
     ("dnf", "install"): "dnf",
     ("yum", "install"): "dnf",
@@ -385,12 +396,30 @@ def judge_conda(word: Word) -> Package:
     return Package(name, word, RANGE, spec)
 
 
-def _os(manager: str, words: list[Word], tool: int, sub: int) -> Install:
-    install = Install(manager, words[tool])
+def _os(manager: str, words: list[Word], tool: int, sub: int, module: bool = False) -> Install:
+    install = Install(manager, words[tool], module=module)
     _arguments(words[:sub], tool + 1, _OS_VALUE_FLAGS, install)  # `apt-get --no-install-recommends -y install`
+    aptitude = install.tool_name == "aptitude"
     for word in _arguments(words, sub + 1, _OS_VALUE_FLAGS, install):
-        install.packages.append(judge_os(manager, word))
+        if aptitude and _APTITUDE_ACTION.search(word[0]):
+            continue  # `pkg-` removes, `pkg_` purges, `pkg=` holds, `pkg:` keeps, `pkg&M` marks: nothing installed
+        install.packages.append(judge_module(word) if module else judge_os(manager, word))
     return install
+
+
+# aptitude's per-package actions written after the name (aptitude(8), "install"): all but `+` install nothing
+_APTITUDE_ACTION = re.compile(r"(?:[-_=:]|&[MmB][D]?)$")
+
+
+def judge_module(word: Word, text: str | None = None) -> Package:
+    """A dnf module spec: `nodejs` (the default stream, which a distribution update can move), `nodejs:18`,
+    `nodejs:18:8090020240213/common` (a stream, the form dnf pins a module to). `text`: the spec when the
+    word carries more (`@nodejs:18`)."""
+    text = word[0] if text is None else text
+    if "$" in text:
+        return Package("", word, VARIABLE)
+    name, colon, stream = text.split("/", 1)[0].partition(":")
+    return Package(name, word, EXACT if colon and stream else BARE, stream)
 
 
 def judge_os(manager: str, word: Word) -> Package:
@@ -399,6 +428,10 @@ def judge_os(manager: str, word: Word) -> Package:
         return Package("", word, VARIABLE)
     if text.endswith((".deb", ".rpm", ".apk")) or text.startswith(("/", "./")):
         return Package("", word, LOCAL)
+    if manager == "apt" and text.startswith(("~", "?")):
+        return Package("", word, VARIABLE)  # an aptitude search pattern (`~n^python3-`), no one package
+    if manager in ("dnf", "zypper") and text.startswith("@") and ":" in text:
+        return judge_module(word, text[1:])  # `dnf install @nodejs:18`: a module stream
     if manager == "apt":
         name, eq, version = text.partition("=")
         pinned = bool(eq and version) or "/" in name  # `pkg=1.2-3`, `pkg/bookworm-backports`

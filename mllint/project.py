@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from mllint import suppress
 from mllint import yamlsrc as y
+from mllint.capacity import Placement, placement
 from mllint.gpus import pod_gpus
 from mllint.model import Quantity, SourceFile, Span, Value, Workload, role_name
 from mllint.quantity import is_templated
 from mllint.roles import served
 from mllint.serving import healthcheck, server_start
+from mllint.sources.keda import ScaledObjectFacts, is_scaled_object, read_scaled_object
+from mllint.sources.nodes import NodeFacts, PoolFacts, is_pool, read_node, read_pool
 from mllint.sources.podspec import NodeReader
+from mllint.sources.sharing import SharingFacts, read_sharing
 
 if TYPE_CHECKING:  # the CUDA modules load only for files that need them
     from mllint.cuda.needs import Need
@@ -51,6 +55,7 @@ class WorkloadFacts:
     server: tuple[str, str] | None = None  # the first such container's name, and why it is one
     fragment: bool = False  # a part of an object (a kustomize patch, a pod template without images)
     labels_queue: str | None = None  # the Kueue queue it is submitted to (`kueue.x-k8s.io/queue-name`)
+    placement: Placement | None = None  # selectors, affinity and tolerations (`mllint.capacity`)
 
     @property
     def role_name(self) -> str | None:
@@ -130,6 +135,9 @@ class FileFacts:
     builds: list[BuildFacts] = field(default_factory=list)
     image_uses: list[ImageUse] = field(default_factory=list)
     requirements: list[Need] = field(default_factory=list)  # a requirements file's CUDA pins
+    cluster: list[NodeFacts | PoolFacts] = field(default_factory=list)  # Nodes and Karpenter pools
+    scaled_objects: list[ScaledObjectFacts] = field(default_factory=list)  # KEDA
+    sharing: list[SharingFacts] = field(default_factory=list)  # the device plugin's GPU sharing configs
     # (first line, last line, selectors): what `mllint.dev/ignore` annotations cover, for Project findings
     ignored: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)
 
@@ -197,6 +205,14 @@ def file_facts(file: SourceFile, gpu_patterns: tuple[str, ...], cuda: CudaConfig
                     y.get(selector, "matchExpressions") is not None,
                 )
             )
+        elif obj.kind == "Node" and obj.api_version == "v1":
+            facts.cluster.append(read_node(reader, obj))
+        elif is_pool(obj):
+            facts.cluster.append(read_pool(reader, obj))
+        elif is_scaled_object(obj) and (scaled := read_scaled_object(reader, obj)) is not None:
+            facts.scaled_objects.append(scaled)
+        elif obj.kind == "ConfigMap":
+            facts.sharing += read_sharing(obj, file.path)
         elif obj.kind == "PriorityClass" and not is_templated(obj.name):  # a template names no class to know
             facts.priority_classes.append(obj.name)
         ignored = suppress.annotation_rules(obj.annotations)
@@ -247,6 +263,7 @@ def _workload(w: Workload, path: str, gpu_patterns: tuple[str, ...]) -> Workload
         server=server,
         fragment=w.fragment,
         labels_queue=(w.labels.get(KUEUE_QUEUE) or (w.k8s_object.labels if w.k8s_object else {}).get(KUEUE_QUEUE)),
+        placement=placement(w.pod, spans) if gpus else None,
     )
 
 

@@ -18,6 +18,8 @@ class ProjectIndex:
     # Files a kustomization applies as patches (display paths): each holds parts of objects that its base
     # completes, so what it leaves out is not missing
     fragments: frozenset[str] = frozenset()
+    # (Dockerfile display path, stage name in lower case) for each stage a Compose `build.target` builds
+    build_targets: frozenset[tuple[str, str]] = frozenset()
 
 
 def build(candidates: Iterable[Candidate]) -> ProjectIndex:
@@ -35,7 +37,24 @@ def build(candidates: Iterable[Candidate]) -> ProjectIndex:
     return ProjectIndex(
         kustomize_images=frozenset(images),
         fragments=frozenset(c.display for c in candidates if _resolve("", str(c.path)) in fragments),
+        build_targets=_build_targets(candidates),
     )
+
+
+def _build_targets(candidates: list[Candidate]) -> frozenset[tuple[str, str]]:
+    """The Dockerfile stages Compose services build with `build.target`, joined to the Dockerfiles scanned."""
+    from mllint.compose_targets import compose_targets
+
+    dockerfiles = {_resolve("", str(c.path)): c.display for c in candidates if c.kind == "dockerfile"}
+    if not dockerfiles:
+        return frozenset()
+    found = set()
+    for cand in candidates:
+        if cand.kind == "compose":
+            for path, stage in compose_targets(cand.path):
+                if path in dockerfiles:
+                    found.add((dockerfiles[path], stage))
+    return frozenset(found)
 
 
 def _kustomizations(candidates: Iterable[Candidate]) -> Iterator[tuple[Candidate, Any]]:

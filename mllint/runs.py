@@ -10,8 +10,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from mllint.model import Instruction, Span, Stage, is_digits
+from mllint.model import ImageBuild, Instruction, Span, Stage, is_digits
 from mllint.shell import Word, commands
+from mllint.stages import chain
 
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
@@ -131,6 +132,21 @@ def start_commands(stage: Stage) -> list[Command]:
         if last is not None:
             out += _line_commands(last)
     return out
+
+
+def image_start_commands(build: ImageBuild, stage: Stage) -> list[Command]:
+    """What a container of the image that `stage` builds runs when it starts: the last ENTRYPOINT and the
+    last CMD of the stage or, failing that, of the stages it builds FROM (nearest first). An ENTRYPOINT
+    set in a nearer stage than the CMD resets that inherited CMD, as Docker does."""
+    found: dict[str, tuple[int, Instruction]] = {}
+    for depth, current in enumerate(chain(build, stage)):
+        for ins in reversed(current.instructions):
+            if ins.keyword in ("ENTRYPOINT", "CMD") and ins.keyword not in found:
+                found[ins.keyword] = (depth, ins)
+    entry, cmd = found.get("ENTRYPOINT"), found.get("CMD")
+    if entry is not None and cmd is not None and entry[0] < cmd[0]:
+        cmd = None
+    return [c for item in (entry, cmd) if item is not None for c in _line_commands(item[1])]
 
 
 def piped(commands_: list[Command], index: int) -> bool:

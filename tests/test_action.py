@@ -131,6 +131,17 @@ def test_findings_one_scan_annotations_sarif_and_outputs(runner: Runner) -> None
     assert passing.returncode == 0
 
 
+def test_fixes_as_a_diff_artifact(runner: Runner) -> None:
+    (runner.workspace / "Dockerfile").write_text("FROM python:3.11-slim\nRUN pip install torch==2.3.1\n")
+    proc, out = runner.run("scan", **{"fix-diff": "mllint-fixes.diff"})
+    assert proc.returncode == 0, proc.stderr
+    assert out.get("fix-diff") == "true" and runner.scans() == 2, out
+    diff = (runner.workspace / "mllint-fixes.diff").read_text()
+    assert diff.startswith("--- a/Dockerfile") and "+RUN pip install --no-cache-dir torch==2.3.1" in diff
+    assert "pip install torch" in (runner.workspace / "Dockerfile").read_text(), "the diff changes nothing"
+    assert _step("Keep the fixes as an artifact")["with"]["path"] == "${{ inputs.fix-diff }}"
+
+
 def test_a_bad_configuration_fails_with_mllints_exit_code(runner: Runner) -> None:
     (runner.workspace / "k8s.yaml").write_text(JOB)
     (runner.workspace / ".mllint.yaml").write_text("select: [NOPE999]\n")

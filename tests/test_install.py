@@ -27,7 +27,7 @@ def test_distribution_name_is_not_the_taken_one_and_the_command_stays() -> None:
 
 
 def test_every_readme_install_names_the_distribution() -> None:
-    installs = re.findall(r"\bpipx? install\b[^\n`\"]*", _readme())
+    installs = re.findall(r"\bpipx? install\s+[^\n`\"]+", _readme())  # an install command, not the words
     named = [line for line in installs if not re.search(r"install\s+(-r|\.|'\.|--|dist/|git\+)", line)]
     assert named, installs
     for line in named:

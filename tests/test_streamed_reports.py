@@ -15,7 +15,7 @@ from mllint.report.streamed import streamed
 @pytest.mark.parametrize(
     ("frame", "where", "items"),
     [
-        ({"a": 1, "list": [], "z": {"k": "v"}}, ("list",), [{"x": [1, 2], "y": "ü\n\"q\""}, {"x": []}, 3]),
+        ({"a": 1, "list": [], "z": {"k": "v"}}, ("list",), [{"x": [1, 2], "y": 'ü\n"q"'}, {"x": []}, 3]),
         ({"a": 1, "list": []}, ("list",), []),
         ({"runs": [{"tool": {}, "results": [], "after": True}]}, ("runs", 0, "results"), [{"deep": {"er": [None]}}]),
     ],

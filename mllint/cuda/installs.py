@@ -56,7 +56,7 @@ def installer(words: list[str]) -> str | None:
         return "pip"
     if any(n in ("conda", "mamba", "micromamba") for n in names):
         return "conda"
-    if any(n in ("apt-get", "apt", "dnf", "yum", "microdnf") for n in names):
+    if any(n in ("apt-get", "apt", "aptitude", "dnf", "yum", "microdnf") for n in names):
         return "apt"
     return None
 

@@ -39,6 +39,7 @@ class Target:
     gpus: int | None = None  # GPUs per node
     gpu_memory: int | None = None  # MiB per GPU
     mig: bool = False  # MIG enabled on every GPU
+    max_nodes: int | None = None  # the most nodes the pool can have (`max-nodes`)
 
     @property
     def driver_text(self) -> str:
@@ -159,6 +160,7 @@ def pools(config: Mapping[str, Any] | None) -> tuple[Target, ...]:
                 pool.get("gpus"),
                 pool.get("gpu-memory"),
                 bool(pool.get("mig")),
+                pool.get("max-nodes"),
             )
         )
     return tuple(out)

@@ -43,14 +43,28 @@ def read_fields(reader: NodeReader, obj: K8sObject) -> None:
     elif kind == "Ingress":
         obj.backends = list(_backends(reader, y.get(node, "spec")))
     if kind in RAY_CLUSTER_SPECS:
-        obj.head_service_type = reader.value(
-            y.get(_path(node, RAY_CLUSTER_SPECS[kind]), "headGroupSpec"), "serviceType"
-        )
+        _ray_head(reader, obj, _path(node, RAY_CLUSTER_SPECS[kind]))
     policy = RETRY_POLICIES.get(kind)
     if policy is not None:
         obj.run_limits = _run_limits(reader, obj, policy)
     if kind in PROCESSES_PER_NODE:
         obj.processes = _processes(reader, node, PROCESSES_PER_NODE[kind].path)
+
+
+def _ray_head(reader: NodeReader, obj: K8sObject, cluster: Any) -> None:
+    """KubeRay's head service: `serviceType`, the custom `headService` (its type wins over serviceType, and
+    KubeRay appends the head container's ports to its own), the annotations, and `enableIngress`."""
+    head = y.get(cluster, "headGroupSpec")
+    obj.head_service_type = reader.value(head, "serviceType")
+    obj.head_ingress = reader.value(head, "enableIngress")
+    custom = y.get(head, "headService")
+    annotations = y.get(y.get(custom, "metadata"), "annotations")
+    obj.head_service_annotations = {key: y.text(v) or "" for key, _k, v in y.items(annotations)}
+    obj.head_service_annotations.update(
+        {key: y.text(v) or "" for key, _k, v in y.items(y.get(cluster, "headServiceAnnotations"))}
+    )
+    if y.is_map(custom):
+        obj.head_service = _service(reader, y.get(custom, "spec"))
 
 
 def _path(node: Any, dotted: str) -> Any:
@@ -71,6 +85,7 @@ def _quota(path: str, spec: Any) -> QuotaSpec:
 
 def _service(reader: NodeReader, spec: Any) -> ServiceSpec:
     ports = y.get(spec, "ports")
+    ranges = y.get(spec, "loadBalancerSourceRanges")
     return ServiceSpec(
         type=reader.value(spec, "type"),
         selector={key: y.text(v) or "" for key, _k, v in y.items(y.get(spec, "selector"))},
@@ -78,6 +93,7 @@ def _service(reader: NodeReader, spec: Any) -> ServiceSpec:
             ServicePort(reader.value(port, "port"), reader.value(port, "targetPort"))
             for port in (ports.value if y.is_seq(ports) else [])
         ],
+        source_ranges=[y.text(r) or "" for r in (ranges.value if y.is_seq(ranges) else [])],
     )
 
 

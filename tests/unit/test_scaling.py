@@ -177,3 +177,54 @@ def test_redaction_lines_found_without_a_search_per_line() -> None:
         lines = text.split("\n")
         expected = [n for n, line in enumerate(lines, 1) if per_line.search(line)]
         assert redaction._triggered(text, lines) == expected == redaction._matched_lines(text), text
+
+
+POOL = """apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {{name: gpu-{n}}}
+spec:
+  template:
+    metadata:
+      labels: {{team: t{n}}}
+    spec:
+      requirements:
+      - {{key: karpenter.k8s.aws/instance-family, operator: In, values: [p4d, g5]}}
+  limits:
+    nvidia.com/gpu: 4
+"""
+NODE = """apiVersion: v1
+kind: Node
+metadata:
+  name: node-{n}
+  labels: {{team: n{n}, nvidia.com/gpu.product: NVIDIA-A100-SXM4-40GB}}
+status:
+  allocatable: {{nvidia.com/gpu: "8"}}
+"""
+GPU_JOB = """apiVersion: batch/v1
+kind: Job
+metadata: {{name: job-{n}}}
+spec:
+  backoffLimit: 3
+  template:
+    spec:
+      restartPolicy: Never
+      nodeSelector: {{team: t{pool}}}
+      containers:
+      - name: c
+        image: nvcr.io/nvidia/pytorch:24.01-py3
+        resources:
+          limits: {{nvidia.com/gpu: {gpus}}}
+"""
+
+
+def test_many_pools_nodes_and_gpu_jobs(tmp_path: Path) -> None:
+    """ML605 finds each job's only pool once, not once per pool: 100 pools, 50 nodes and 1,000 GPU jobs."""
+    (tmp_path / "pools.yaml").write_text("---\n".join(POOL.format(n=n) for n in range(100)))
+    (tmp_path / "nodes.yaml").write_text("---\n".join(NODE.format(n=n) for n in range(50)))
+    (tmp_path / "jobs.yaml").write_text(
+        "---\n".join(GPU_JOB.format(n=n, pool=n % 100, gpus=1 + n % 16) for n in range(1000))
+    )
+    seconds, result = _timed_scan([str(tmp_path)], ["ML605", "ML111"])
+    over = [f for f in result.findings if f.rule == "ML605"]
+    assert len(over) == sum(1 for n in range(1000) if 1 + n % 16 > 4)  # each job over its pool's limit of 4
+    assert seconds < BOUND_S

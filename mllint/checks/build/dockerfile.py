@@ -7,8 +7,9 @@ import os
 import re
 from collections.abc import Callable, Iterator
 
+from mllint.checks.build.fixes import append_to_run, compiles, flag_after, runtime_base
 from mllint.checks.context import TRUE, Ctx, ProjectCtx
-from mllint.model import Finding, ImageBuild, Instruction, Span, Stage, is_digits
+from mllint.model import Finding, Fix, ImageBuild, Instruction, Span, Stage, is_digits
 from mllint.packages import LOCAL, Install, parse_install, pip_tool, run_installs, stage_installs
 from mllint.pinfiles import read_requirements, referenced
 from mllint.project import ProjectFacts
@@ -79,13 +80,18 @@ def devel_image_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     if _DEV_NAME.search(os.path.basename(build.path)) or _compiles_at_run_time(build, stage):
         return  # a developer's image (`Dockerfile.dev`), or nvcc is needed when the job starts
     runtime = re.sub(r"(?<![A-Za-z])devel(?=-|$)", "runtime", image.tag)
-    yield Finding.at(
+    finding = Finding.at(
         image.span if root is stage else stage.span,
         f"the final image is built on {name}:{image.tag}, a -devel image with the CUDA compilers, headers "
         "and static libraries (several GB) that serving and training at run time do not need",
         fix=f"compile in a builder stage on {name}:{image.tag} and copy the results into a final stage "
         f"FROM {name}:{runtime}",
     )
+    # unsafe: the image loses nvcc and the headers; offered only where no RUN of the stage compiles
+    edit = runtime_base(ctx.file, image, image.tag, runtime) if root is stage and not compiles(stage) else None
+    if edit is not None:
+        finding.autofix = Fix(f"build FROM {name}:{runtime}", False, (edit,))
+    yield finding
 
 
 # -- ML402 ----------------------------------------------------------------------------------------------------------
@@ -306,12 +312,19 @@ def pip_cache_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         )
         names = " and ".join("UV_NO_CACHE=1" if u else "PIP_NO_CACHE_DIR=1" for u in tools)
         caches = " ".join(f"--mount=type=cache,target={d}" for d in dict.fromkeys(d for _c, _i, d in kept))
-        yield Finding.at(
+        finding = Finding.at(
             command.span(install.tool),
             f"{pip_tool(command)} install keeps the packages it downloads in its cache ({cache}) inside "
             f"this layer{size}{more}",
             fix=f"add {flags}, set ENV {names}, or use RUN {caches}",
         )
+        edits = [
+            flag_after(ctx.file, c, ("install", "add"), "--no-cache" if i.tool_name == "uv" else "--no-cache-dir")
+            for c, i, _d in kept
+        ]
+        if all(e is not None for e in edits):
+            finding.autofix = Fix(f"add {flags}", True, tuple(e for e in edits if e is not None))
+        yield finding
 
 
 @rule("ML404")
@@ -323,7 +336,11 @@ def apt_lists_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
             continue
         found = list(run_commands(ins))
         update = next(
-            (c for c in found if c.program()[0] in ("apt-get", "apt") and "update" in c.texts[c.program()[1] + 1 :]),
+            (
+                c
+                for c in found
+                if c.program()[0] in ("apt-get", "apt", "aptitude") and "update" in c.texts[c.program()[1] + 1 :]
+            ),
             None,
         )
         if update is None or any(
@@ -331,12 +348,29 @@ def apt_lists_kept(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         ):
             continue
         tool = update.words[update.program()[1]]
-        yield Finding.at(
+        finding = Finding.at(
             update.span(tool),
             f"{tool[0].rsplit('/', 1)[-1]} update writes the package lists into this layer (tens of MB) "
             "and this RUN does not remove them; removing them in a later RUN does not shrink the image",
             fix="install in the same RUN and end it with `&& rm -rf /var/lib/apt/lists/*`",
         )
+        # not when a later RUN runs apt: an install without its own update would need the lists
+        edit = None if _apt_later(ctx.file.build, ins) else append_to_run(ctx.file, ins, "rm -rf /var/lib/apt/lists/*")
+        if edit is not None:
+            finding.autofix = Fix("end the RUN with `&& rm -rf /var/lib/apt/lists/*`", True, (edit,))
+        yield finding
+
+
+_APT = frozenset({"apt-get", "apt", "aptitude"})
+
+
+def _apt_later(build: ImageBuild | None, ins: Instruction) -> bool:
+    """Whether a RUN after `ins` (in any stage) runs apt, apt-get or aptitude: it may read the lists."""
+    if build is None:
+        return True
+    runs = [i for stage in build.stages for i in stage.instructions if i.keyword == "RUN"]
+    after = runs[next((n for n, i in enumerate(runs) if i is ins), len(runs)) + 1 :]
+    return any(c.program()[0] in _APT for i in after for c in run_commands(i))
 
 
 def _conda_cache(target: str) -> bool:
@@ -371,14 +405,23 @@ def apt_install_recommends(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
     for _found, command, install in run_installs(stage):
         if install.manager != "apt" or "--no-install-recommends" in install.flags:
             continue
+        if install.tool_name == "aptitude" and any(
+            f == "--without-recommends" or (not f.startswith("--") and "R" in f) for f in install.flags
+        ):
+            continue  # aptitude's `-R`, alone or grouped (`-yR`)
         if any("Install-Recommends" in w for w in command.texts):
             continue
-        yield Finding.at(
+        finding = Finding.at(
             command.span(install.tool),
             f"{install.tool_name} install also installs recommended packages (X11 "
             "libraries, documentation, sometimes a second Python)",
-            fix="add --no-install-recommends",
+            fix="add -R (--without-recommends)" if install.tool_name == "aptitude" else "add --no-install-recommends",
         )
+        flag = "--without-recommends" if install.tool_name == "aptitude" else "--no-install-recommends"
+        edit = flag_after(ctx.file, command, ("install",), flag)
+        if edit is not None:  # unsafe: a recommended package the image relies on would no longer be installed
+            finding.autofix = Fix(f"add {flag}", False, (edit,))
+        yield finding
 
 
 # -- ML407, ML408: stage references -------------------------------------------------------------------------------

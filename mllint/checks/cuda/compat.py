@@ -313,7 +313,7 @@ def driver_installed_in_image(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
             hits = []
             if runfile and not any(n in ("wget", "curl") for n in names):
                 hits.append(runfile)
-            if any(n in ("apt-get", "apt", "dnf", "yum", "microdnf") for n in names) and "install" in names:
+            if any(n in ("apt-get", "apt", "aptitude", "dnf", "yum", "microdnf") for n in names) and "install" in names:
                 hits += [(w, s, e) for w, s, e in words if _driver_packages().match(w)]
             for word, start, end in hits:
                 yield Finding.at(

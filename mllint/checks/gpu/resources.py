@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from mllint.checks.context import Ctx, gpu_names, who
+from mllint.k8sfix import gpu_limit, gpu_request_to_limit
 from mllint.model import Container, Finding, Workload
 from mllint.quantity import is_templated
 from mllint.registry import rule
@@ -19,11 +20,14 @@ def gpu_request_without_limit(container: Container, ctx: Ctx) -> Iterator[Findin
         if request is None:
             continue
         if limit is None:
-            yield Finding.at(
+            finding = Finding.at(
                 request.span,
                 f"{who(container, ctx)} requests {request} {name} without a limit; the API server rejects the pod",
                 fix=f"set resources.limits[{name!r}]: {request} (a GPU limit alone is enough: it becomes the request)",
             )
+            if not ctx.compose:
+                finding.autofix = gpu_limit(ctx.file, request)
+            yield finding
         elif request.amount is not None and limit.amount is not None and request.amount != limit.amount:
             if ctx.compose:
                 yield Finding.at(
@@ -33,12 +37,14 @@ def gpu_request_without_limit(container: Container, ctx: Ctx) -> Iterator[Findin
                     fix="keep one of the two, or make the counts equal",
                 )
             else:
-                yield Finding.at(
+                finding = Finding.at(
                     request.span,
                     f"{who(container, ctx)} requests {request} {name} but limits it to {limit}; "
                     "GPUs cannot be overcommitted, so request and limit must be equal",
                     fix=f"set both to the same count, or drop the request and keep limits[{name!r}]: {limit}",
                 )
+                finding.autofix = gpu_request_to_limit(ctx.file, request, limit)
+                yield finding
 
 
 @rule("ML102")

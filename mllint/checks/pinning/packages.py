@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, ProjectCtx
+from mllint.checks.pinning.fixes import pin_from
 from mllint.model import Finding, ImageBuild, Span, Stage
 from mllint.packages import (
     BARE,
@@ -107,6 +108,8 @@ def pip_unpinned(target: Stage | ProjectFacts, ctx: Ctx | ProjectCtx) -> Iterato
                 continue
             finding = _pin_finding(package, command.span(package.word), "pip", tool)
             if finding is not None:
+                if ctx.params.pins and command.shell:
+                    finding.autofix = pin_from(ctx.file, command, package, ctx.params.pins)
                 yield finding
 
 
@@ -172,9 +175,12 @@ def os_package_unpinned(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
         for package in install.packages:
             if package.pin == BARE and package.name.lower() not in exempt:
                 example = {"apt": "=<version>", "apk": "=<version>"}.get(install.manager, "-<version>")
+                what = "a version"
+                if install.module:
+                    tool, example, what = f"{tool} module", ":<stream>", "a stream (the default stream can change)"
                 yield Finding.at(
                     command.span(package.word),
-                    f"{tool} installs {package.word[0]!r} without a version",
+                    f"{tool} installs {package.word[0]!r} without {what}",
                     fix=f"pin it ({package.name}{example}) if this image must rebuild bit for bit; "
                     "distribution archives drop old versions, so most images pin the base image "
                     "by digest instead",

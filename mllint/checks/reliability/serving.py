@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from mllint.checks.context import Ctx, gpu_names, who
+from mllint.k8sfix import shm_volume, startup_probe
 from mllint.model import Container, Finding, PodSpec, Workload
 from mllint.registry import rule
 from mllint.roles import MODEL_SERVER, role, served
@@ -97,7 +98,7 @@ def liveness_kills_loading_model(container: Container, ctx: Ctx) -> Iterator[Fin
     failures = probe.failure_threshold or 3
     budget = delay + period * failures
     if budget < ctx.params.model_load_seconds:
-        yield Finding.at(
+        finding = Finding.at(
             probe.span,
             f"{who(container, ctx)} is a model server ({server.evidence}) with a livenessProbe and no startupProbe: "
             f"it is restarted after {delay} + {period} x {failures} = {budget} s, before a model that takes "
@@ -105,6 +106,8 @@ def liveness_kills_loading_model(container: Container, ctx: Ctx) -> Iterator[Fin
             fix=f"add a startupProbe with periodSeconds x failureThreshold >= {ctx.params.model_load_seconds} "
             "(e.g. periodSeconds: 10, failureThreshold: 30), or raise initialDelaySeconds",
         )
+        finding.autofix = startup_probe(ctx.file, probe, ctx.params.model_load_seconds)
+        yield finding
 
 
 def _kubernetes_main(container: Container, ctx: Ctx) -> bool:
@@ -258,4 +261,9 @@ def gpu_pod_without_shm(pod: PodSpec, ctx: Ctx) -> Iterator[Finding]:
                 "(`Bus error`, NCCL errors)"
             )
             fix = "mount an emptyDir with medium: Memory (and a sizeLimit) at /dev/shm"
-        yield Finding.at(container.name_span or container.span, message, fix=fix, severity=severity)
+        finding = Finding.at(container.name_span or container.span, message, fix=fix, severity=severity)
+        if workload.format == "kubernetes":
+            memory = container.resources.limits.get("memory")
+            size = memory.raw if memory is not None and not memory.templated else ctx.params.shm_size_limit
+            finding.autofix = shm_volume(ctx.file, pod, container, size)
+        yield finding

@@ -8,12 +8,13 @@ import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from mllint.checks.context import Ctx, command_words, who
-from mllint.model import Container, Finding, K8sObject, ServiceSpec, Span, Stage, Value
+from mllint.checks.context import Ctx, command_words, same_object, who
+from mllint.model import Container, Finding, ImageBuild, K8sObject, ServiceSpec, Span, Stage, Value, role_name
 from mllint.registry import rule
-from mllint.runs import Command, piped, run_commands, start_commands
+from mllint.runs import Command, image_start_commands, piped, run_commands, start_commands
 from mllint.shell import Word
-from mllint.stages import chain, dev_container, env_pairs
+from mllint.sources.kinds import RAY_KINDS
+from mllint.stages import chain, dev_container, environment
 
 # -- ML701, ML702: the user the image runs as ---------------------------------------------------------------------
 
@@ -102,13 +103,7 @@ def jupyter_without_auth(target: Stage | Container, ctx: Ctx) -> Iterator[Findin
     )
     fix = "remove the empty --*App.token= (Jupyter then generates a token) or set a hashed password"
     if isinstance(target, Stage):
-        if not _is_final(target, ctx):
-            return
-        env = {n: v for ins in target.instructions if ins.keyword == "ENV" for n, v, _s, _e in env_pairs(ins)}
-        for command in start_commands(target):
-            word = _jupyter_open(command.words, env)
-            if word is not None:
-                yield Finding.at(command.span(word), message, fix=fix)
+        yield from _jupyter_stage(target, ctx, message, fix)
         return
     env = {e.name: e.value or "" for e in target.env if not e.from_ref}
     if not _mentions(target, ("jupyter", "notebook", "lab")):
@@ -118,6 +113,50 @@ def jupyter_without_auth(target: Stage | Container, ctx: Ctx) -> Iterator[Findin
         if word is not None:
             yield Finding.at(locate(word), f"{who(target, ctx)}: {message}", fix=fix)
             return
+
+
+def _built_stages(ctx: Ctx) -> list[Stage]:
+    """The stages whose image is built and run: the final one, and those a Compose `build.target` names.
+    Any other stage is only a step of the build (a builder, a test stage) whose CMD no container runs."""
+    build = ctx.file.build
+    if build is None:
+        return []
+    targets = {name for path, name in ctx.index.build_targets if path == ctx.file.path}
+    return [
+        s for s in build.stages if s is build.final_stage or (s.alias is not None and s.alias.text.lower() in targets)
+    ]
+
+
+def _jupyter_stage(stage: Stage, ctx: Ctx, message: str, fix: str) -> Iterator[Finding]:
+    """Findings at this stage's own CMD/ENTRYPOINT, where it is what a built image starts (its own image,
+    or that of a built stage FROM it that keeps the command)."""
+    build = ctx.file.build
+    if build is None:
+        return
+    own = {id(ins) for ins in stage.instructions}
+    seen: set[tuple[int, int]] = set()
+    for built in _built_stages(ctx):
+        env = environment(build, built)
+        for command in image_start_commands(build, built):
+            if id(command.ins) not in own:
+                continue
+            word = _jupyter_open(command.words, env)
+            if word is None:
+                continue
+            span = command.span(word)
+            if (span.line, span.column) in seen:
+                continue
+            seen.add((span.line, span.column))
+            yield Finding.at(span, _started_by(build, built, stage, command.ins.keyword) + message, fix=fix)
+
+
+def _started_by(build: ImageBuild, built: Stage, stage: Stage, keyword: str) -> str:
+    """How a message names the image that runs a stage's start command, when it is not simply the final stage."""
+    name = repr(built.alias.text) if built.alias is not None else str(built.index)
+    if built is not build.final_stage:
+        what = f"stage {name}, which a Compose build.target builds"
+        return f"{what}, keeps this {keyword}: " if built is not stage else f"{what}: "
+    return f"the final stage builds FROM this one and keeps its {keyword}: " if built is not stage else ""
 
 
 def _mentions(container: Container, needles: tuple[str, ...]) -> bool:
@@ -169,24 +208,111 @@ def ray_dashboard_exposed(target: K8sObject | Container, ctx: Ctx) -> Iterator[F
                 "tunnel or an authenticating proxy",
             )
         return
-    service_type = target.head_service_type
-    if service_type is not None and service_type.text in _EXPOSED:
-        yield Finding.at(
-            service_type.span,
-            f"{target.kind} {target.name!r} exposes its head service as {service_type.text}: "
-            "the dashboard and job API (8265) are then reachable from outside the cluster without "
-            "authentication (CVE-2023-48022)",
-            fix="keep serviceType: ClusterIP and use kubectl port-forward, or an Ingress with authentication in front",
-        )
+    if target.kind in RAY_KINDS:
+        yield from _ray_head_exposed(target, ctx)
     elif target.service is not None:
         yield from _service_to_dashboard(target, target.service)
     elif target.kind == "Ingress":
         yield from _ingress_to_dashboard(target)
 
 
+# Annotations that make a cloud load balancer internal: reachable from the VPC, not from the internet
+_INTERNAL_LB = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true", "0.0.0.0/0"),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
+    "networking.gke.io/load-balancer-type": ("internal",),
+    "cloud.google.com/load-balancer-type": ("internal",),
+    "service.beta.kubernetes.io/azure-load-balancer-internal": ("true",),
+    "service.beta.kubernetes.io/oci-load-balancer-internal": ("true",),
+}
+_INGRESS_AUTH = re.compile(r"auth-url|auth-type|auth-signin|authenticate-|oauth", re.I)
+
+
+def _ray_head_exposed(target: K8sObject, ctx: Ctx) -> Iterator[Finding]:
+    """KubeRay's head service of type NodePort or LoadBalancer (`headGroupSpec.serviceType`, or the custom
+    `headGroupSpec.headService`, whose type wins) when it carries the dashboard port, and `enableIngress`."""
+    head = next((w for w in same_object(target, ctx.file) if role_name(w.role) == "head"), None)
+    params = head.group.ray_start_params if head is not None and head.group is not None else {}
+    include = params.get("include-dashboard")
+    host = params.get("dashboard-host")
+    if (include is not None and include.text.lower() == "false") or (
+        host is not None and host.text in ("127.0.0.1", "localhost", "::1")
+    ):
+        return  # no dashboard, or one that listens inside the head pod only
+    port = params["dashboard-port"].text if "dashboard-port" in params else "8265"
+    custom = target.head_service
+    service_type = custom.type if custom is not None and custom.type is not None else target.head_service_type
+    container = head.pod.containers[0] if head is not None and head.pod.containers else None
+    carried = _dashboard_in_head_service(custom, container, port)
+    if service_type is not None and service_type.text in _EXPOSED and carried is not None:
+        if service_type.text == "LoadBalancer" and custom is not None and _restricted(custom.source_ranges):
+            return
+        internal = _internal_lb(target.head_service_annotations) if service_type.text == "LoadBalancer" else None
+        reach = (
+            f"every machine of the network behind its internal load balancer ({internal})"
+            if internal
+            else "anyone outside the cluster"
+        )
+        field = "headService type" if custom is not None and service_type is custom.type else "serviceType"
+        yield Finding.at(
+            service_type.span,
+            f"{target.kind} {target.name!r} exposes its head service as {service_type.text} ({field}), and "
+            f"{carried}: {reach} reaches the dashboard and job API on port {port} without authentication "
+            "(CVE-2023-48022)",
+            fix="keep the head service ClusterIP and use kubectl port-forward, or an Ingress with "
+            "authentication in front",
+        )
+    ingress = target.head_ingress
+    if (
+        ingress is not None
+        and ingress.text.lower() == "true"
+        and not any(map(_INGRESS_AUTH.search, target.annotations))
+    ):
+        yield Finding.at(
+            ingress.span,
+            f"enableIngress makes KubeRay create an Ingress to the dashboard of {target.kind} {target.name!r} "
+            f"(port {port}), and no authentication annotation is set on it: anyone who reaches the Ingress "
+            "runs jobs on the cluster (CVE-2023-48022)",
+            fix="remove enableIngress and use kubectl port-forward, or annotate the cluster with the Ingress "
+            "controller's authentication (KubeRay copies its annotations to the Ingress)",
+        )
+
+
+def _dashboard_in_head_service(custom: ServiceSpec | None, container: Container | None, port: str) -> str | None:
+    """Why KubeRay's head service carries the dashboard port, or None when it does not: the custom service
+    lists it, or KubeRay adds the head container's declared ports (its defaults, 8265 among them, when the
+    container declares none)."""
+    if custom is not None and any(
+        v is not None and v.text in (port, "dashboard") for p in custom.ports for v in (p.port, p.target_port)
+    ):
+        return f"its headService lists port {port}"
+    if container is None or not container.ports:
+        if port != "8265":
+            return None  # the defaults carry 8265, where this dashboard does not listen
+        return "the head container declares no ports, so KubeRay gives the service its defaults, 8265 among them"
+    if port in (v.text for v in container.ports) or container.port_names.get("dashboard") == port:
+        return f"KubeRay adds the head container's port {port} to it"
+    return None
+
+
+def _restricted(ranges: list[str]) -> bool:
+    """loadBalancerSourceRanges given, none of them open to every address."""
+    return bool(ranges) and not any(r.strip() in ("0.0.0.0/0", "::/0") for r in ranges)
+
+
+def _internal_lb(annotations: dict[str, str]) -> str | None:
+    for key, values in _INTERNAL_LB.items():
+        if annotations.get(key, "").strip().lower() in values:
+            return f"{key}: {annotations[key]}"
+    return None
+
+
 def _service_to_dashboard(target: K8sObject, service: ServiceSpec) -> Iterator[Finding]:
     ray = "ray" in target.name.lower() or any(key.startswith("ray.io/") for key in service.selector)
-    if service.type is None or service.type.text not in _EXPOSED or not ray:
+    node_type = service.selector.get("ray.io/node-type")
+    if service.type is None or service.type.text not in _EXPOSED or not ray or node_type not in (None, "head"):
+        return  # the dashboard runs on the head pod only
+    if service.type.text == "LoadBalancer" and _restricted(service.source_ranges):
         return
     for port in service.ports:
         value = next(

@@ -7,6 +7,7 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 
 from mllint.checks.context import Ctx, ProjectCtx
+from mllint.k8sfix import quota_requests
 from mllint.model import Finding, K8sObject
 from mllint.project import ProjectFacts, QuotaFacts, WorkloadFacts
 from mllint.registry import rule
@@ -30,12 +31,14 @@ def quota_limit_on_extended_resource(obj: K8sObject, ctx: Ctx) -> Iterator[Findi
         key = item.text
         if key.startswith("limits.") and _extended(key[len("limits.") :]):
             resource = key[len("limits.") :]
-            yield Finding.at(
+            finding = Finding.at(
                 item.span,
                 f"ResourceQuota {obj.name!r} sets {key!r}; for extended resources Kubernetes allows only quota "
                 "items with the requests. prefix, so this line does not cap GPU use",
                 fix=f"use 'requests.{resource}' (extended resources cannot be overcommitted, so requests equal limits)",
             )
+            finding.autofix = quota_requests(ctx.file, item, {k.text for k in obj.quota.hard_keys})
+            yield finding
 
 
 def _gpu_quota_keys(quota: QuotaFacts, patterns: tuple[str, ...]) -> dict[str, str]:
