@@ -17,13 +17,22 @@ class EditError(ValueError):
     """Edits that cannot be applied together: they overlap, or fall outside the text."""
 
 
+_last: tuple[str, list[int]] = ("", [0])
+
+
 def line_starts(text: str) -> list[int]:
-    """The offset at which each line starts (lines split at LF, as `mllint.model.source_lines` counts them)."""
+    """The offset at which each line starts (lines split at LF, as `mllint.model.source_lines` counts them).
+    Kept for the text last asked about (shared: do not change it), so that a fix per finding of one large file
+    does not split the file once per finding."""
+    global _last
+    if _last[0] is text:
+        return _last[1]
     starts = [0]
     at = text.find("\n")
     while at >= 0:
         starts.append(at + 1)
         at = text.find("\n", at + 1)
+    _last = (text, starts)
     return starts
 
 

@@ -15,6 +15,18 @@ from mllint.model import Edit, source_lines
 _KEY = re.compile(r"""^(?:-\s+)*(?:"[^"]*"|'[^']*'|[^\s#'"{\[][^:#]*?)\s*:(?:\s|$)""")
 
 
+_last: tuple[str, list[str]] = ("", [])
+
+
+def _lines(text: str) -> list[str]:
+    """`source_lines(text)`, kept for the text last asked about (shared: read it, do not change it): a fix per
+    finding of one large file splits it once."""
+    global _last
+    if _last[0] is not text:
+        _last = (text, source_lines(text))
+    return _last[1]
+
+
 @dataclass
 class Block:
     """The lines of a file's text, read as block-style YAML."""
@@ -23,7 +35,7 @@ class Block:
     text: str
 
     def __post_init__(self) -> None:
-        self.lines = source_lines(self.text)
+        self.lines = _lines(self.text)
         self.starts = line_starts(self.text)
         self.eol = line_ending(self.text)
 

@@ -228,3 +228,29 @@ def test_many_pools_nodes_and_gpu_jobs(tmp_path: Path) -> None:
     over = [f for f in result.findings if f.rule == "ML605"]
     assert len(over) == sum(1 for n in range(1000) if 1 + n % 16 > 4)  # each job over its pool's limit of 4
     assert seconds < BOUND_S
+
+
+TRAIN_JOB = """apiVersion: batch/v1
+kind: Job
+metadata:
+  name: train-{n}
+spec:
+  template:
+    spec:
+      containers:
+        - name: train
+          image: nvcr.io/nvidia/pytorch:24.01-py3
+          command: ["torchrun", "train.py"]
+          resources:
+            limits:
+              nvidia.com/gpu: 8
+"""
+
+
+def test_a_fix_per_finding_in_one_large_file(tmp_path: Path) -> None:
+    """Each finding's fix places its edit without splitting the whole file again (3,000 fixable findings)."""
+    count = 3000
+    (tmp_path / "jobs.yaml").write_text("---\n".join(TRAIN_JOB.format(n=n) for n in range(count)))
+    seconds, result = _timed_scan([str(tmp_path)], ["ML507"])
+    assert sum(1 for f in result.findings if f.rule == "ML507" and f.autofix is not None) == count
+    assert seconds < BOUND_S
