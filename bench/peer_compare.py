@@ -175,7 +175,7 @@ CHECKS = [
           _server(_LIVENESS), _server(_READINESS + _LIVENESS)),
     Check("liveness", "model server without liveness probe", ("CKV_K8S_8",), (), ("ML502",),
           _server(_READINESS), _server(_READINESS + _LIVENESS)),
-    Check("apt-pin", "apt package without version", (), ("DL3008",), ("ML306",),
+    Check("apt-pin", "OS package without version", (), ("DL3008", "DL3018", "DL3033", "DL3037", "DL3041"), ("ML306",),
           _docker("RUN apt-get update && apt-get install -y --no-install-recommends python3-pip \\\n"
                   "    && rm -rf /var/lib/apt/lists/*\n"), _docker(_APT_OK), "ML306 is opt-in"),
     Check("pip-pin", "pip package without version", (), ("DL3013",), ("ML303",),
@@ -234,7 +234,7 @@ def _ids() -> list[str]:
 
 def run_mllint(root: Path, files: list[Path]) -> Found:
     done = subprocess.run(
-        [sys.executable, "-m", "mllint", "scan", "--select", ",".join(_ids()), "-f", "json", "--fail-on", "never",
+        [sys.executable, "-m", "mllint", "scan", "--select", ",".join(_ids()), "-f", "json", "--fail-on", "never", "--no-cache",
          *map(str, files)],
         capture_output=True, text=True,
     )  # fmt: skip
@@ -414,7 +414,7 @@ def corpus(folder: Path, sample: int, seed: int, checkov: str | None, hadolint: 
 
 def timing(folder: Path, checkov: str | None, timeout: int) -> None:
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "mllint", "scan", str(folder), "-f", "json", "--fail-on", "never", "-q"],
+    subprocess.run([sys.executable, "-m", "mllint", "scan", str(folder), "-f", "json", "--fail-on", "never", "--no-cache", "-q"],
                    capture_output=True, text=True)  # fmt: skip
     print(f"mllint: {time.monotonic() - started:.1f} s wall")
     if checkov is None:
