@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -14,7 +15,7 @@ from mllint import cache, project_index, redaction, roles, suppress, workers
 from mllint.checks.context import Ctx, HostCtx, ProjectCtx
 from mllint.discover import Candidate, classify, discover
 from mllint.finish import INTERNAL_ERROR, crash, crash_message, fingerprint, finish, lines_of
-from mllint.loader import parse, read
+from mllint.loader import decode, parse, read
 from mllint.model import Container, Diagnostic, Finding, PodSpec, Skipped, SourceFile, Span, Workload
 from mllint.options import Options, UsageError
 from mllint.plan import Plan, make_plan
@@ -130,15 +131,16 @@ def _outcomes(candidates: list[Candidate], plan: Plan, options: Options, store: 
     if store is not None:
         for cand in candidates:
             hit = store.lookup(cand.display, cand.kind, cand.path)
-            if isinstance(hit, Outcome):
+            if isinstance(hit, Outcome) and (not hit.redactions or _reveal(hit, cand)):
                 done[cand.display] = hit
     todo = [cand for cand in candidates if cand.display not in done]
     by_display = {cand.display: cand for cand in todo}
     for outcome in _map(todo, plan, options):
         done[outcome.file.path] = outcome
-        if store is not None and _storable(outcome):
+        kept = _storable(outcome) if store is not None else None
+        if store is not None and kept is not None:
             cand = by_display[outcome.file.path]
-            store.put(cand.display, cand.kind, cand.path, outcome.digest, outcome.inputs, outcome)
+            store.put(cand.display, cand.kind, cand.path, outcome.digest, outcome.inputs, kept)
         if options.progress is not None:
             options.progress(len(done), len(candidates))
     if store is not None:
@@ -146,14 +148,28 @@ def _outcomes(candidates: list[Candidate], plan: Plan, options: Options, store: 
     return [done[cand.display] for cand in candidates if cand.display in done]
 
 
-def _storable(outcome: Outcome) -> bool:
-    """A result that is a property of the file's bytes: not a time-out or crash, and no credential to keep."""
-    return (
-        isinstance(outcome.file, SourceFile)
-        and bool(outcome.digest)
-        and not outcome.redactions
-        and all(f.rule != INTERNAL_ERROR for f in outcome.findings)
-    )
+def _storable(outcome: Outcome) -> Outcome | None:
+    """What the cache may keep of a result: one that is a property of the file's bytes (not a time-out or a crash),
+    without the credentials the file holds (read again from the file on a hit), and none at all when a credential
+    would still be written in it (a message or a fact that quotes one)."""
+    if not outcome.digest or any(f.rule == INTERNAL_ERROR for f in outcome.findings):
+        return None
+    if not outcome.secrets:
+        return outcome
+    kept = replace(outcome, secrets=set())
+    blob = pickle.dumps(kept, protocol=5)
+    return None if any(secret.encode() in blob for secret in outcome.secrets) else kept
+
+
+def _reveal(outcome: Outcome, cand: Candidate) -> bool:
+    """Restore the credentials of a stored result from the file (where its redaction spans say they are)."""
+    try:
+        with open(cand.path, "rb") as handle:
+            text, _problem = decode(cand.display, handle.read())
+    except OSError:
+        return False
+    outcome.secrets = redaction.values(text, outcome.redactions)
+    return True
 
 
 def _reported_findings(findings: list[Finding], results: list[Outcome], reported: set[str]) -> list[Finding]:
@@ -239,7 +255,7 @@ def _one(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: P
         loaded = SourceFile(path, kind)
         loaded.diagnostics.append(Diagnostic(INTERNAL_ERROR, Span(path, 1, 1, 1, 1), crash_message("the parser", exc)))
     if isinstance(loaded, Skipped):
-        return Outcome(loaded, [])
+        return Outcome(loaded, [], digest=loaded.digest)
     if loaded.path in plan.index.fragments:  # a kustomize patch
         loaded.fragment = True
     for workload in loaded.workloads:  # a patch, or a core pod template whose containers name no image: a part

@@ -48,8 +48,7 @@ def read(candidate: Candidate, max_bytes: int = MAX_BYTES) -> SourceFile | Skipp
         )
         return file
     loaded = parse(candidate.display, candidate.kind, data)
-    if isinstance(loaded, SourceFile):
-        loaded.digest = digest_bytes(data)
+    loaded.digest = digest_bytes(data)  # a template or a binary file is skipped for what its bytes hold, too
     return loaded
 
 

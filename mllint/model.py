@@ -441,6 +441,7 @@ class SourceFile:
 class Skipped:
     path: str
     reason: str
+    digest: str = field(default="", compare=False)  # of the bytes read, when the reason is in them (`mllint.cache`)
 
 
 class Edit(NamedTuple):

@@ -187,7 +187,9 @@ def test_a_planted_pack_cannot_run_code(tmp_path):
         cache._Unpickler(io.BytesIO(payload)).load()
 
 
-def test_a_file_holding_a_credential_is_never_stored(tmp_path):
+def test_a_credential_is_never_stored(tmp_path, monkeypatch):
+    """A file that holds a credential is stored without it (read again from the file on a hit): the pack never
+    holds the token, and the warm report masks it exactly as the cold one does."""
     root = _project(tmp_path)
     token = "hf_" + "aBcDeFgHiJkLmNoPqRsTuVwXyZ012345"
     (root / "k8s" / "secret-env.yaml").write_text(
@@ -195,12 +197,43 @@ def test_a_file_holding_a_credential_is_never_stored(tmp_path):
             "        resources:", f"        env:\n        - {{name: HF_TOKEN, value: {token}}}\n        resources:"
         )
     )
+    _age(root)
     store = tmp_path / "cache"
-    _scan(root, store)
+    cold = _reports(_scan(root, store))
     blobs = b"".join(p.read_bytes() for p in store.rglob("*.pack"))
     assert blobs and token.encode() not in blobs
     entries = cache.Store(store, next(store.rglob("*.pack")).stem).entries
-    assert not any("secret-env" in display for display in entries)
+    assert any("secret-env" in display for display in entries)
+    reads = Reads(monkeypatch)
+    warm = _scan(root, store)
+    assert reads.paths == []
+    assert _reports(warm) == cold
+    assert token not in "".join(cold)
+
+
+def test_a_result_that_quotes_a_credential_is_not_stored():
+    from mllint.model import Finding, SourceFile, Span
+
+    token = "hf_" + "aBcDeFgHiJkLmNoPqRsTuVwXyZ012345"
+    quoting = Finding("ML999", Span("x.yaml", 1, 1, 1, 2), f"runs `login --token {token}`")
+    outcome = engine.Outcome(SourceFile("x.yaml", "kubernetes"), [quoting], digest="d", secrets={token})
+    assert engine._storable(outcome) is None
+    outcome.findings = []
+    kept = engine._storable(outcome)
+    assert kept is not None and kept.secrets == set() and outcome.secrets == {token}
+
+
+def test_a_skipped_template_is_stored(tmp_path, monkeypatch):
+    root = _project(tmp_path)
+    (root / "k8s" / "chart.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }\n")
+    _age(root)
+    store = tmp_path / "cache"
+    cold = _scan(root, store)
+    assert any("chart.yaml" in s.path for s in cold.skipped)
+    reads = Reads(monkeypatch)
+    warm = _scan(root, store)
+    assert reads.paths == []
+    assert [(s.path, s.reason) for s in warm.skipped] == [(s.path, s.reason) for s in cold.skipped]
 
 
 def test_the_cli_keeps_its_cache_at_the_project_root(tmp_path):
