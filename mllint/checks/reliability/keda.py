@@ -3,11 +3,10 @@ zero, a target that is not in the scan."""
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterator
 
 from mllint.checks.context import ProjectCtx
-from mllint.checks.reliability.scaling import same_namespace
+from mllint.checks.reliability.scaling import same_namespace, scale_targets
 from mllint.model import Finding
 from mllint.project import ProjectFacts, WorkloadFacts
 from mllint.registry import rule
@@ -19,15 +18,8 @@ def _scaled_objects(project: ProjectFacts) -> list[ScaledObjectFacts]:
 
 
 def _targets(s: ScaledObjectFacts, project: ProjectFacts) -> list[WorkloadFacts]:
-    """The workload a ScaledObject scales: those beside it first; none when several files still define it."""
-    found = [
-        w
-        for w in project.workloads_by_name.get((s.target_kind, s.target_name), [])
-        if same_namespace(w.namespace, s.namespace) and not w.fragment
-    ]
-    near = [w for w in found if posixpath.dirname(w.path) == posixpath.dirname(s.path)]
-    found = near or found
-    return found if len({w.path for w in found}) <= 1 else []
+    """The workload a ScaledObject scales (`scale_targets`)."""
+    return scale_targets(s.target_kind, s.target_name, s.namespace, s.path, project)
 
 
 @rule("ML518")

@@ -18,14 +18,20 @@ def same_namespace(a: str | None, b: str | None) -> bool:
 
 
 def hpa_targets(hpa: HpaFacts, project: ProjectFacts) -> list[WorkloadFacts]:
-    """The workload an HPA scales: whole objects of its kind and name (not patches), those beside the HPA first;
-    none when several files still define it (other overlays, other samples), rather than a guess."""
+    """The workload an HPA scales (`scale_targets`)."""
+    return scale_targets(hpa.target_kind, hpa.target_name, hpa.namespace, hpa.path, project)
+
+
+def scale_targets(kind: str, name: str, namespace: str | None, path: str, project: ProjectFacts) -> list[WorkloadFacts]:
+    """The workload an autoscaler at `path` scales (an HPA, a KEDA ScaledObject): whole objects of its kind and name
+    (not patches), those beside the autoscaler first; none when several files still define it (other overlays,
+    other samples), rather than a guess."""
     found = [
         w
-        for w in project.workloads_by_name.get((hpa.target_kind, hpa.target_name), [])
-        if same_namespace(w.namespace, hpa.namespace) and not w.fragment
+        for w in project.workloads_by_name.get((kind, name), [])
+        if same_namespace(w.namespace, namespace) and not w.fragment
     ]
-    near = [w for w in found if posixpath.dirname(w.path) == posixpath.dirname(hpa.path)]
+    near = [w for w in found if posixpath.dirname(w.path) == posixpath.dirname(path)]
     found = near or found
     return found if len({w.path for w in found}) <= 1 else []
 
