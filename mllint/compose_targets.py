@@ -4,8 +4,17 @@ Dockerfile but is built and run all the same."""
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterator
 from pathlib import Path
+
+
+def build_dockerfile(folder: str, context: str, dockerfile: str | None) -> str | None:
+    """The Dockerfile a Compose `build:` builds: `dockerfile` (default `Dockerfile`) in `context`, relative to the
+    Compose file's `folder`; None for a remote context (a git URL), whose Dockerfile is not in the repository."""
+    if "://" in context or context.startswith("git@"):
+        return None
+    return posixpath.join(folder, context, dockerfile or "Dockerfile")
 
 
 def compose_targets(path: Path) -> Iterator[tuple[str, str]]:
@@ -30,7 +39,7 @@ def compose_targets(path: Path) -> Iterator[tuple[str, str]]:
             target = y.text(y.get(build, "target"))
             context = y.text(y.get(build, "context")) or "."
             dockerfile = y.text(y.get(build, "dockerfile")) or "Dockerfile"
-            if not target or any("$" in v or "://" in v or v.startswith("git@") for v in (target, context, dockerfile)):
+            joined = build_dockerfile(folder, context, dockerfile)
+            if not target or joined is None or any("$" in v for v in (target, context, dockerfile)):
                 continue
-            joined = os.path.normpath(os.path.join(folder, context, dockerfile))
-            yield joined, target.lower()
+            yield os.path.normpath(joined), target.lower()

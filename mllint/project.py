@@ -9,7 +9,6 @@ the exact key or value.
 from __future__ import annotations
 
 import os
-import posixpath
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -378,8 +377,8 @@ def _image_uses(workload: Workload, path: str, cuda: CudaConfig) -> list[ImageUs
 
 
 def _compose_dockerfile(workload: Workload, path: str) -> str | None:
+    from mllint.compose_targets import build_dockerfile
+
     context = workload.build.text if workload.build is not None else ""
-    if "://" in context or context.startswith("git@"):
-        return None
     name = workload.dockerfile.text if workload.dockerfile is not None else None
-    return posixpath.join(os.path.dirname(path), context, name or "Dockerfile")
+    return build_dockerfile(os.path.dirname(path), context, name)
