@@ -47,6 +47,39 @@ def _loader() -> Any:
     return _yaml
 
 
+def _compose_all(text: str) -> Iterator[Any]:
+    """`YAML.compose_all` through one loader class: ruamel's C path defines a new loader class per call, and a
+    loader that refers to itself, so each file's parser (and the text it holds) waited for the cycle collector."""
+    yaml = _loader()
+    if yaml.Parser.__name__ != "CParser":  # pragma: no cover - C extension missing
+        yield from yaml.compose_all(text)
+        return
+    loader = _c_loader_class()(text)
+    try:
+        while loader.check_node():
+            yield loader.get_node()
+    finally:
+        loader.dispose()
+        loader.__dict__.clear()  # its references to itself: freed now
+
+
+@cache
+def _c_loader_class() -> type:
+    """The class ruamel.yaml's `YAML.get_constructor_parser` builds for the C parser, built once."""
+    yaml = _loader()
+    parser, constructor, resolver = yaml.Parser, yaml.Constructor, yaml.Resolver
+
+    class Loader(parser, constructor, resolver):  # type: ignore[misc, valid-type]
+        def __init__(self, stream: str) -> None:
+            parser.__init__(self, stream)
+            self._parser = self._composer = self
+            constructor.__init__(self, loader=self)
+            self.allow_duplicate_keys = yaml.allow_duplicate_keys
+            resolver.__init__(self, version=yaml.version, loadumper=self)
+
+    return Loader
+
+
 def fast_resolver(yaml: Any) -> None:
     """Give a YAML instance on the C path the resolver below (the same tags, found faster)."""
     if yaml.Parser.__name__ == "CParser":
@@ -368,7 +401,7 @@ def _compose_pass(rest: str, docs: list[Document], index: int) -> tuple[Exceptio
     start, first = len(docs), index
     escapes = "\\u" in rest or "\\U" in rest  # only `\uD800` escapes make lone surrogates
     try:
-        for root in _loader().compose_all(rest):
+        for root in _compose_all(rest):
             if escapes:
                 _whole_characters(root)
             docs.append(Document(root, index))
