@@ -84,3 +84,24 @@ def test_yaml_1_2_colon_in_flow_scalar() -> None:
 def test_deep_error_below_the_depth_bound_is_a_finding() -> None:
     file = parse("deep.yaml", "yaml", ("a: " + "[" * 990 + "x").encode())
     assert isinstance(file, SourceFile) and [d.rule for d in file.diagnostics] == ["ML001"]
+
+
+def test_composing_leaves_no_cyclic_garbage() -> None:
+    """Each file's loader is freed when its documents are read, not left to the cycle collector with its text."""
+    import gc
+
+    yamlsrc.compose("warm.yaml", "a: 1\n", [])
+    gc.collect()
+    debug = gc.get_debug()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for n in range(50):
+            yamlsrc.compose(f"f{n}.yaml", f"a: {n}\nb: [1, 2]\n---\nc: {{d: e}}\n", [])
+        gc.collect()
+        left = len(gc.garbage)
+    finally:
+        gc.set_debug(debug)
+        gc.garbage.clear()
+        gc.enable()
+    assert left < 10
