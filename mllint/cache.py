@@ -26,6 +26,7 @@ import hashlib
 import io
 import os
 import pickle
+import stat
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -101,17 +102,19 @@ def noted(path: str, data: bytes | None) -> None:
 def read_input(path: str) -> bytes | None:
     """A regular file's first INPUT_LIMIT bytes (never a pipe or a device, which could block), recorded as an
     input of the file being checked."""
-    import stat
-
-    data: bytes | None = None
-    try:
-        if stat.S_ISREG(os.stat(path).st_mode):
-            with open(path, "rb") as handle:
-                data = handle.read(INPUT_LIMIT)
-    except OSError:
-        data = None
+    data = _regular_bytes(path)
     noted(path, data)
     return data
+
+
+def _regular_bytes(path: str) -> bytes | None:
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as handle:
+            return handle.read(INPUT_LIMIT)
+    except OSError:
+        return None
 
 
 # -- the settings key ---------------------------------------------------------------------------------------------
@@ -271,15 +274,9 @@ def _unchanged(path: str | os.PathLike[str], stat: Stat, hashed_ns: int, digest:
 
 
 def _input_digest(path: str) -> str:
-    import stat
-
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return ""
-        with open(path, "rb") as handle:
-            return digest_bytes(handle.read(INPUT_LIMIT))
-    except OSError:
-        return ""
+    """What `noted` records for `path` as it is now."""
+    data = _regular_bytes(path)
+    return "" if data is None else digest_bytes(data)
 
 
 def _mark(folder: Path) -> None:

@@ -23,7 +23,7 @@ def gpu_limit(file: SourceFile, request: Quantity) -> Fix | None:
     """`limits: {<gpu>: <the request>}` beside the requests (safe: the API server rejects the pod without it)."""
     if request.key_span is None or request.templated or request.span.line != request.key_span.line:
         return None
-    block = Block(file.path, file.text)
+    block = Block.of(file)
     entry = request.key_span.line
     requests = block.parent(entry)
     if requests is None or block.key(requests) != "requests":
@@ -73,7 +73,7 @@ def shm_volume(file: SourceFile, pod: PodSpec, container: Container, size: str) 
         existing.kind == "emptyDir" and existing.medium and existing.medium.text == "Memory"
     ):
         return None
-    block = Block(file.path, file.text)
+    block = Block.of(file)
     keys = block.siblings(container.name_span.line)
     if not keys:
         return None
@@ -124,7 +124,7 @@ def _item(dash: str, gap: int, item: list[str]) -> list[str]:
 def startup_probe(file: SourceFile, probe: Probe, load_seconds: int) -> Fix | None:
     """A startupProbe with the liveness probe's check, whose period x failureThreshold covers `load_seconds`
     (safe: the liveness probe starts once the model has loaded, as it is meant to)."""
-    block = Block(file.path, file.text)
+    block = Block.of(file)
     line = probe.span.line
     if block.key(line) != "livenessProbe" or not block.opens_block(line):
         return None

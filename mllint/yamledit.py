@@ -10,21 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mllint.edits import line_end, line_ending, line_starts
-from mllint.model import Edit, source_lines
+from mllint.model import Edit, SourceFile
 
 _KEY = re.compile(r"""^(?:-\s+)*(?:"[^"]*"|'[^']*'|[^\s#'"{\[][^:#]*?)\s*:(?:\s|$)""")
-
-
-_last: tuple[str, list[str]] = ("", [])
-
-
-def _lines(text: str) -> list[str]:
-    """`source_lines(text)`, kept for the text last asked about (shared: read it, do not change it): a fix per
-    finding of one large file splits it once."""
-    global _last
-    if _last[0] is not text:
-        _last = (text, source_lines(text))
-    return _last[1]
 
 
 @dataclass
@@ -33,9 +21,13 @@ class Block:
 
     path: str
     text: str
+    lines: list[str]  # the file's lines as `SourceFile.lines()` splits them once (shared: do not change them)
+
+    @classmethod
+    def of(cls, file: SourceFile) -> Block:
+        return cls(file.path, file.text, file.lines())
 
     def __post_init__(self) -> None:
-        self.lines = _lines(self.text)
         self.starts = line_starts(self.text)
         self.eol = line_ending(self.text)
 
