@@ -348,7 +348,8 @@ def main() -> int:
         ("checkov", ["checkov", "-d", str(root), "--quiet", "--skip-download", "-o", "sarif"]),
     ):
         if shutil.which(name):
-            t, _cpu, rss = measured(cmd)
+            with tempfile.TemporaryDirectory(prefix=f"{name}-") as scratch:  # checkov writes results.sarif here
+                t, _cpu, rss = measured(cmd, cwd=Path(scratch))
             print(f"{name}: {t:.2f} s, peak summed RSS {rss / 1024:.0f} MiB; {name} / mllint cold = {t / wall:.1f}")
     if args.keep is None:
         shutil.rmtree(root)
