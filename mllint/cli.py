@@ -289,7 +289,8 @@ def _run(
         host=host,
         cache_dir=None
         if no_cache or host is not None
-        else cache_dir or str(project_root(path_list, cfg) / DEFAULT_CACHE_DIR),
+        # `--index .` widens the project: outside git, the cache is where a scan of the whole folder keeps it
+        else cache_dir or str(project_root([*path_list, *index_paths], cfg) / DEFAULT_CACHE_DIR),
     )
     if pins:  # what ML303's fix pins to
         options.params = {**options.params, "ML303": {**options.params.get("ML303", {}), "pins": os.path.abspath(pins)}}

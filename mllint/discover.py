@@ -84,6 +84,18 @@ def display_path(path: Path, cwd: Path) -> str:
     return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def _relative_display(cwd: Path) -> Callable[[str], str]:
+    """`display_path` for the absolute paths of a walk, by string: below `cwd` the rest of the path, else the
+    whole path."""
+    prefix = str(cwd).rstrip(os.sep) + os.sep
+
+    def shown(full: str) -> str:
+        rest = full[len(prefix) :] if full.startswith(prefix) else full
+        return rest.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+    return shown
+
+
 def discover(
     paths: Iterable[str], excludes: Iterable[str] = (), cwd: Path | None = None
 ) -> tuple[list[Candidate], list[Skipped]]:
@@ -224,7 +236,7 @@ def _sniff(path: Path) -> str:
     return "yaml"
 
 
-def _regular(path: Path) -> bool:
+def _regular(path: Path | str) -> bool:
     """A regular file (after links): never a FIFO, device or socket, which could block or never end."""
     try:
         return stat.S_ISREG(os.stat(path).st_mode)
@@ -232,7 +244,7 @@ def _regular(path: Path) -> bool:
         return True  # the reader reports why it cannot be read
 
 
-def _inside(path: Path, top: str) -> bool:
+def _inside(path: Path | str, top: str) -> bool:
     """Whether `path`, its links resolved, lies under the folder `top` (already resolved)."""
     try:
         real = os.path.realpath(path)
@@ -248,28 +260,34 @@ def _walk(
     found: dict[str, Candidate],
     skipped: list[Skipped],
 ) -> None:
+    """Every file under `root` that mllint reads. Paths are strings here (a `Path` per directory entry cost more
+    than the walk itself)."""
     top = os.path.realpath(root)
-    seen: set[str] = set()
-    stack = [root]
+    under = _relative_display(cwd)
+    seen: set[tuple[int, int]] = set()
+    stack = [str(root)]
     while stack:
         directory = stack.pop()
         try:
-            real = os.path.realpath(directory)
-        except OSError:  # pragma: no cover
+            info = os.stat(directory)
+        except OSError:  # pragma: no cover - gone since its parent was read
             continue
-        if real in seen:
-            skipped.append(Skipped(display_path(directory, cwd), "symlink loop: directory already scanned"))
+        if (info.st_dev, info.st_ino) in seen:
+            skipped.append(Skipped(under(directory), "symlink loop: directory already scanned"))
             continue
-        seen.add(real)
+        seen.add((info.st_dev, info.st_ino))
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(Skipped(display_path(directory, cwd), f"cannot read directory: {exc.strerror}"))
+            skipped.append(Skipped(under(directory), f"cannot read directory: {exc.strerror}"))
             continue
-        chart = any(e.name == "Chart.yaml" for e in entries)
+        names = {e.name for e in entries}
+        if directory != str(root) and "pyvenv.cfg" in names:  # a virtual environment
+            continue
+        chart = "Chart.yaml" in names
+        folders: list[str] = []
         for entry in entries:
-            path = Path(entry.path)
-            display = display_path(path, cwd)
+            display = under(entry.path)
             if excluded(display, entry.name, entry.path):
                 continue
             try:
@@ -277,16 +295,12 @@ def _walk(
                 link = entry.is_symlink()
             except OSError:
                 is_dir = link = False
-            if link and not _inside(path, top):
+            if link and not _inside(entry.path, top):
                 if is_dir or classify(entry.name) is not None:
                     skipped.append(Skipped(display, "a link that leads outside the scanned folder"))
                 continue
             if is_dir:
-                try:
-                    virtualenv = (path / "pyvenv.cfg").exists()
-                except OSError:
-                    virtualenv = False
-                if entry.name in SKIP_DIRS or virtualenv:
+                if entry.name in SKIP_DIRS:
                     continue
                 if chart and entry.name == "templates":
                     skipped.append(
@@ -296,12 +310,12 @@ def _walk(
                         )
                     )
                     continue
-                stack.append(path)
+                folders.append(entry.path)
                 continue
             kind = classify(entry.name)
             if kind is not None:
-                if not _regular(path):
+                if not (entry.is_file() or _regular(entry.path)):
                     skipped.append(Skipped(display, "not a regular file (a pipe, device or socket is never read)"))
                     continue
-                found.setdefault(display, Candidate(path, display, kind))
-        stack.sort(reverse=True)
+                found.setdefault(display, Candidate(Path(entry.path), display, kind))
+        stack += reversed(folders)  # the smallest on top: folders are visited in `Path` order

@@ -157,8 +157,18 @@ def _decoded(run: str) -> str:
         return ""
 
 
+# Any text that holds a token holds one of these: one search rules out a short text (a source line, a message)
+# that holds none; a long one is faster searched prefix by prefix (`_plain`, `_b64_runs`)
+_SHORT = 4096
+_ANY_START = re.compile(
+    "|".join(re.escape(p) for p in sorted({*(p for f in FORMATS for p in f.prefixes), *_B64_START}))
+)
+
+
 def find_tokens(text: str) -> list[TokenMatch]:
     """Every known token in `text`, plain or base64-encoded, in order of position."""
+    if len(text) <= _SHORT and _ANY_START.search(text) is None:
+        return []
     found = list(_plain(text))
     for run in _b64_runs(text):
         decoded = _decoded(run[0])

@@ -258,6 +258,19 @@ def test_the_cli_keeps_its_cache_at_the_project_root(tmp_path):
     assert list(elsewhere.rglob("*.pack"))
 
 
+def test_a_pre_commit_run_outside_git_uses_the_cache_of_the_whole_folder(tmp_path):
+    """`scan FILE --index .` in a folder that is not a repository: the cache of `scan .`, not a new one in the
+    file's folder."""
+    root = _project(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env.pop("MLLINT_CACHE_DIR", None)
+    named = next(p for p in sorted((root / "k8s").rglob("*.yaml")))
+    cmd = [sys.executable, "-m", "mllint", "scan", "--fail-on", "never", "-q"]
+    subprocess.run([*cmd, "."], cwd=root, env=env, check=True, timeout=60)
+    subprocess.run([*cmd, str(named.relative_to(root)), "--index", "."], cwd=root, env=env, check=True, timeout=60)
+    assert [p.relative_to(root).parts[0] for p in root.rglob("*.pack")] == [".mllint_cache"]
+
+
 def test_concurrent_scans_leave_a_valid_pack(tmp_path):
     root = _project(tmp_path)
     store = tmp_path / "cache"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mllint import engine
 from mllint.report import chunks, json_report, sarif_report
@@ -27,6 +29,25 @@ def test_streamed_equals_dumps(frame, where, items):
         holder = holder[key]
     holder[where[-1]] = list(items)
     assert "".join(streamed(frame, where, iter(items))) == json.dumps(whole, indent=2) + "\n"
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=4)
+        | st.tuples(inner, inner)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.lists(_JSON, max_size=4))
+def test_streamed_items_equal_dumps_for_any_json_values(items):
+    """The fast indenting writer falls back to `json.dumps` for what it does not write itself (floats, keys
+    that are not strings), so any value comes out the same."""
+    frame: dict = {"list": [], "after": 1}
+    assert "".join(streamed(frame, ("list",), iter(items))) == json.dumps({"list": items, "after": 1}, indent=2) + "\n"
 
 
 @pytest.fixture(scope="module")

@@ -86,6 +86,7 @@ def _rule_ids(result: Result) -> list[str]:
 def _results(result: Result, root: str | None) -> Iterator[dict[str, Any]]:
     """One SARIF result per finding, made as it is written: the log is never held whole."""
     index = {rid: i for i, rid in enumerate(_rule_ids(result))}
+    artifacts: dict[str, dict[str, Any]] = {}  # findings come file by file: one location object per file
     for f in result.findings:
         location: dict[str, Any] = {}
         if f.span.line:
@@ -97,7 +98,10 @@ def _results(result: Result, root: str | None) -> Iterator[dict[str, Any]]:
                 if f.span.end_line == f.span.line
                 else f.span.end_column,
             }
-            physical: dict[str, Any] = {"artifactLocation": _artifact(f.span.path, root), "region": region}
+            artifact = artifacts.get(f.span.path)
+            if artifact is None:
+                artifact = artifacts[f.span.path] = _artifact(f.span.path, root)
+            physical: dict[str, Any] = {"artifactLocation": artifact, "region": region}
             if not f.sensitive:  # a secret's line is never quoted
                 _add_snippets(result, f.span.path, f.span.line, physical)
             location["physicalLocation"] = physical
