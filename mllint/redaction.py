@@ -23,9 +23,10 @@ _CURL_USER = re.compile(
 )
 _OPTION = re.compile(rf"(?i)(?:^|[\s\"'\[,])--?{_WORD}(?:\s+|=|[\"']?,\s*[\"']?)[\"']?(?!-)([^\s\"',\]}}]+)")
 _ASSIGN = re.compile(rf"(?i)(?:^|(?<=[\s{{,\"'(]))[\"']?{_WORD}[\"']?\s*(?:=|:\s)\s*[\"']?([^\s\"',}}#\]]+)")
-_LOST_COLON = re.compile(rf"(?i)^\s*-?\s*{_WORD}\s+([^\s:#=]+)\s*$")
+# `\s*(?:-\s*)?`, not `\s*-?\s*`: the two runs of spaces could split an indentation every way before failing
+_LOST_COLON = re.compile(rf"(?i)^\s*(?:-\s*)?{_WORD}\s+([^\s:#=]+)\s*$")
 _ENV_NAME = re.compile(
-    rf"(?i)^\s*-?\s*[\"']?name[\"']?\s*:\s*[\"']?{_WORD}[\"']?\s*,?\s*(?:value\s*:\s*[\"']?([^\s\"',}}]+))?"
+    rf"(?i)^\s*(?:-\s*)?[\"']?name[\"']?\s*:\s*[\"']?{_WORD}[\"']?\s*,?\s*(?:value\s*:\s*[\"']?([^\s\"',}}]+))?"
 )
 _ENV_INLINE = re.compile(
     rf"(?i)[\"']?name[\"']?\s*:\s*[\"']?{_WORD}[\"']?\s*,\s*[\"']?value[\"']?\s*:\s*[\"']?([^\s\"',}}]+)"
@@ -37,6 +38,9 @@ _TRIGGER = re.compile(r"(?i)pass|secret|token|api.?key|credential|auth|@|(?:^|\s
 _TRIGGER_TEXT = re.compile(_TRIGGER.pattern, re.I | re.M)
 # What every `_TRIGGER` match holds, in lower case: ASCII text is searched for these with str.find first
 _TRIGGER_WORDS = ("pass", "secret", "token", "key", "credential", "auth", "@", "-u")
+# The characters a case-blind match takes for ASCII letters (İ ı ſ K): without them, every `_TRIGGER` match holds
+# one of `_TRIGGER_WORDS` in the lower-cased text at the same place (only İ changes length when lower-cased)
+_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
 _SHORTEST = 3  # shorter values (`1`, `no`) are switches, not credentials
 
 
@@ -56,31 +60,35 @@ def spans(text: str) -> list[tuple[int, int, int]]:
                 value = _ENV_VALUE.match(following)
                 if value:  # every `value:` of the entry (a duplicated key repeats it)
                     out.append((number + offset, value.start(1) + 1, value.end(1) + 1))
-    offsets = _line_offsets(lines)
-    for token in find_tokens(text):
+    tokens = find_tokens(text)
+    offsets = _line_offsets(lines) if tokens else []
+    for token in tokens:
         out += _token_spans(token.start, token.end, offsets)
     return sorted({s for s in out if s[2] - s[1] >= _SHORTEST and not _switch(lines, s)})
 
 
 def _triggered(text: str, lines: list[str]) -> list[int]:
-    """The 1-based numbers of the lines `_TRIGGER` finds something in, without a search of every line: ASCII
-    text is searched for the words any match holds (str.find), and only the lines with one are searched."""
-    if not text.isascii():  # other characters fold case in their own ways (U+017F matches `s`): one regex search
+    """The 1-based numbers of the lines `_TRIGGER` finds something in, without a search of every line: the text
+    is searched for the words any match holds (str.find), and only the lines with one are searched."""
+    if not text.isascii() and _FOLDS_TO_ASCII.search(text):  # `ſ` matches `s`: one regex search of the text
         return _matched_lines(text)
     lower = text.lower()
-    found: set[int] = set()
+    found: list[int] = []  # no two words start at the same place
     for word in _TRIGGER_WORDS:
         at = lower.find(word)
         while at >= 0:
-            found.add(at)
+            found.append(at)
             at = lower.find(word, at + 1)
+    found.sort()
     numbers: list[int] = []
-    line, last = 1, 0
-    for at in sorted(found):
+    line, last, searched = 1, 0, 0
+    for at in found:
         line += text.count("\n", last, at)
         last = at
-        if (not numbers or numbers[-1] != line) and _TRIGGER.search(lines[line - 1]):
-            numbers.append(line)
+        if line != searched:  # each line searched once, however many words it holds
+            searched = line
+            if _TRIGGER.search(lines[line - 1]):
+                numbers.append(line)
     return numbers
 
 
@@ -108,10 +116,14 @@ def _switch(lines: list[str], span: tuple[int, int, int]) -> bool:
 
 
 def _in_line(line: str) -> Iterator[tuple[int, int]]:
-    for pattern in (_URL, _CURL_USER, _OPTION, _ASSIGN, _LOST_COLON, _ENV_NAME, _ENV_INLINE):
+    for pattern in (_URL, _CURL_USER, _OPTION, _ASSIGN, _ENV_INLINE):
         for match in pattern.finditer(line):
             if match.lastindex and match.group(match.lastindex):
                 yield match.start(match.lastindex), match.end(match.lastindex)
+    for pattern in (_LOST_COLON, _ENV_NAME):  # anchored at the start of the line: one try there
+        found = pattern.match(line)
+        if found is not None and found.lastindex and found.group(found.lastindex):
+            yield found.start(found.lastindex), found.end(found.lastindex)
 
 
 def _line_offsets(lines: list[str]) -> list[int]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from mllint import engine, yamlsrc
 from mllint.model import Diagnostic, SourceFile
 
@@ -177,6 +180,34 @@ def test_redaction_lines_found_without_a_search_per_line() -> None:
         lines = text.split("\n")
         expected = [n for n, line in enumerate(lines, 1) if per_line.search(line)]
         assert redaction._triggered(text, lines) == expected == redaction._matched_lines(text), text
+
+
+@given(
+    st.lists(
+        st.sampled_from(["pass", "SECRET", "Token", "api_key", "AUTH", "@", " -u ", "--user", "\n", " ", "é", "ü"])
+        | st.builds(  # a word with one letter written as a character that folds to it
+            lambda word, at, char: word[:at] + char + word[at + 1 :],
+            st.sampled_from(["pass", "secret", "token", "key", "auth", "credential"]),
+            st.integers(0, 5),
+            st.sampled_from(["\u0130", "\u0131", "\u017f", "\u212a"]),
+        )
+        | st.sampled_from(["\u0130", "\u0131", "\u017f", "\u212a", "K", "ß", "ﬅ"])
+        | st.text(max_size=3),
+        max_size=12,
+    )
+)
+def test_redaction_lines_any_text(parts: list[str]) -> None:
+    """Non-ASCII text takes the fast path unless it holds a character a case-blind match takes for an ASCII
+    letter: the lines are those a search of each line finds."""
+    import re
+
+    from mllint import redaction
+
+    text = "".join(parts)
+    lines = text.split("\n")
+    per_line = re.compile(redaction._TRIGGER.pattern)
+    expected = [n for n, line in enumerate(lines, 1) if per_line.search(line)]
+    assert redaction._triggered(text, lines) == expected
 
 
 POOL = """apiVersion: karpenter.sh/v1
