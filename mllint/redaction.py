@@ -38,8 +38,9 @@ _TRIGGER = re.compile(r"(?i)pass|secret|token|api.?key|credential|auth|@|(?:^|\s
 _TRIGGER_TEXT = re.compile(_TRIGGER.pattern, re.I | re.M)
 # What every `_TRIGGER` match holds, in lower case: ASCII text is searched for these with str.find first
 _TRIGGER_WORDS = ("pass", "secret", "token", "key", "credential", "auth", "@", "-u")
-# The characters a case-blind match takes for ASCII letters (İ ı ſ K): without them, every `_TRIGGER` match holds
-# one of `_TRIGGER_WORDS` in the lower-cased text at the same place (only İ changes length when lower-cased)
+# The characters a case-blind match takes for ASCII letters (U+0130, U+0131, U+017F, U+212A): without them, every
+# `_TRIGGER` match holds one of `_TRIGGER_WORDS` at the same place in the lower-cased text (only U+0130 changes
+# length when lower-cased)
 _FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
 _SHORTEST = 3  # shorter values (`1`, `no`) are switches, not credentials
 
@@ -70,7 +71,7 @@ def spans(text: str) -> list[tuple[int, int, int]]:
 def _triggered(text: str, lines: list[str]) -> list[int]:
     """The 1-based numbers of the lines `_TRIGGER` finds something in, without a search of every line: the text
     is searched for the words any match holds (str.find), and only the lines with one are searched."""
-    if not text.isascii() and _FOLDS_TO_ASCII.search(text):  # `ſ` matches `s`: one regex search of the text
+    if not text.isascii() and _FOLDS_TO_ASCII.search(text):  # U+017F matches `s`: one search of the text
         return _matched_lines(text)
     lower = text.lower()
     found: list[int] = []  # no two words start at the same place

@@ -6,8 +6,46 @@ from mllint.model import Skipped, SourceFile
 
 
 def test_c_parser_is_in_use() -> None:
-    """ruamel.yaml[oldlibyaml] must give the C parser; the pure one is about 8x slower."""
-    assert yamlsrc.parser_in_use() == "CParser"
+    """PyYAML's libyaml binding reads YAML first (ruamel.yaml[oldlibyaml] gives the C parser where PyYAML has none);
+    the pure parser is about 8x slower."""
+    assert yamlsrc.parser_in_use() == "yaml._yaml.CParser"
+    assert yamlsrc._c_loader_class() is not None
+
+
+def test_both_c_paths_compose_the_same_nodes() -> None:
+    """PyYAML's and ruamel's libyaml paths give the same tree: node kinds, YAML 1.2 tags, values, styles, marks."""
+    src = (
+        "a: 1\nb: yes\nc: 0o17\nd: ~\ne: 1.5e3\nf: '1'\ng: \"x\"\nh: |\n  block\ni: [1, {j: k}]\n"
+        "k: &anchor {l: null}\nm: *anchor\nn: .inf\no: 2024-01-01\np: 0x1F\nq: True\n---\n- - deep\n"
+    )
+
+    def shape(node: object) -> object:
+        kind = type(node).__name__
+        marks = (node.start_mark.line, node.start_mark.column, node.end_mark.line, node.end_mark.column)  # type: ignore[attr-defined]
+        if kind == "ScalarNode":
+            return (kind, str(node.tag), node.value, node.style or None, marks)  # type: ignore[attr-defined]
+        children = node.value  # type: ignore[attr-defined]
+        parts = [shape(x) for pair in children for x in pair] if kind == "MappingNode" else [shape(x) for x in children]
+        return (kind, str(node.tag), bool(node.flow_style), marks, parts)  # type: ignore[attr-defined]
+
+    def composed(loader_class: type) -> list[object]:
+        loader = loader_class(src)
+        try:
+            return [shape(loader.get_node()) for _ in iter(loader.check_node, False)]
+        finally:
+            loader.dispose()
+
+    libyaml, ruamel = yamlsrc._libyaml_loader_class(), yamlsrc._c_loader_class()
+    assert libyaml is not None and ruamel is not None
+    assert composed(libyaml) == composed(ruamel)
+    tags = [part[1] for part in composed(libyaml)[0][4][1::2]]  # type: ignore[index]
+    assert tags[:5] == [
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:str",
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:float",
+    ]
 
 
 def test_deep_nesting_is_refused_not_crashed() -> None:
