@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterator
-from pathlib import Path
 
 
 def build_dockerfile(folder: str, context: str, dockerfile: str | None) -> str | None:
@@ -17,20 +16,21 @@ def build_dockerfile(folder: str, context: str, dockerfile: str | None) -> str |
     return posixpath.join(folder, context, dockerfile or "Dockerfile")
 
 
-def compose_targets(path: Path) -> Iterator[tuple[str, str]]:
+def compose_targets(path: str | os.PathLike[str]) -> Iterator[tuple[str, str]]:
     """(the Dockerfile's absolute, normalized path, the target stage's name in lower case) for each service
     of the Compose file at `path` whose `build:` names a `target`. A remote context (a git URL) or a value
     with `${...}` is skipped: the Dockerfile it builds is not known."""
     from mllint import yamlsrc as y
 
     try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            text = handle.read()
     except OSError:
         return
     if "target" not in text:  # most Compose files name none: no need to parse them here
         return
     folder = os.path.dirname(os.path.abspath(path))
-    for doc in y.compose(str(path), text, []):
+    for doc in y.compose(os.fspath(path), text, []):
         services = y.get(doc.root, "services")
         for _name, _key, service in y.items(services) if y.is_map(services) else ():
             build = y.get(service, "build") if y.is_map(service) else None

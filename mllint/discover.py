@@ -48,7 +48,7 @@ _KUSTOMIZATION = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomiz
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    path: Path  # what to open
+    path: str  # what to open (a string: a `Path` per file cost 600 bytes in every process of a scan)
     display: str  # relative POSIX path for reports
     kind: str  # dockerfile | compose | yaml | json | requirements
 
@@ -129,7 +129,7 @@ def discover(
             skipped.append(Skipped(display, "not a regular file (a pipe, device or socket is never read)"))
             continue
         kind = classify(abs_root.name) or _sniff(abs_root)  # a file named explicitly is read by its content
-        found.setdefault(display, Candidate(abs_root, display, kind))
+        found.setdefault(display, Candidate(str(abs_root), display, kind))
     return sorted(found.values(), key=lambda c: c.display), skipped
 
 
@@ -317,5 +317,5 @@ def _walk(
                 if not (entry.is_file() or _regular(entry.path)):
                     skipped.append(Skipped(display, "not a regular file (a pipe, device or socket is never read)"))
                     continue
-                found.setdefault(display, Candidate(Path(entry.path), display, kind))
+                found.setdefault(display, Candidate(entry.path, display, kind))
         stack += reversed(folders)  # the smallest on top: folders are visited in `Path` order

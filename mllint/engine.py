@@ -19,7 +19,7 @@ from mllint.loader import decode, parse, read
 from mllint.model import Container, Diagnostic, Finding, PodSpec, Skipped, SourceFile, Span, Workload
 from mllint.options import Options, UsageError
 from mllint.plan import Plan, make_plan
-from mllint.project import FileFacts, ProjectFacts, file_facts
+from mllint.project import FileFacts, ProjectFacts, compacted, file_facts
 from mllint.registry import Params, Rule
 from mllint.roles import RoleRow
 from mllint.source_texts import SourceTexts
@@ -40,7 +40,7 @@ ABSENCE, IMAGES, RESOURCES = "absence", "images", "resources"
 RESOURCE_KINDS = frozenset({"cpu", "memory", "gpu"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """One file's result, as a worker sends it back."""
 
@@ -204,10 +204,22 @@ def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[
         yield _stripped(_guarded(cand.display, cand.kind, partial(read, cand, options.max_bytes), plan))
 
 
+_SHARED_EMPTY: Any = ()  # one empty container for the many empty lists results carry back
+
+
 def _stripped(outcome: Outcome) -> Outcome:
-    """Only what the report needs: not the file's text, YAML nodes and model (a worker sends back no more)."""
+    """Only what the report needs: not the file's text, YAML nodes and model (a worker sends back no more), and
+    no empty list of its own: the main process holds every file's result until the report is written."""
     if isinstance(outcome.file, SourceFile):
-        outcome.file = SourceFile(outcome.file.path, outcome.file.kind)
+        empty = _SHARED_EMPTY
+        outcome.file = SourceFile(
+            outcome.file.path, outcome.file.kind, workloads=empty, objects=empty, diagnostics=empty
+        )
+    for name in ("findings", "directives", "roles", "redactions", "secrets", "inputs"):
+        if not getattr(outcome, name):
+            setattr(outcome, name, _SHARED_EMPTY)
+    if outcome.facts is not None:
+        outcome.facts = compacted(outcome.facts)
     return outcome
 
 
@@ -234,7 +246,9 @@ class _Worker:
         self.plan, self.max_bytes = plan, max_bytes
 
     def __call__(self, cand: Candidate) -> Outcome:
-        return _stripped(_guarded(cand.display, cand.kind, lambda: read(cand, self.max_bytes), self.plan))
+        outcome = _stripped(_guarded(cand.display, cand.kind, lambda: read(cand, self.max_bytes), self.plan))
+        workers.release_memory(cand.path)
+        return outcome
 
 
 def _guarded(path: str, kind: str, load: Callable[[], SourceFile | Skipped], plan: Plan) -> Outcome:

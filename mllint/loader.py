@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from mllint import yamlsrc
@@ -34,7 +35,7 @@ def decode(path: str, data: bytes) -> tuple[str, Diagnostic | None]:
 
 def read(candidate: Candidate, max_bytes: int = MAX_BYTES) -> SourceFile | Skipped:
     try:
-        size = candidate.path.stat().st_size
+        size = os.stat(candidate.path).st_size
         if size > max_bytes:
             return Skipped(candidate.display, f"larger than {max_bytes // (1024 * 1024)} MiB ({size} bytes)")
         with open(candidate.path, "rb") as handle:  # at most the cap, whatever the size said (/proc, a growing file)

@@ -141,6 +141,18 @@ class FileFacts:
     ignored: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)
 
 
+_SHARED_EMPTY: Any = ()  # read-only facts share one empty container
+
+
+def compacted(facts: FileFacts) -> FileFacts:
+    """`facts` as a worker sends them back to be held until the project rules run: each empty list is one shared
+    empty tuple (most files fill one or two of the fourteen lists)."""
+    for name in FileFacts.__slots__:
+        if name != "path" and not getattr(facts, name):
+            setattr(facts, name, _SHARED_EMPTY)
+    return facts
+
+
 class ProjectFacts:
     """Every file's facts, joined once; rules read these lists and indexes, never the files."""
 

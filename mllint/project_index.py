@@ -62,10 +62,11 @@ def _kustomizations(candidates: Iterable[Candidate]) -> Iterator[tuple[Candidate
     from mllint import yamlsrc
 
     for cand in candidates:
-        if not is_kustomization(cand.path.name):
+        if not is_kustomization(os.path.basename(cand.path)):
             continue
         try:
-            text = cand.path.read_text(encoding="utf-8-sig", errors="replace")
+            with open(cand.path, encoding="utf-8-sig", errors="replace") as handle:
+                text = handle.read()
         except OSError:
             continue
         for doc in yamlsrc.compose(cand.display, text, []):

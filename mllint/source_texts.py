@@ -22,7 +22,8 @@ class SourceTexts:
         """Mask these (line, first column, end column) of `path` wherever a line of it is quoted."""
         for line, first, end in spans:
             self._hidden.setdefault(path, {}).setdefault(line, []).append((first, end))
-        self._secrets.setdefault(path, set()).update(secrets)
+        if secrets:
+            self._secrets.setdefault(path, set()).update(secrets)
 
     def secrets(self, path: str) -> set[str]:
         """The credential strings of `path`, which a message about that file must not repeat."""

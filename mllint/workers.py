@@ -4,6 +4,7 @@ lost, as a finding; a file that takes longer than its time budget is stopped, as
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,30 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+LARGE_FILE = 256 * 1024  # after a file this large, a worker gives the memory it freed back to the system
+_trim: Callable[[int], int] | bool | None = False  # glibc's malloc_trim, None where there is none
+
+
+def release_memory(path: str | os.PathLike[str]) -> None:
+    """After a large file, hand the heap memory its nodes and model freed back to the system (glibc keeps it for
+    the process otherwise): a worker's memory is then that of the file it reads, not of the largest it read."""
+    global _trim
+    try:
+        if os.stat(path).st_size < LARGE_FILE:
+            return
+    except OSError:
+        return
+    if _trim is False:
+        try:
+            import ctypes
+
+            _trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _trim = None
+    if callable(_trim):
+        _trim(0)
 
 
 def parallel(

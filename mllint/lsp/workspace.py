@@ -148,7 +148,7 @@ class Workspace:
         if kind is None or not self.contains(path):
             return
         if display not in self.candidates and self.scan_files:  # a new file: the project reads it from now on
-            self.candidates[display] = Candidate(Path(os.path.abspath(path)), display, kind)
+            self.candidates[display] = Candidate(os.path.abspath(path), display, kind)
         if _indexed(path, kind):
             self._reindex()
 
@@ -177,7 +177,7 @@ class Workspace:
             kind = self.kind_of(path)
             if kind is None:
                 return
-            cand = self.candidates[display] = Candidate(Path(os.path.abspath(path)), display, kind)
+            cand = self.candidates[display] = Candidate(os.path.abspath(path), display, kind)
             self._keep(engine._guarded(display, kind, partial(read, cand), self.plan))
         now = self.candidates.get(display) or known
         if _indexed(path, now.kind if now is not None else None):

@@ -60,4 +60,4 @@ def test_a_file_named_explicitly_is_read_by_its_content(tmp_path: Path) -> None:
     (tmp_path / "build.txt").write_text("# syntax=docker/dockerfile:1\n\nFROM python:3.11-slim\n")
     (tmp_path / "pod.txt").write_text("apiVersion: v1\nkind: Pod\n")
     found, _skipped = discover([str(tmp_path / "build.txt"), str(tmp_path / "pod.txt")], cwd=tmp_path)
-    assert [(c.path.name, c.kind) for c in found] == [("build.txt", "dockerfile"), ("pod.txt", "yaml")]
+    assert [(os.path.basename(c.path), c.kind) for c in found] == [("build.txt", "dockerfile"), ("pod.txt", "yaml")]
