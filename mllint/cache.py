@@ -200,6 +200,14 @@ def _load(path: Path, key: str) -> dict[str, Entry]:
     return {k: v for k, v in data[1].items() if isinstance(k, str) and isinstance(v, Entry)}
 
 
+def stored(folder: str | os.PathLike[str]) -> bool:
+    """Whether `folder` holds results of this version of mllint (under any settings)."""
+    try:
+        return any(name.endswith(".pack") for name in os.listdir(Path(folder) / __version__))
+    except OSError:
+        return False
+
+
 class Store:
     """One pack: the entries of one settings key, loaded once and written back once when changed."""
 

@@ -9,7 +9,7 @@ import pickle
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mllint import cache, project_index, redaction, roles, suppress, workers
 from mllint.checks.context import Ctx, HostCtx, ProjectCtx
@@ -23,6 +23,9 @@ from mllint.project import FileFacts, ProjectFacts, compacted, file_facts
 from mllint.registry import Params, Rule
 from mllint.roles import RoleRow
 from mllint.source_texts import SourceTexts
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 __all__ = ["Options", "Plan", "Result", "UsageError", "exit_code", "scan"]
 
@@ -80,6 +83,28 @@ def scan(paths: Sequence[str], options: Options | None = None, stdin: tuple[str,
 
 def _scan(paths: Sequence[str], options: Options | None, stdin: tuple[str, bytes] | None) -> Result:
     options = options or Options()
+    pool = _early_pool(paths, options)
+    try:
+        return _scan_with(paths, options, stdin, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
+def _early_pool(paths: Sequence[str], options: Options) -> ProcessPoolExecutor | None:
+    """Worker processes forked before the file list and the project index exist (each would hold a copy), where
+    the scan will most likely want them: a folder to walk, and no stored results to take instead."""
+    jobs = options.jobs or os.cpu_count() or 1
+    if jobs < 2 or not any(os.path.isdir(p) for p in (*paths, *options.index_paths)):
+        return None
+    if options.cache_dir is not None and cache.stored(options.cache_dir):
+        return None
+    return workers.prestart(jobs)
+
+
+def _scan_with(
+    paths: Sequence[str], options: Options, stdin: tuple[str, bytes] | None, pool: ProcessPoolExecutor | None
+) -> Result:
     candidates, skipped = discover(paths, options.excludes) if paths else ([], [])
     reported: set[str] | None = None
     if options.index_paths:  # pre-commit passes the changed files; quotas and HPAs live elsewhere
@@ -98,7 +123,7 @@ def _scan(paths: Sequence[str], options: Options | None, stdin: tuple[str, bytes
         if isinstance(outcome.file, SourceFile):
             texts.add(name, outcome.file.lines())
         results.append(outcome)
-    results += _outcomes(candidates, plan, options, store)
+    results += _outcomes(candidates, plan, options, store, pool)
     findings: list[Finding] = []
     files: list[tuple[str, str]] = []
     workloads: list[RoleRow] = []
@@ -124,7 +149,13 @@ def _scan(paths: Sequence[str], options: Options | None, stdin: tuple[str, bytes
     return Result(findings, files, skipped, {rid: rules[rid] for rid in plan.rule_ids}, texts, workloads)
 
 
-def _outcomes(candidates: list[Candidate], plan: Plan, options: Options, store: cache.Store | None) -> list[Outcome]:
+def _outcomes(
+    candidates: list[Candidate],
+    plan: Plan,
+    options: Options,
+    store: cache.Store | None,
+    pool: ProcessPoolExecutor | None = None,
+) -> list[Outcome]:
     """Every candidate's outcome, in the candidates' order: from the cache where nothing it read changed, else
     checked (and stored)."""
     done: dict[str, Outcome] = {}
@@ -135,7 +166,7 @@ def _outcomes(candidates: list[Candidate], plan: Plan, options: Options, store: 
                 done[cand.display] = hit
     todo = [cand for cand in candidates if cand.display not in done]
     by_display = {cand.display: cand for cand in todo}
-    for outcome in _map(todo, plan, options):
+    for outcome in _map(todo, plan, options, pool):
         done[outcome.file.path] = outcome
         kept = _storable(outcome) if store is not None else None
         if store is not None and kept is not None:
@@ -193,13 +224,17 @@ def _reported_findings(findings: list[Finding], results: list[Outcome], reported
     return out
 
 
-def _map(candidates: list[Candidate], plan: Plan, options: Options) -> Iterator[Outcome]:
+def _map(
+    candidates: list[Candidate], plan: Plan, options: Options, pool: ProcessPoolExecutor | None = None
+) -> Iterator[Outcome]:
     jobs = options.jobs or os.cpu_count() or 1
     if jobs > 1 and len(candidates) >= PARALLEL_MIN_FILES:
         chunk = max(1, min(64, len(candidates) // (jobs * 8)))
         worker = _Worker(plan, options.max_bytes)
-        yield from workers.parallel(candidates, worker, partial(_died, plan), jobs, chunk, _start_worker, (plan,))
+        yield from workers.parallel(candidates, worker, partial(_died, plan), jobs, chunk, started=pool)
         return
+    if pool is not None:
+        pool.shutdown()
     for cand in candidates:
         yield _stripped(_guarded(cand.display, cand.kind, partial(read, cand, options.max_bytes), plan))
 
@@ -235,17 +270,12 @@ def _stopped(path: str, kind: str, why: str, plan: Plan) -> Outcome:
     return Outcome(SourceFile(path, kind), found)
 
 
-def _start_worker(plan: Plan) -> None:
-    """Load the rules once per worker (a worker that was not forked loads the custom rules again)."""
-    gc.set_threshold(*GC_THRESHOLDS)
-    _ = plan.rules
-
-
 class _Worker:
     def __init__(self, plan: Plan, max_bytes: int) -> None:
         self.plan, self.max_bytes = plan, max_bytes
 
     def __call__(self, cand: Candidate) -> Outcome:
+        gc.set_threshold(*GC_THRESHOLDS)  # a scan makes many objects that live for a file: collect less often
         outcome = _stripped(_guarded(cand.display, cand.kind, lambda: read(cand, self.max_bytes), self.plan))
         workers.release_memory(cand.path)
         return outcome

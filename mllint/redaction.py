@@ -38,6 +38,7 @@ _TRIGGER = re.compile(r"(?i)pass|secret|token|api.?key|credential|auth|@|(?:^|\s
 _TRIGGER_TEXT = re.compile(_TRIGGER.pattern, re.I | re.M)
 # What every `_TRIGGER` match holds, in lower case: ASCII text is searched for these with str.find first
 _TRIGGER_WORDS = ("pass", "secret", "token", "key", "credential", "auth", "@", "-u")
+_TRIGGER_BYTES = tuple(word.encode() for word in _TRIGGER_WORDS)
 # The characters a case-blind match takes for ASCII letters (U+0130, U+0131, U+017F, U+212A): without them, every
 # `_TRIGGER` match holds one of `_TRIGGER_WORDS` at the same place in the lower-cased text (only U+0130 changes
 # length when lower-cased)
@@ -73,18 +74,21 @@ def _triggered(text: str, lines: list[str]) -> list[int]:
     is searched for the words any match holds (str.find), and only the lines with one are searched."""
     if not text.isascii() and _FOLDS_TO_ASCII.search(text):  # U+017F matches `s`: one search of the text
         return _matched_lines(text)
-    lower = text.lower()
+    # Only line numbers are wanted, so other text is searched as UTF-8 with its ASCII letters lowered (whose
+    # other bytes are never ASCII): `str.lower` of a non-ASCII text allocates 12 bytes per character first
+    haystack = text.lower() if text.isascii() else text.encode("utf-8", "surrogatepass").lower()
+    words, newline = (_TRIGGER_WORDS, "\n") if isinstance(haystack, str) else (_TRIGGER_BYTES, b"\n")
     found: list[int] = []  # no two words start at the same place
-    for word in _TRIGGER_WORDS:
-        at = lower.find(word)
+    for word in words:
+        at = haystack.find(word)  # type: ignore[arg-type]
         while at >= 0:
             found.append(at)
-            at = lower.find(word, at + 1)
+            at = haystack.find(word, at + 1)  # type: ignore[arg-type]
     found.sort()
     numbers: list[int] = []
     line, last, searched = 1, 0, 0
     for at in found:
-        line += text.count("\n", last, at)
+        line += haystack.count(newline, last, at)  # type: ignore[arg-type]
         last = at
         if line != searched:  # each line searched once, however many words it holds
             searched = line

@@ -9,7 +9,10 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -64,6 +67,29 @@ def release_memory(path: str | os.PathLike[str]) -> None:
         _trim(0)
 
 
+def _context() -> Any:
+    import multiprocessing
+
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork
+        return multiprocessing.get_context()
+
+
+def _nothing() -> None:
+    pass
+
+
+def prestart(jobs: int) -> ProcessPoolExecutor:
+    """`jobs` worker processes, forked now: before a scan reads its file list and project index, a worker holds
+    (and its memory counts) only mllint's code, not the main process's data."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(jobs, mp_context=_context())
+    pool.submit(_nothing).result()  # a forking pool starts every worker at its first task
+    return pool
+
+
 def parallel(
     items: Sequence[T],
     work: Callable[[T], R],
@@ -72,22 +98,22 @@ def parallel(
     chunk: int,
     initializer: Callable[..., None] | None = None,
     initargs: tuple[Any, ...] = (),
+    started: ProcessPoolExecutor | None = None,
 ) -> Iterator[R]:
-    """`work(item)` for each item in worker processes, in order. When a worker dies, the items it may have held
-    run again one process each; an item whose process dies again yields `died(item)`."""
-    import multiprocessing
+    """`work(item)` for each item in worker processes, in order (in `started` first, where given: it runs no
+    initializer). When a worker dies, the items it may have held run again one process each; an item whose
+    process dies again yields `died(item)`."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    try:
-        ctx: Any = multiprocessing.get_context("fork")
-    except ValueError:  # pragma: no cover - platforms without fork
-        ctx = multiprocessing.get_context()
+    ctx = _context()
     pending = list(items)
     while pending:
         done = 0
         try:
-            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=initializer, initargs=initargs) as pool:
+            pool = started or ProcessPoolExecutor(jobs, mp_context=ctx, initializer=initializer, initargs=initargs)
+            started = None
+            with pool:
                 for result in pool.map(work, pending, chunksize=chunk):
                     yield result
                     done += 1
