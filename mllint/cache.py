@@ -30,6 +30,7 @@ import stat
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -137,8 +138,23 @@ def _canonical(value: Any) -> Any:
 
 def _code_stamp(h: Any) -> None:
     """mllint's own code, knowledge and rule files, by path, size and mtime (a changed checkout is new code)."""
+    h.update(_code_digest())
+
+
+def part_key(name: str) -> str:
+    """The key of a pack that holds what one step of mllint's code makes of files (`name`), whatever the scan's
+    settings."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{__version__}\0{name}\0".encode())
+    _code_stamp(h)
+    return h.hexdigest()
+
+
+@cache
+def _code_digest() -> bytes:
     from mllint.data import data_root
 
+    h = hashlib.blake2b(digest_size=16)
     for top in (PACKAGE, data_root() / "rules", data_root() / "schemas"):
         for folder, dirs, files in os.walk(top):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
@@ -148,6 +164,7 @@ def _code_stamp(h: Any) -> None:
                     h.update(
                         f"{os.path.relpath(os.path.join(folder, name), top)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode()
                     )
+    return h.digest()
 
 
 def settings_key(plan: Any, max_bytes: int) -> str:

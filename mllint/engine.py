@@ -112,7 +112,7 @@ def _scan_with(
         extra, extra_skipped = discover(options.index_paths, options.excludes)
         skipped += [s for s in extra_skipped if s.reason == "no such file or directory"]  # a usage error
         candidates = sorted(candidates + [c for c in extra if c.display not in reported], key=lambda c: c.display)
-    plan = make_plan(options, project_index.build(candidates))
+    plan = make_plan(options, project_index.build(candidates, options.cache_dir))
     texts = SourceTexts()
     results: list[Outcome] = []
     store = cache.Store(options.cache_dir, cache.settings_key(plan, options.max_bytes)) if options.cache_dir else None

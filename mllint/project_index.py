@@ -22,16 +22,40 @@ class ProjectIndex:
     build_targets: frozenset[tuple[str, str]] = frozenset()
 
 
-def build(candidates: Iterable[Candidate]) -> ProjectIndex:
+@dataclass(frozen=True, slots=True)
+class Kustomization:
+    """What the index reads of one kustomization file: its image names, and its patch and resource paths as
+    written (relative to its folder)."""
+
+    images: frozenset[str] = frozenset()
+    patches: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+
+
+def build(candidates: Iterable[Candidate], cache_dir: str | None = None) -> ProjectIndex:
+    """The index of `candidates`; with `cache_dir`, a kustomization whose bytes are unchanged is not parsed again
+    (a pre-commit run reads every kustomization of the repository)."""
+    from mllint import cache
+
     candidates = list(candidates)
+    store = cache.Store(cache_dir, cache.part_key("kustomizations")) if cache_dir else None
     images: set[str] = set()
     patches: set[str] = set()
     resources: set[str] = set()
-    for cand, doc in _kustomizations(candidates):
-        images |= _kustomize_images(doc)
+    for cand in candidates:
+        if not is_kustomization(os.path.basename(cand.path)):
+            continue
+        read = store.lookup(cand.display, cand.kind, cand.path) if store is not None else None
+        if not isinstance(read, Kustomization):
+            read, digest = _kustomization(cand)
+            if store is not None:
+                store.put(cand.display, cand.kind, cand.path, digest, (), read)
+        images |= read.images
         folder = os.path.dirname(os.path.abspath(cand.path))
-        patches |= {_resolve(folder, entry) for entry in _patch_paths(doc)}
-        resources |= {_resolve(folder, entry) for entry in _resource_paths(doc)}
+        patches |= {_resolve(folder, entry) for entry in read.patches}
+        resources |= {_resolve(folder, entry) for entry in read.resources}
+    if store is not None:
+        store.save()
     # a file that a kustomization also takes whole (under `resources`) is a complete object there
     fragments = patches - resources
     return ProjectIndex(
@@ -57,20 +81,25 @@ def _build_targets(candidates: list[Candidate]) -> frozenset[tuple[str, str]]:
     return frozenset(found)
 
 
-def _kustomizations(candidates: Iterable[Candidate]) -> Iterator[tuple[Candidate, Any]]:
-    """(candidate, root node) for each document of each kustomization in the scan."""
+def _kustomization(cand: Candidate) -> tuple[Kustomization, str]:
+    """What the index reads of the kustomization `cand`, and the digest of its bytes ("" when unreadable)."""
     from mllint import yamlsrc
+    from mllint.cache import digest_bytes
 
-    for cand in candidates:
-        if not is_kustomization(os.path.basename(cand.path)):
-            continue
-        try:
-            with open(cand.path, encoding="utf-8-sig", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
-            continue
-        for doc in yamlsrc.compose(cand.display, text, []):
-            yield cand, doc.root
+    try:
+        with open(cand.path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return Kustomization(), ""
+    images: set[str] = set()
+    patches: list[str] = []
+    resources: list[str] = []
+    text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads
+    for doc in yamlsrc.compose(cand.display, text, []):
+        images |= _kustomize_images(doc.root)
+        patches += _patch_paths(doc.root)
+        resources += _resource_paths(doc.root)
+    return Kustomization(frozenset(images), tuple(patches), tuple(resources)), digest_bytes(data)
 
 
 def _kustomize_images(root: Any) -> set[str]:

@@ -281,3 +281,30 @@ def test_concurrent_scans_leave_a_valid_pack(tmp_path):
     (pack,) = (store / cache.__version__).glob("*.pack")
     assert len(cache.Store(store, pack.stem).entries) == 4
     assert not list(pack.parent.glob(".pack-*"))
+
+
+def test_kustomizations_are_read_again_only_when_changed(tmp_path, monkeypatch):
+    """The project index keeps what it read of each kustomization by the file's bytes: a pre-commit run does not
+    parse every kustomization of the repository again, and a changed one is read again."""
+    from mllint import project_index, yamlsrc
+    from mllint.discover import discover
+
+    root = tmp_path / "k"
+    root.mkdir()
+    kustomization = root / "kustomization.yaml"
+    kustomization.write_text("resources: [job.yaml]\npatches: [{path: patch.yaml}]\nimages: [{name: trainer}]\n")
+    (root / "job.yaml").write_text(GPU_JOB)
+    (root / "patch.yaml").write_text("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\n")
+    _age(root)
+    store = tmp_path / "cache"
+    candidates, _ = discover([str(root)], cwd=tmp_path)
+    first = project_index.build(candidates, str(store))
+    composed: list[str] = []
+    real = yamlsrc.compose
+    monkeypatch.setattr(yamlsrc, "compose", lambda path, *a: composed.append(path) or real(path, *a))
+    assert project_index.build(candidates, str(store)) == first and composed == []
+    assert first.kustomize_images == {"trainer"} and first.fragments == {"k/patch.yaml"}
+    kustomization.write_text("resources: [job.yaml, patch.yaml]\npatches: [{path: patch.yaml}]\n")
+    _age(root)
+    again = project_index.build(candidates, str(store))
+    assert composed == ["k/kustomization.yaml"] and again.fragments == frozenset() and not again.kustomize_images
