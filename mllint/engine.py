@@ -231,12 +231,29 @@ def _map(
     if jobs > 1 and len(candidates) >= PARALLEL_MIN_FILES:
         chunk = max(1, min(64, len(candidates) // (jobs * 8)))
         worker = _Worker(plan, options.max_bytes)
-        yield from workers.parallel(candidates, worker, partial(_died, plan), jobs, chunk, started=pool)
+        large, rest = _large_first(candidates)
+        yield from workers.parallel(
+            large + rest, worker, partial(_died, plan), jobs, chunk, started=pool, singles=len(large)
+        )
         return
     if pool is not None:
         pool.shutdown()
     for cand in candidates:
         yield _stripped(_guarded(cand.display, cand.kind, partial(read, cand, options.max_bytes), plan))
+
+
+def _large_first(candidates: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
+    """The large files, largest first, and the others in order: the large ones go out one at a time at the start,
+    so that no worker is left with a large file at the end, and their memory peaks come while the main process
+    holds few results."""
+    sizes = {}
+    for cand in candidates:
+        try:
+            sizes[cand.display] = os.stat(cand.path).st_size
+        except OSError:
+            sizes[cand.display] = 0
+    large = sorted((c for c in candidates if sizes[c.display] >= workers.LARGE_FILE), key=lambda c: -sizes[c.display])
+    return large, [c for c in candidates if sizes[c.display] < workers.LARGE_FILE]
 
 
 _SHARED_EMPTY: Any = ()  # one empty container for the many empty lists results carry back

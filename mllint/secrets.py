@@ -165,10 +165,21 @@ _ANY_START = re.compile(
 )
 
 
-def find_tokens(text: str) -> list[TokenMatch]:
-    """Every known token in `text`, plain or base64-encoded, in order of position."""
-    if len(text) <= _SHORT and _ANY_START.search(text) is None:
-        return []
+_last: tuple[str, tuple[TokenMatch, ...]] = ("", ())  # the last long text searched, and what was found
+
+
+def find_tokens(text: str) -> tuple[TokenMatch, ...]:
+    """Every known token in `text`, plain or base64-encoded, in order of position. The last long text is
+    remembered: redaction and the secrets rule both search each whole file."""
+    global _last
+    if len(text) <= _SHORT:
+        return _find_tokens(text) if _ANY_START.search(text) is not None else ()
+    if text is not _last[0]:
+        _last = (text, _find_tokens(text))
+    return _last[1]
+
+
+def _find_tokens(text: str) -> tuple[TokenMatch, ...]:
     found = list(_plain(text))
     for run in _b64_runs(text):
         decoded = _decoded(run[0])
@@ -180,7 +191,7 @@ def find_tokens(text: str) -> list[TokenMatch]:
     for match in found:  # one match per stretch of text (a GitHub token is not also an OpenAI key)
         if not out or match.start >= out[-1].end:
             out.append(match)
-    return out
+    return tuple(out)
 
 
 def token_format(value: str) -> TokenFormat | None:

@@ -9,6 +9,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -99,10 +100,11 @@ def parallel(
     initializer: Callable[..., None] | None = None,
     initargs: tuple[Any, ...] = (),
     started: ProcessPoolExecutor | None = None,
+    singles: int = 0,
 ) -> Iterator[R]:
     """`work(item)` for each item in worker processes, in order (in `started` first, where given: it runs no
-    initializer). When a worker dies, the items it may have held run again one process each; an item whose
-    process dies again yields `died(item)`."""
+    initializer); the first `singles` items are sent one at a time, the rest `chunk` at a time. When a worker dies,
+    the items it may have held run again one process each; an item whose process dies again yields `died(item)`."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
@@ -114,7 +116,10 @@ def parallel(
             pool = started or ProcessPoolExecutor(jobs, mp_context=ctx, initializer=initializer, initargs=initargs)
             started = None
             with pool:
-                for result in pool.map(work, pending, chunksize=chunk):
+                one_by_one, chunked = pending[:singles], pending[singles:]
+                singles = 0  # a retry after a crash sends the rest in chunks
+                results = chain(pool.map(work, one_by_one), pool.map(work, chunked, chunksize=chunk))
+                for result in results:
                     yield result
                     done += 1
             return

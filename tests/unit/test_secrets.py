@@ -72,7 +72,7 @@ def test_a_known_format_is_found_in_base64(name: str, token: str) -> None:
     ],
 )
 def test_look_alikes_are_not_tokens(text: str) -> None:
-    assert find_tokens(text) == []
+    assert find_tokens(text) == ()
 
 
 def test_redact_and_mask() -> None:
