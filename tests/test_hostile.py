@@ -258,6 +258,32 @@ def test_a_worker_that_dies_costs_one_file_not_the_scan(tmp_path: Path, monkeypa
     assert len(result.files) == 60
 
 
+def test_a_worker_that_dies_on_a_large_file_costs_that_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large files go out one at a time before the rest: a crash among them still costs only the file."""
+    paths = _project_of(tmp_path, 60)
+    padding = "\n".join(f"# {'x' * 70}" for _ in range(4000))  # past workers.LARGE_FILE
+    for name in ("pod03.yaml", "pod40.yaml", "pod41.yaml"):
+        (tmp_path / name).write_text(POD.replace("python:3.11", "python:latest") + padding + "\n")
+    real = engine._one
+
+    def one(path: str, *args: object) -> engine.Outcome:
+        if path.endswith("pod40.yaml"):
+            os.kill(os.getpid(), 9)
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_one", one)
+    large, rest = engine._large_first(engine.discover(paths)[0])
+    assert [c.display.rsplit("/", 1)[-1] for c in large] == ["pod03.yaml", "pod40.yaml", "pod41.yaml"]
+    assert len(rest) == 57
+    result = engine.scan(paths, engine.Options(select=["ML003", "ML301"], jobs=2))
+    by_file = {(f.span.path.rsplit("/", 1)[-1], f.rule) for f in result.findings}
+    assert ("pod40.yaml", "ML003") in by_file and ("pod40.yaml", "ML301") not in by_file
+    assert {name for name, rule in by_file if rule == "ML301"} == {f"pod{i:02d}.yaml" for i in range(60) if i != 40}
+    assert [path.rsplit("/", 1)[-1] for path, _kind in result.files] == [f"pod{i:02d}.yaml" for i in range(60)]
+
+
 def test_a_file_past_its_time_budget_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     paths = _project_of(tmp_path, 3)
     real = engine._one
