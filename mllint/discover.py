@@ -168,13 +168,7 @@ def glob_escape(path: str) -> str:
 def git_ignored(paths: Iterable[str], cwd: Path | None = None) -> list[str]:
     """What git ignores (.gitignore, .git/info/exclude, the global excludes file) in the repositories that hold
     `paths`, as absolute exclude globs; nothing outside a git repository or without git."""
-    import shutil
-    import subprocess
-
     cwd = cwd or Path.cwd()
-    git = shutil.which("git")
-    if git is None:
-        return []
     tops: set[Path] = set()
     for raw in paths:
         here = Path(raw) if Path(raw).is_absolute() else cwd / raw
@@ -182,6 +176,14 @@ def git_ignored(paths: Iterable[str], cwd: Path | None = None) -> list[str]:
         top = next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)
         if top is not None:
             tops.add(top)
+    if not tops:
+        return []
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    if git is None:
+        return []
     out: list[str] = []
     for top in sorted(tops):
         try:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from mllint import lazy_re
 from mllint.model import Stage
 from mllint.runs import Command, run_commands
 from mllint.shell import Word
@@ -45,11 +46,13 @@ _OS_VALUE_FLAGS = frozenset(
     "--releasever --installroot --enablerepo --disablerepo --repo --repofrom -p --root "
     "--arch --keys-dir --repositories-file --cache-dir".split()
 )
-HEX_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
-_VERSION_REF = re.compile(r"^v?\d+(?:\.\d+)+(?:[-.+]?[A-Za-z0-9.]*)?$")
-_ARCHIVE_REF = re.compile(r"/(?:archive|tarball|zipball)/(?:refs/(?:tags|heads)/)?([^/]+?)(?:\.tar\.gz|\.zip|\.tgz)?$")
-_WHEEL_OR_SDIST = re.compile(r"-\d+(?:\.\d+)+[^/]*\.(?:whl|tar\.gz|zip|tgz|tar\.bz2)$")
-_CONDA_SPEC = re.compile(r"^(?:[\w.-]+::)?([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*(.*)$")
+HEX_COMMIT = lazy_re.compile(r"^[0-9a-f]{7,40}$")
+_VERSION_REF = lazy_re.compile(r"^v?\d+(?:\.\d+)+(?:[-.+]?[A-Za-z0-9.]*)?$")
+_ARCHIVE_REF = lazy_re.compile(
+    r"/(?:archive|tarball|zipball)/(?:refs/(?:tags|heads)/)?([^/]+?)(?:\.tar\.gz|\.zip|\.tgz)?$"
+)
+_WHEEL_OR_SDIST = lazy_re.compile(r"-\d+(?:\.\d+)+[^/]*\.(?:whl|tar\.gz|zip|tgz|tar\.bz2)$")
+_CONDA_SPEC = lazy_re.compile(r"^(?:[\w.-]+::)?([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*(.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,7 @@ def pip_tool(command: Command) -> str:
     return names[at]
 
 
-_FIXED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_FIXED_DATE = lazy_re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
 
 def constrained(install: Install, env: dict[str, str]) -> bool:
@@ -260,7 +263,7 @@ def _pip(manager: str, words: list[Word], tool: int, sub: int) -> Install:
     return install
 
 
-_NAMED_VERSION_REF = re.compile(
+_NAMED_VERSION_REF = lazy_re.compile(
     r"^(?!(?:release|rel|r|branch|stable|dev)[-_/])[A-Za-z][\w.-]*?[-_/]v?\d+\.\d+\.\d+(?:[-.+]?[A-Za-z0-9.]*)?$"
 )
 
@@ -408,7 +411,7 @@ def _os(manager: str, words: list[Word], tool: int, sub: int, module: bool = Fal
 
 
 # aptitude's per-package actions written after the name (aptitude(8), "install"): all but `+` install nothing
-_APTITUDE_ACTION = re.compile(r"(?:[-_=:]|&[MmB][D]?)$")
+_APTITUDE_ACTION = lazy_re.compile(r"(?:[-_=:]|&[MmB][D]?)$")
 
 
 def judge_module(word: Word, text: str | None = None) -> Package:

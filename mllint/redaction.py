@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from mllint import lazy_re
 from mllint.secrets import find_tokens
 
 # A key or option named for a credential: the word ends there or at a separator (`HF_TOKEN`, `api-key`,
@@ -17,32 +18,32 @@ _WORD = (
     r"(?:[A-Za-z0-9_.-]*[_.-])?(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|credentials?|auth)"
     r"(?:[_.-][A-Za-z0-9_.-]*)?(?![A-Za-z0-9])"
 )
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:'\"]*:([^/@\s'\"]+)@")
-_CURL_USER = re.compile(
+_URL = lazy_re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:'\"]*:([^/@\s'\"]+)@")
+_CURL_USER = lazy_re.compile(
     r"(?:^|[\s\"'\[,])(?:-u|--user|--proxy-user)(?:\s+|=|[\"']?,\s*[\"']?)[\"']?[^\s:\"']+:([^\s\"',\]]+)"
 )
-_OPTION = re.compile(rf"(?i)(?:^|[\s\"'\[,])--?{_WORD}(?:\s+|=|[\"']?,\s*[\"']?)[\"']?(?!-)([^\s\"',\]}}]+)")
-_ASSIGN = re.compile(rf"(?i)(?:^|(?<=[\s{{,\"'(]))[\"']?{_WORD}[\"']?\s*(?:=|:\s)\s*[\"']?([^\s\"',}}#\]]+)")
+_OPTION = lazy_re.compile(rf"(?i)(?:^|[\s\"'\[,])--?{_WORD}(?:\s+|=|[\"']?,\s*[\"']?)[\"']?(?!-)([^\s\"',\]}}]+)")
+_ASSIGN = lazy_re.compile(rf"(?i)(?:^|(?<=[\s{{,\"'(]))[\"']?{_WORD}[\"']?\s*(?:=|:\s)\s*[\"']?([^\s\"',}}#\]]+)")
 # `\s*(?:-\s*)?`, not `\s*-?\s*`: the two runs of spaces could split an indentation every way before failing
-_LOST_COLON = re.compile(rf"(?i)^\s*(?:-\s*)?{_WORD}\s+([^\s:#=]+)\s*$")
-_ENV_NAME = re.compile(
+_LOST_COLON = lazy_re.compile(rf"(?i)^\s*(?:-\s*)?{_WORD}\s+([^\s:#=]+)\s*$")
+_ENV_NAME = lazy_re.compile(
     rf"(?i)^\s*(?:-\s*)?[\"']?name[\"']?\s*:\s*[\"']?{_WORD}[\"']?\s*,?\s*(?:value\s*:\s*[\"']?([^\s\"',}}]+))?"
 )
-_ENV_INLINE = re.compile(
+_ENV_INLINE = lazy_re.compile(
     rf"(?i)[\"']?name[\"']?\s*:\s*[\"']?{_WORD}[\"']?\s*,\s*[\"']?value[\"']?\s*:\s*[\"']?([^\s\"',}}]+)"
 )
-_ENV_VALUE = re.compile(r"^\s*[\"']?value[\"']?\s*:\s*[\"']?([^\s\"',}#]+)")
-_ITEM = re.compile(r"^\s*-\s|^\s*[\"']?name[\"']?\s*:")
+_ENV_VALUE = lazy_re.compile(r"^\s*[\"']?value[\"']?\s*:\s*[\"']?([^\s\"',}#]+)")
+_ITEM = lazy_re.compile(r"^\s*-\s|^\s*[\"']?name[\"']?\s*:")
 # A line none of the patterns can match: most lines, skipped at the cost of one search
-_TRIGGER = re.compile(r"(?i)pass|secret|token|api.?key|credential|auth|@|(?:^|\s)-u\b|--(?:proxy-)?user")
-_TRIGGER_TEXT = re.compile(_TRIGGER.pattern, re.I | re.M)
+_TRIGGER = lazy_re.compile(r"(?i)pass|secret|token|api.?key|credential|auth|@|(?:^|\s)-u\b|--(?:proxy-)?user")
+_TRIGGER_TEXT = lazy_re.compile(_TRIGGER.pattern, re.I | re.M)
 # What every `_TRIGGER` match holds, in lower case: ASCII text is searched for these with str.find first
 _TRIGGER_WORDS = ("pass", "secret", "token", "key", "credential", "auth", "@", "-u")
 _TRIGGER_BYTES = tuple(word.encode() for word in _TRIGGER_WORDS)
 # The characters a case-blind match takes for ASCII letters (U+0130, U+0131, U+017F, U+212A): without them, every
 # `_TRIGGER` match holds one of `_TRIGGER_WORDS` at the same place in the lower-cased text (only U+0130 changes
 # length when lower-cased)
-_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+_FOLDS_TO_ASCII = lazy_re.compile("[\u0130\u0131\u017f\u212a]")
 _SHORTEST = 3  # shorter values (`1`, `no`) are switches, not credentials
 
 

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import NamedTuple
 
+from mllint import lazy_re
 from mllint.gpus import GPU_RESOURCES, gpu_names
 from mllint.model import Container, ImageRef, Role, SourceFile, Workload
 from mllint.sources.kinds import JOB_TEMPLATE_ROLES, SERVING_KINDS, TRAINING_KINDS
@@ -40,7 +41,7 @@ CHOSEN_ROLES = tuple(r for r in ROLES if r != "init")  # what an annotation or t
 ANNOTATION = "mllint.dev/role"
 
 # Model servers by what they run. Each alternative is a program or module as it stands in a command line.
-SERVER_COMMAND = re.compile(
+SERVER_COMMAND = lazy_re.compile(
     r"\bvllm\s+serve\b|\bvllm\.entrypoints\.[\w.]*api_server\b|"
     r"\btext-generation-launcher\b|\btext-generation-router[\w-]*|\btext-embeddings-router\b|\bts\.llm_launcher\b|"
     r"(?:^|(?<=[\s/;&|\"'(]))(?:tritonserver|torchserve|ovms|llama-server|trtllm-serve)(?=$|[\s;&|\"')])|"
@@ -53,7 +54,7 @@ SERVER_COMMAND = re.compile(
     re.I,
 )
 # Model servers by image: the registry and repository, tag dropped.
-SERVER_IMAGE = re.compile(
+SERVER_IMAGE = lazy_re.compile(
     r"tritonserver|tensorflow/serving|tf-serving|torchserve|vllm|text-generation-inference|tgi-gaudi|"
     r"text-embeddings-inference|tei-gaudi|sglang|(?:^|/)ollama(?:/|$)|llama\.cpp|llamacpp|llama-cpp|"
     r"nvcr\.io/nim/|model_server|model-server|lmdeploy|(?:^|[/-])mlserver|"
@@ -63,59 +64,59 @@ SERVER_IMAGE = re.compile(
     re.I,
 )
 # An image named like a server that is a tool around it, not the server: a router, a proxy, the operator.
-_NOT_A_SERVER = re.compile(
+_NOT_A_SERVER = lazy_re.compile(
     r"router|proxy|gateway|operator|controller|webhook|exporter|bench|client|dashboard|sidecar|"
     r"(?:^|[-_])(?:ui|cli|web|frontend)(?:$|[-_])|storage-initializer|agent",
     re.I,
 )
 # A command that replaces the image's server with something else: an idle loop, a load generator.
-_NOT_SERVING = re.compile(
+_NOT_SERVING = lazy_re.compile(
     r"^\s*(?:\S*/)?(?:sleep|tail|cat|echo|true|perf_analyzer|perf_client|genai-perf|locust|pytest|nvidia-smi)\b|"
     r"^\s*(?:\S*/)?(?:ba)?sh\s+(?:-\w+\s+)*(?:--\s+)?[\"']?\s*(?:sleep|tail|while\s+true|nvidia-smi)\b",
     re.I,
 )
-_WEB_SERVER = re.compile(r"\b(?:uvicorn|gunicorn|fastapi|hypercorn|flask\s+run)\b", re.I)
-_MODEL_ARGUMENT = re.compile(
+_WEB_SERVER = lazy_re.compile(r"\b(?:uvicorn|gunicorn|fastapi|hypercorn|flask\s+run)\b", re.I)
+_MODEL_ARGUMENT = lazy_re.compile(
     r"(?:^|\s)(?:--(?:model|model[-_]id|model[-_]name|model[-_]path|model[-_]dir|model[-_]repository|"
     r"model[-_]store|model[-_]base[-_]path|served[-_]model[-_]name)|model_name)(?=[=\s]|$)",
     re.I,
 )
-_MODEL_NAME = re.compile(
+_MODEL_NAME = lazy_re.compile(
     r"model|llm|inference|infer\b|predict|serving|embedd|rerank|whisper|diffusion|bert|llama|mistral|gpt",
     re.I,
 )
 
 # A script or module named for training: `train.py`, `finetune_llama.sh`, `-m trainer.train`.
-_TRAINING_SCRIPT = re.compile(
+_TRAINING_SCRIPT = lazy_re.compile(
     r"(?:^|(?<=[\s/=]))[\w.-]*(?:train|finetun|fine[-_]tun)[\w.-]*\.(?:py|sh)\b|"
     r"(?<=-m\s)[\w.]*(?:train|finetun)[\w.]*",
     re.I,
 )
-_LAUNCHER = re.compile(
+_LAUNCHER = lazy_re.compile(
     r"torchrun|torch\.distributed\.(?:run|launch)|accelerate\s+launch|\bdeepspeed\b|horovodrun", re.I
 )
 BATCH_KINDS = frozenset({"Job", "CronJob", "Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"})
 
-_NOTEBOOK = re.compile(
+_NOTEBOOK = lazy_re.compile(
     r"jupyter/|notebook-servers/|jupyterhub/|(?:^|[/-])jupyter(?:lab)?(?:$|[-_:])|-notebook\b|code-server|"
     r"\bjupyter\s+(?:lab|notebook|server)\b|start-notebook|start-singleuser",
     re.I,
 )
-_NOT_A_NOTEBOOK = re.compile(r"web-app|controller|webhook|operator|-ui\b|dashboard", re.I)
-_GPU_DAEMON = re.compile(
+_NOT_A_NOTEBOOK = lazy_re.compile(r"web-app|controller|webhook|operator|-ui\b|dashboard", re.I)
+_GPU_DAEMON = lazy_re.compile(
     r"device-plugin|dcgm|gpu-feature-discovery|nvidia/driver|nvidia-driver|driver-manager|container-toolkit|"
     r"mig-manager|gpu-operator-validator|vgpu-manager|vgpu-device-manager|nvidia-fs|gdrdrv|dra-driver-gpu|"
     r"kata-manager|cc-manager|sandbox-device|neuron-monitor|gaudi-metric-exporter|amdgpu|"
     r"gpu-monitoring|nvidia-peermem",
     re.I,
 )
-_CONTROLLER_COMMAND = re.compile(
+_CONTROLLER_COMMAND = lazy_re.compile(
     r"(?:^|(?<=\s))(?:\S*/)?manager(?=$|\s)|--leader-elect\b|--enable-leader-election\b|--leader-election\b|"
     r"--health-probe-bind-address\b|--metrics-bind-address\b|controller-manager\b",
     re.I,
 )
-_CONTROLLER_IMAGE = re.compile(r"controller|operator|webhook|admission", re.I)
-_KNOWN_SERVICE = re.compile(
+_CONTROLLER_IMAGE = lazy_re.compile(r"controller|operator|webhook|admission", re.I)
+_KNOWN_SERVICE = lazy_re.compile(
     r"(?:^|/)(?:redis(?:-stack)?|mysql|mariadb|postgres(?:ql)?|pgvector|mongo(?:db)?|etcd|minio|nginx(?:-slim|"
     r"-unprivileged)?|envoy|grafana|tempo|loki|prometheus|node-exporter|jaeger|all-in-one|"
     r"opentelemetry-collector[\w-]*|keycloak|kafka|zookeeper|rabbitmq|elasticsearch|opensearch|qdrant|milvus|"
@@ -294,7 +295,7 @@ def placeholder(image: ImageRef | None) -> bool:
     return image.placeholder or bool(_PLACEHOLDER.search(image.raw))
 
 
-_PLACEHOLDER = re.compile(r"^\s*filled[ _-]by\b|should-be-overridden-during-runtime", re.I)
+_PLACEHOLDER = lazy_re.compile(r"^\s*filled[ _-]by\b|should-be-overridden-during-runtime", re.I)
 
 
 # -- the steps ---------------------------------------------------------------------------------------------------

@@ -5,10 +5,10 @@ floats, so the version cannot be known), or None (not a CUDA image, or not one m
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from mllint import lazy_re
 from mllint.cuda.versions import parse, show
 from mllint.knowledge import table
 
@@ -34,21 +34,25 @@ class Unknown:
 Resolution = Cuda | Unknown | None
 _FLOATS = "the tag floats, and the CUDA under it changes with each release"
 
-_FLOATING = re.compile(r"^(?:latest|nightly|edge|main|master|stable|dev|devel)(?:-.*)?$|^(?:latest-)?gpu(?:-jupyter)?$")
-_NVIDIA_CUDA = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?-(base|runtime|devel|cudnn\d*-runtime|cudnn\d*-devel)(?:-|$)")
+_FLOATING = lazy_re.compile(
+    r"^(?:latest|nightly|edge|main|master|stable|dev|devel)(?:-.*)?$|^(?:latest-)?gpu(?:-jupyter)?$"
+)
+_NVIDIA_CUDA = lazy_re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?-(base|runtime|devel|cudnn\d*-runtime|cudnn\d*-devel)(?:-|$)")
 # pytorch/pytorch tags: `2.4.0-cuda12.4-cudnn9-runtime` (the docker release workflow's
 # `${PYTORCH_VERSION}-cuda${CUDA_VERSION_SHORT}-cudnn${CUDNN_VERSION}-runtime`), `1.1.0-cuda10.0-cudnn7.5-runtime`,
 # and the early `0.4_cuda9_cudnn7` (`_` separators, a major-only CUDA)
-_PYTORCH = re.compile(r"^\d+\.\d+(?:\.\d+)?[-_]cuda(\d+)(?:\.(\d+))?[-_]cudnn[\d.]*\d(?:[-_](devel|runtime))?$")
-_NGC_TAG = re.compile(r"^(\d{2}\.\d{2})(?:-(.*))?$")
+_PYTORCH = lazy_re.compile(r"^\d+\.\d+(?:\.\d+)?[-_]cuda(\d+)(?:\.(\d+))?[-_]cudnn[\d.]*\d(?:[-_](devel|runtime))?$")
+_NGC_TAG = lazy_re.compile(r"^(\d{2}\.\d{2})(?:-(.*))?$")
 _NGC_FRAMEWORKS = frozenset(
     {"pytorch", "tensorflow", "tritonserver", "tensorrtserver", "kaldi", "mxnet", "dgl", "paddlepaddle", "cuda-dl-base"}
 )
 _TRITON = frozenset({"tritonserver", "tensorrtserver"})
-_SDK_SUFFIX = re.compile(r"(?:^|-)(?:client)?sdk$")
-_CUDA_IN_NAME = re.compile(r"(?:^|[-_])cuda(\d{2})(\d)(?=$|[-_])")  # ai-workbench/python-cuda120
-_TF_GPU = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?(?:rc\d+)?-gpu(?:-jupyter)?$")
-_CUDA_WORD = re.compile(r"(?:^|[-_.])cuda-?(\d{2})\.?(\d)?(?:\.(\d+))?(?=$|[-_])|(?:^|[-_.])cu(\d{2})(\d)(?=$|[-_])")
+_SDK_SUFFIX = lazy_re.compile(r"(?:^|-)(?:client)?sdk$")
+_CUDA_IN_NAME = lazy_re.compile(r"(?:^|[-_])cuda(\d{2})(\d)(?=$|[-_])")  # ai-workbench/python-cuda120
+_TF_GPU = lazy_re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?(?:rc\d+)?-gpu(?:-jupyter)?$")
+_CUDA_WORD = lazy_re.compile(
+    r"(?:^|[-_.])cuda-?(\d{2})\.?(\d)?(?:\.(\d+))?(?=$|[-_])|(?:^|[-_.])cu(\d{2})(\d)(?=$|[-_])"
+)
 
 
 @lru_cache(maxsize=1)
@@ -114,7 +118,7 @@ def _by_repository(repo: str, tag: str, registry: str | None) -> Resolution:
     return _cuda_in_tag(repo, tag)
 
 
-_GPU_INFRASTRUCTURE = re.compile(r"operator|device-plugin|feature-discovery|dcgm|validator")
+_GPU_INFRASTRUCTURE = lazy_re.compile(r"operator|device-plugin|feature-discovery|dcgm|validator")
 
 
 def _looks_gpu(repo: str, tag: str) -> bool:

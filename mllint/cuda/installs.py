@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from mllint import lazy_re
 from mllint.cuda.images import Cuda, tensorflow_cuda
 from mllint.cuda.versions import parse
 from mllint.knowledge import table
@@ -22,18 +23,20 @@ class Evidence:
     end: int
 
 
-_INDEX_CU = re.compile(r"/whl/(?:nightly/|test/)?cu(\d{2})(\d)\b")
-_INDEX_CPU = re.compile(r"/whl/(?:nightly/|test/)?cpu\b")
-_TORCH = re.compile(r"^torch(?:\[[^\]]*\])?(?:(==|~=|>=|<=|>|<|===)\s*([0-9][^,;\s]*))?")
-_LOCAL_CU = re.compile(r"\+cu(\d{2})(\d)$")
-_NVIDIA_PKG = re.compile(r"^nvidia-[a-z0-9-]+?-cu(1[1-9])(?:\s*(?:==|~=|>=)\s*(\d+)\.(\d+))?")
-_NVIDIA_CU13 = re.compile(r"^nvidia-(?:cuda-runtime|cublas|cuda-nvcc|cuda-nvrtc)\s*(?:==|~=|>=)\s*(1[3-9])\.(\d+)")
-_JAX = re.compile(r"^jax\[(cuda(\d{2})?)(?:[_-](?:pip|local))?\]")
-_TF_CUDA = re.compile(r"^tensorflow\[and-cuda\](?:==(\d+)\.(\d+))?")
-_CUPY = re.compile(r"^cupy-cuda(\d{2})(x|\d)\b")
-_CONDA_SPEC = re.compile(r"^(pytorch-cuda|cuda-version|cudatoolkit|cuda-toolkit|cuda-runtime)[=<>]+=?(\d+)\.(\d+)")
-_APT_CUDA = re.compile(r"^cuda-(?:toolkit|libraries|runtime|nvcc|compiler|cudart|minimal-build)-(\d+)-(\d+)(?:=|$)")
-_REQUIRE = re.compile(r"cuda\s*>=\s*(\d+)\.(\d+)")
+_INDEX_CU = lazy_re.compile(r"/whl/(?:nightly/|test/)?cu(\d{2})(\d)\b")
+_INDEX_CPU = lazy_re.compile(r"/whl/(?:nightly/|test/)?cpu\b")
+_TORCH = lazy_re.compile(r"^torch(?:\[[^\]]*\])?(?:(==|~=|>=|<=|>|<|===)\s*([0-9][^,;\s]*))?")
+_LOCAL_CU = lazy_re.compile(r"\+cu(\d{2})(\d)$")
+_NVIDIA_PKG = lazy_re.compile(r"^nvidia-[a-z0-9-]+?-cu(1[1-9])(?:\s*(?:==|~=|>=)\s*(\d+)\.(\d+))?")
+_NVIDIA_CU13 = lazy_re.compile(r"^nvidia-(?:cuda-runtime|cublas|cuda-nvcc|cuda-nvrtc)\s*(?:==|~=|>=)\s*(1[3-9])\.(\d+)")
+_JAX = lazy_re.compile(r"^jax\[(cuda(\d{2})?)(?:[_-](?:pip|local))?\]")
+_TF_CUDA = lazy_re.compile(r"^tensorflow\[and-cuda\](?:==(\d+)\.(\d+))?")
+_CUPY = lazy_re.compile(r"^cupy-cuda(\d{2})(x|\d)\b")
+_CONDA_SPEC = lazy_re.compile(r"^(pytorch-cuda|cuda-version|cudatoolkit|cuda-toolkit|cuda-runtime)[=<>]+=?(\d+)\.(\d+)")
+_APT_CUDA = lazy_re.compile(
+    r"^cuda-(?:toolkit|libraries|runtime|nvcc|compiler|cudart|minimal-build)-(\d+)-(\d+)(?:=|$)"
+)
+_REQUIRE = lazy_re.compile(r"cuda\s*>=\s*(\d+)\.(\d+)")
 _QUOTES = "\"'"
 
 

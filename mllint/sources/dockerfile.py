@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from mllint import lazy_re
 from mllint.imageref import parse_image
 from mllint.model import Diagnostic, ImageBuild, Instruction, SourceFile, Span, Stage, Value, source_lines
 
@@ -16,13 +17,13 @@ KEYWORDS = frozenset(
     "FROM RUN CMD LABEL MAINTAINER EXPOSE ENV ADD COPY ENTRYPOINT VOLUME USER WORKDIR ARG ONBUILD "
     "STOPSIGNAL HEALTHCHECK SHELL".split()
 )
-_DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
-_INSTRUCTION = re.compile(r"^(\s*)([A-Za-z]+)(?=\s|$)\s*")
-_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
-_SPACED_HEREDOC = re.compile(r"<<-?\s+([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\1")  # a shell heredoc; not one to Docker
-_FLAG = re.compile(r"--([A-Za-z][A-Za-z0-9-]*)(?:=(\S*))?")
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
-_ARG_ITEM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?")
+_DIRECTIVE = lazy_re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
+_INSTRUCTION = lazy_re.compile(r"^(\s*)([A-Za-z]+)(?=\s|$)\s*")
+_HEREDOC = lazy_re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
+_SPACED_HEREDOC = lazy_re.compile(r"<<-?\s+([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\1")  # a shell heredoc; not one to Docker
+_FLAG = lazy_re.compile(r"--([A-Za-z][A-Za-z0-9-]*)(?:=(\S*))?")
+_VAR = lazy_re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_ARG_ITEM = lazy_re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?")
 
 
 def load(file: SourceFile) -> None:
@@ -51,11 +52,11 @@ def collapse(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.rule != "ML001" or d is first]
 
 
-_YAML_LINE = re.compile(
+_YAML_LINE = lazy_re.compile(
     r"""^\s*(?:-\s+)?(?:"[^"]*"|'[^']*'|[^\s#"'\[{][^:#]*?)\s*:(?:\s|$)|^\s*-(?:\s|$)|^(?:---|\.\.\.)\s*$"""
 )
-_PROMPT = re.compile(r"^\s*(?:\$|[\w.-]+@[\w.-]+:\S*[$#])\s+(\S.*)")  # `$ docker build`, `root@host:/src# cat x`
-_KIND = re.compile(r"^kind:\s*([A-Za-z][\w.-]*)\s*$")
+_PROMPT = lazy_re.compile(r"^\s*(?:\$|[\w.-]+@[\w.-]+:\S*[$#])\s+(\S.*)")  # `$ docker build`, `root@host:/src# cat x`
+_KIND = lazy_re.compile(r"^kind:\s*([A-Za-z][\w.-]*)\s*$")
 
 
 def other_format(path: str, lines: list[str], directives: dict[str, Value]) -> tuple[str, Diagnostic] | None:
@@ -174,7 +175,7 @@ def lex(path: str, text: str, diagnostics: list[Diagnostic]) -> tuple[list[Instr
     return out, directives
 
 
-_ONBUILD_RUN = re.compile(r"\s*(RUN)\s+", re.I)
+_ONBUILD_RUN = lazy_re.compile(r"\s*(RUN)\s+", re.I)
 
 
 def _onbuild_run(outer: Instruction) -> Instruction | None:

@@ -7,13 +7,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
-
 from mllint.cache import read_input
 from mllint.edits import span_offsets
 from mllint.model import Edit, Fix, SourceFile
-from mllint.packages import BARE, Package
+from mllint.packages import BARE, Package, canonicalize_name
 from mllint.runs import Command
 
 _PIN = re.compile(
@@ -55,6 +52,8 @@ def pin_from(file: SourceFile, command: Command, package: Package, pins_path: st
         return None
     name, specifier = match[1], match[2].strip()
     if package.pin != BARE:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet  # only where a fix is built
+
         try:
             if not SpecifierSet(specifier).contains(version, prereleases=True):
                 return None
