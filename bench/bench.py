@@ -317,14 +317,21 @@ def main() -> int:
 
     version = statistics.median(timed([*mllint, "--version"])[0] for _ in range(15))
     single = statistics.median(timed([*mllint, "scan", str(one), "--fail-on", "never"])[0] for _ in range(10))
-    print(f"start-up: mllint --version {version * 1000:.0f} ms; one-file scan {single * 1000:.0f} ms (medians)")
+    bare = statistics.median(timed([sys.executable, "-c", "import click"])[0] for _ in range(10))
+    print(
+        f"start-up: mllint --version {version * 1000:.0f} ms; one-file scan {single * 1000:.0f} ms; "
+        f"python -c 'import click' {bare * 1000:.0f} ms (medians)"
+    )
 
-    walls, peak = [], 0
+    walls, peak, ratios = [], 0, []
     jobs = ["-j", str(args.jobs)] if args.jobs is not None else []
-    for _ in range(args.runs):
+    for _ in range(args.runs):  # each scan beside a composer run: a machine whose speed drifts shifts both
         wall, _cpu, rss = measured(_scan_cmd(mllint, root, "--no-cache", *jobs))
         walls.append(wall)
         peak = max(peak, rss)
+        beside = pyyaml_floor(root)
+        if beside is not None:
+            ratios.append(wall / beside)
     wall = statistics.median(walls)
     floor = statistics.median(compose_floor(root) for _ in range(args.runs))
     print(
@@ -339,6 +346,11 @@ def main() -> int:
     if floors:
         pyyaml = statistics.median(floors)
         print(f"PyYAML C composer alone on the YAML, one core: {pyyaml:.2f} s; mllint / composer = {wall / pyyaml:.2f}")
+    if ratios:
+        print(
+            f"mllint / PyYAML composer, each scan beside a composer run: median {statistics.median(ratios):.2f} "
+            f"({', '.join(f'{r:.2f}' for r in ratios)})"
+        )
     cache_figures(mllint, root, args.runs)
     jobs_figures(mllint, root)
     if args.growth:
