@@ -140,7 +140,7 @@ def _sources(folder: Path) -> list[Path]:
     from mllint.discover import discover
 
     candidates, _skipped = discover([str(folder)], [])
-    return [c.path for c in candidates]
+    return [Path(c.path) for c in candidates]
 
 
 def _editor_lines(data: bytes) -> list[str]:
