@@ -97,13 +97,11 @@ def parallel(
     died: Callable[[T], R],
     jobs: int,
     chunk: int,
-    initializer: Callable[..., None] | None = None,
-    initargs: tuple[Any, ...] = (),
     started: ProcessPoolExecutor | None = None,
     singles: int = 0,
 ) -> Iterator[R]:
-    """`work(item)` for each item in worker processes, in order (in `started` first, where given: it runs no
-    initializer); the first `singles` items are sent one at a time, the rest `chunk` at a time. When a worker dies,
+    """`work(item)` for each item in worker processes, in order (in `started` first, where given); the first
+    `singles` items are sent one at a time, the rest `chunk` at a time. When a worker dies,
     the items it may have held run again one process each; an item whose process dies again yields `died(item)`."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -113,7 +111,7 @@ def parallel(
     while pending:
         done = 0
         try:
-            pool = started or ProcessPoolExecutor(jobs, mp_context=ctx, initializer=initializer, initargs=initargs)
+            pool = started or ProcessPoolExecutor(jobs, mp_context=ctx)
             started = None
             with pool:
                 one_by_one, chunked = pending[:singles], pending[singles:]
@@ -127,7 +125,7 @@ def parallel(
             pending = pending[done:]
             suspects, pending = pending[: (jobs + 1) * chunk], pending[(jobs + 1) * chunk :]  # what was in flight
             for item in suspects:
-                with ProcessPoolExecutor(1, mp_context=ctx, initializer=initializer, initargs=initargs) as alone:
+                with ProcessPoolExecutor(1, mp_context=ctx) as alone:
                     try:
                         yield alone.submit(work, item).result()
                     except BrokenProcessPool:
