@@ -223,13 +223,20 @@ def cache_figures(mllint: list[str], root: Path, runs: int) -> None:
     )
 
 
-def jobs_figures(mllint: list[str], root: Path) -> None:
-    """CPU seconds and summed memory of -j 1 against -j 2 (no cache)."""
-    one = measured(_scan_cmd(mllint, root, "--no-cache", "-j", "1"))
-    two = measured(_scan_cmd(mllint, root, "--no-cache", "-j", "2"))
+def jobs_figures(mllint: list[str], root: Path, runs: int) -> None:
+    """CPU seconds and summed memory of -j 1 against -j 2 (no cache), in pairs run one after the other."""
+    ratios, last = [], None
+    for _ in range(runs):
+        one = measured(_scan_cmd(mllint, root, "--no-cache", "-j", "1"))
+        two = measured(_scan_cmd(mllint, root, "--no-cache", "-j", "2"))
+        ratios.append(one[1] / two[1])
+        last = (one, two)
+    assert last is not None
+    one, two = last
     print(
         f"-j 1: {one[0]:.2f} s wall, {one[1]:.2f} CPU-s, {one[2] / 1024:.0f} MiB; -j 2: {two[0]:.2f} s wall, "
-        f"{two[1]:.2f} CPU-s, {two[2] / 1024:.0f} MiB summed; CPU -j 1 / -j 2 = {one[1] / two[1]:.2f}"
+        f"{two[1]:.2f} CPU-s, {two[2] / 1024:.0f} MiB summed; CPU -j 1 / -j 2 per pair: median "
+        f"{statistics.median(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)})"
     )
 
 
@@ -352,7 +359,7 @@ def main() -> int:
             f"({', '.join(f'{r:.2f}' for r in ratios)})"
         )
     cache_figures(mllint, root, args.runs)
-    jobs_figures(mllint, root)
+    jobs_figures(mllint, root, args.runs)
     if args.growth:
         growth_figures(mllint, root)
     for name, cmd in (
