@@ -16,7 +16,7 @@ from mllint.checks.context import Ctx, HostCtx, ProjectCtx
 from mllint.discover import Candidate, classify, discover
 from mllint.finish import INTERNAL_ERROR, crash, crash_message, fingerprint, finish, lines_of
 from mllint.loader import decode, parse, read
-from mllint.model import Container, Diagnostic, Finding, PodSpec, Skipped, SourceFile, Span, Workload
+from mllint.model import SHARED_EMPTY, Container, Diagnostic, Finding, PodSpec, Skipped, SourceFile, Span, Workload
 from mllint.options import Options, UsageError
 from mllint.plan import Plan, make_plan
 from mllint.project import FileFacts, ProjectFacts, compacted, file_facts
@@ -256,20 +256,17 @@ def _large_first(candidates: list[Candidate]) -> tuple[list[Candidate], list[Can
     return large, [c for c in candidates if sizes[c.display] < workers.LARGE_FILE]
 
 
-_SHARED_EMPTY: Any = ()  # one empty container for the many empty lists results carry back
-
-
 def _stripped(outcome: Outcome) -> Outcome:
     """Only what the report needs: not the file's text, YAML nodes and model (a worker sends back no more), and
     no empty list of its own: the main process holds every file's result until the report is written."""
     if isinstance(outcome.file, SourceFile):
-        empty = _SHARED_EMPTY
+        empty = SHARED_EMPTY
         outcome.file = SourceFile(
             outcome.file.path, outcome.file.kind, workloads=empty, objects=empty, diagnostics=empty
         )
     for name in ("findings", "directives", "roles", "redactions", "secrets", "inputs"):
         if not getattr(outcome, name):
-            setattr(outcome, name, _SHARED_EMPTY)
+            setattr(outcome, name, SHARED_EMPTY)
     if outcome.facts is not None:
         outcome.facts = compacted(outcome.facts)
     return outcome

@@ -7,7 +7,19 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
-_DELEGATED = ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split", "flags", "groups")
+_DELEGATED = (
+    "search",
+    "match",
+    "fullmatch",
+    "finditer",
+    "findall",
+    "sub",
+    "subn",
+    "split",
+    "flags",
+    "groups",
+    "groupindex",
+)
 
 
 class _Pending:

@@ -17,7 +17,7 @@ from mllint import suppress
 from mllint import yamlsrc as y
 from mllint.capacity import Placement, placement
 from mllint.gpus import pod_gpus
-from mllint.model import Quantity, SourceFile, Span, Value, Workload, role_name
+from mllint.model import SHARED_EMPTY, Quantity, SourceFile, Span, Value, Workload, role_name
 from mllint.quantity import is_templated
 from mllint.roles import served
 from mllint.serving import healthcheck, server_start
@@ -141,15 +141,12 @@ class FileFacts:
     ignored: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)
 
 
-_SHARED_EMPTY: Any = ()  # read-only facts share one empty container
-
-
 def compacted(facts: FileFacts) -> FileFacts:
     """`facts` as a worker sends them back to be held until the project rules run: each empty list is one shared
     empty tuple (most files fill one or two of the fourteen lists)."""
     for name in FileFacts.__slots__:
         if name != "path" and not getattr(facts, name):
-            setattr(facts, name, _SHARED_EMPTY)
+            setattr(facts, name, SHARED_EMPTY)
     return facts
 
 

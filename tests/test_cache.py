@@ -44,6 +44,13 @@ def _project(tmp_path: Path) -> Path:
     return root
 
 
+def _cli_env() -> dict[str, str]:
+    """The environment of an `mllint` run in a subprocess: this checkout's code, the cache where it chooses."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env.pop("MLLINT_CACHE_DIR", None)
+    return env
+
+
 def _age(root: Path, seconds: int = 60) -> None:
     """Files written well before the scan hashes them (not racily clean): their stat alone proves them unchanged."""
     for path in root.rglob("*"):
@@ -239,8 +246,7 @@ def test_a_skipped_template_is_stored(tmp_path, monkeypatch):
 def test_the_cli_keeps_its_cache_at_the_project_root(tmp_path):
     root = _project(tmp_path)
     (root / ".git").mkdir()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    env.pop("MLLINT_CACHE_DIR", None)
+    env = _cli_env()
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "mllint", "scan", "k8s", "-f", "json", "--fail-on", "never", *args]
@@ -262,8 +268,7 @@ def test_a_pre_commit_run_outside_git_uses_the_cache_of_the_whole_folder(tmp_pat
     """`scan FILE --index .` in a folder that is not a repository: the cache of `scan .`, not a new one in the
     file's folder."""
     root = _project(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    env.pop("MLLINT_CACHE_DIR", None)
+    env = _cli_env()
     named = next(p for p in sorted((root / "k8s").rglob("*.yaml")))
     cmd = [sys.executable, "-m", "mllint", "scan", "--fail-on", "never", "-q"]
     subprocess.run([*cmd, "."], cwd=root, env=env, check=True, timeout=60)
@@ -274,7 +279,7 @@ def test_a_pre_commit_run_outside_git_uses_the_cache_of_the_whole_folder(tmp_pat
 def test_concurrent_scans_leave_a_valid_pack(tmp_path):
     root = _project(tmp_path)
     store = tmp_path / "cache"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = _cli_env()
     cmd = [sys.executable, "-m", "mllint", "scan", str(root), "-q", "--fail-on", "never", "--cache-dir", str(store)]
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(4)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
