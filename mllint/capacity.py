@@ -12,7 +12,7 @@ that no matching candidate fits or is unknown.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from mllint.instance_types import (
     resolve,
 )
 from mllint.model import PodSpec, Span
+from mllint.records import record
 from mllint.sources.nodes import NodeFacts, PoolFacts
 from mllint.sources.sharing import MpsUse, mps_use
 
@@ -59,7 +60,7 @@ _KARPENTER_PREFIXES = ("karpenter.k8s.aws/", "eks.amazonaws.com/", "karpenter.sh
 _MAX_LABEL_SETS = 16
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Placement:
     """What a pod says about where it may run (picklable: it travels in the project index)."""
 
@@ -80,7 +81,7 @@ def placement(pod: PodSpec, gpu_spans: dict[str, Span]) -> Placement:
     return Placement(sets, [dict(t) for t in pod.tolerations], dict(gpu_spans), mps_use(pod))
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Candidate:
     """One place a pod may land, judged for one resource."""
 
@@ -102,7 +103,7 @@ class Candidate:
         return None if self.offers is None else self.offers >= need
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Cluster:
     nodes: list[NodeFacts]
     pools: list[PoolFacts]
@@ -122,7 +123,7 @@ def cluster(project: ProjectFacts, cuda: CudaConfig | None) -> Cluster:
 # -- the verdict for one pod ---------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Verdict:
     """One resource of one pod against every candidate, for each label set the pod may be placed by."""
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from mllint.configfile import ConfigError, Locator, load_yaml, schema_error
 from mllint.data import schema_path
+from mllint.records import record
 from mllint.registry import Rule, names, table
 from mllint.selectors import exact, resolve, unknown_message
 
@@ -21,7 +22,7 @@ __all__ = ["Config", "ConfigError", "find", "load", "project_root", "rule_params
 YAML_NAMES = (".mllint.yaml", ".mllint.yml")
 
 
-@dataclass
+@record
 class Config:
     path: Path | None = None  # None: no file found, defaults
     values: dict[str, Any] = field(default_factory=dict)

@@ -13,9 +13,10 @@ import keyword
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from mllint.records import record
 
 # The families, in the order of their hundreds digit: ML1xx is gpu, ML5xx reliability.
 FAMILY_DIGIT = {
@@ -39,7 +40,7 @@ class ScaffoldError(Exception):
     """Why a rule cannot be scaffolded: one line for the user."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Template:
     """What the scaffold writes for one target type: the stub's imports and body, and the fixtures."""
 
@@ -301,7 +302,7 @@ def {function}({signature}) -> Iterator[Finding]:
 {body}'''
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scaffold:
     """The four files of a new rule, relative to the repository root, and their text."""
 

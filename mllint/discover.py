@@ -7,11 +7,12 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
+from mllint import lazy_re
 from mllint.model import Skipped
+from mllint.records import record
 
 SKIP_DIRS = frozenset(
     {
@@ -34,19 +35,21 @@ SKIP_DIRS = frozenset(
         ".mllint",
     }
 )  # .mllint: custom rules and their bad examples
-_DOCKERFILE = re.compile(r"^(?:(?:Docker|Container)file(?:[._-].*)?|(?:.*[._-])?(?:[Dd]ockerfile|[Cc]ontainerfile))$")
+_DOCKERFILE = lazy_re.compile(
+    r"^(?:(?:Docker|Container)file(?:[._-].*)?|(?:.*[._-])?(?:[Dd]ockerfile|[Cc]ontainerfile))$"
+)
 # Docker's per-Dockerfile ignore file (`Dockerfile.dockerignore`), templates and documents named for a Dockerfile
-_NOT_DOCKERFILE = re.compile(
+_NOT_DOCKERFILE = lazy_re.compile(
     r"\.(?:dockerignore|j2|jinja2?|tmpl|tpl|mustache|erb|md|rst|html?|json|ya?ml|toml|py|sh|"
     r"m?js|ts|png|svg|patch|diff|lock)$",
     re.I,
 )
-_COMPOSE = re.compile(r"^(?:docker-)?compose(?:[._-].*)?\.ya?ml$", re.I)
-_REQUIREMENTS = re.compile(r"^requirements.*\.(?:txt|in)$", re.I)
+_COMPOSE = lazy_re.compile(r"^(?:docker-)?compose(?:[._-].*)?\.ya?ml$", re.I)
+_REQUIREMENTS = lazy_re.compile(r"^requirements.*\.(?:txt|in)$", re.I)
 _KUSTOMIZATION = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Candidate:
     path: str  # what to open (a string: a `Path` per file cost 600 bytes in every process of a scan)
     display: str  # relative POSIX path for reports
@@ -133,7 +136,7 @@ def discover(
     return sorted(found.values(), key=lambda c: c.display), skipped
 
 
-_GLOB = re.compile(r"[*?\[]")
+_GLOB = lazy_re.compile(r"[*?\[]")
 
 
 def _split_patterns(excludes: Iterable[str]) -> tuple[list[str], tuple[frozenset[str], list[str]]]:
@@ -221,7 +224,7 @@ def named_excluded(raw: str, excludes: Iterable[str], cwd: Path | None = None) -
     return False
 
 
-_FIRST_INSTRUCTION = re.compile(r"^\s*(?:FROM|ARG)\s", re.I)
+_FIRST_INSTRUCTION = lazy_re.compile(r"^\s*(?:FROM|ARG)\s", re.I)
 
 
 def _sniff(path: Path) -> str:

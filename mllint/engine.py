@@ -7,7 +7,7 @@ import gc
 import os
 import pickle
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from mllint.model import SHARED_EMPTY, Container, Diagnostic, Finding, PodSpec, 
 from mllint.options import Options, UsageError
 from mllint.plan import Plan, make_plan
 from mllint.project import FileFacts, ProjectFacts, compacted, file_facts
+from mllint.records import record
 from mllint.registry import Params, Rule
 from mllint.roles import RoleRow
 from mllint.source_texts import SourceTexts
@@ -43,7 +44,7 @@ ABSENCE, IMAGES, RESOURCES = "absence", "images", "resources"
 RESOURCE_KINDS = frozenset({"cpu", "memory", "gpu"})
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Outcome:
     """One file's result, as a worker sends it back."""
 
@@ -58,7 +59,7 @@ class Outcome:
     inputs: list[cache.Input] = field(default_factory=list)  # the other files checking it read
 
 
-@dataclass
+@record
 class Result:
     findings: list[Finding]
     files: list[tuple[str, str]]  # (path, kind) of every file scanned

@@ -23,11 +23,12 @@ import difflib
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, TextIO
 
 from mllint.edits import EditError, apply_edits, overlaps
 from mllint.model import Edit, Finding, Span
+from mllint.records import record
 
 if TYPE_CHECKING:
     from mllint.engine import Result
@@ -80,7 +81,7 @@ def _self_overlap(edits: set[Edit]) -> bool:
     return any(overlaps(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :])
 
 
-@dataclass
+@record
 class Change:
     """One file's fix: its text before and after, and the findings it fixes."""
 
@@ -107,7 +108,7 @@ class Change:
             handle.write(self.bom + data)
 
 
-@dataclass
+@record
 class Plan:
     changes: list[Change] = field(default_factory=list)
     conflicts: list[Finding] = field(default_factory=list)  # fixes left for another pass: they overlap
@@ -214,7 +215,7 @@ def _breaks(path: str, before: str, after: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Request:
     """What the command line asks: write the fixes (`--fix`), or show them as a diff (`--diff`)."""
 

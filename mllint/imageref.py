@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from mllint import lazy_re
 from mllint.model import ImageRef, Span
 from mllint.quantity import is_placeholder, is_templated
 
 # Images that stand in for one a controller sets at run time: KFP's executor template names
 # `gcr.io/ml-pipeline/should-be-overridden-during-runtime` and patches the pod (podSpecPatch).
-_STAND_IN = re.compile(r"(?:^|/)should-be-overridden[\w.-]*(?::[\w.-]+)?$", re.I)
+_STAND_IN = lazy_re.compile(r"(?:^|/)should-be-overridden[\w.-]*(?::[\w.-]+)?$", re.I)
 
 
 def is_placeholder_image(value: str) -> bool:

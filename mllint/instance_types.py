@@ -5,10 +5,10 @@ is unknown: nothing about it is guessed."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from mllint.knowledge import table
+from mllint.records import record
 
 # Labels that name an instance type, a family, a category, a size or a GPU count: Karpenter's on AWS, EKS Auto
 # Mode's (the same values under eks.amazonaws.com/), and the kubelet's instance-type label.
@@ -21,7 +21,7 @@ GPU_NAME_KEYS = frozenset(p + "instance-gpu-name" for p in _PREFIXES)
 GPU_COUNT_KEYS = frozenset(p + "instance-gpu-count" for p in _PREFIXES) | {"nvidia.com/gpu.count"}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class InstanceType:
     provider: str
     name: str  # p4d.24xlarge, Standard_ND96asr_v4
@@ -64,7 +64,7 @@ def families() -> dict[str, tuple[InstanceType, ...]]:
     return {family: tuple(rows) for family, rows in out.items()}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Resolved:
     """What requirements leave: the instance types (None when they do not pin the types to ones the table knows),
     the highest GPU count they allow (None: no bound), and, when nothing is known, why."""

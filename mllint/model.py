@@ -6,9 +6,11 @@ the span of its key and of its value, so a finding never falls back to the top o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from mllint.records import record
 
 if TYPE_CHECKING:  # composed YAML, kept only where views, policies and suppressions read the source itself
     from ruamel.yaml.nodes import MappingNode, Node
@@ -67,7 +69,7 @@ def role_name(role: str | None) -> str | None:
     return role.split("/", 1)[-1] if role else None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Value:
     """A scalar as written, with the spans of its key (where it has one) and of the value."""
 
@@ -82,7 +84,7 @@ class Value:
         return natural(self.text)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Quantity:
     """A resource quantity parsed by Kubernetes' rules; `amount` is None when templated or invalid."""
 
@@ -96,7 +98,7 @@ class Quantity:
         return self.raw
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ImageRef:
     raw: str  # as written
     resolved: str  # ARG defaults applied (Dockerfile); equal to raw elsewhere
@@ -111,7 +113,7 @@ class ImageRef:
     placeholder: bool = False
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class EnvVar:
     name: str
     value: str | None
@@ -121,14 +123,14 @@ class EnvVar:
     from_ref: bool = False  # valueFrom of any kind
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Resources:
     requests: dict[str, Quantity] = field(default_factory=dict)
     limits: dict[str, Quantity] = field(default_factory=dict)
     span: Span | None = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Probe:
     kind: str  # liveness | readiness | startup | healthcheck (Compose)
     span: Span  # the probe's key
@@ -140,7 +142,7 @@ class Probe:
     unresolved: bool = False  # a timing is set but not to a number (a template, a variable): the timings are unknown
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Container:
     name: str
     span: Span  # the container's mapping (or service, or stage)
@@ -171,7 +173,7 @@ class Container:
         return self.image is not None and self.image.placeholder
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Volume:
     """A pod volume: its name, the entry's span, and what it is, with the fields rules read of each kind."""
 
@@ -186,7 +188,7 @@ class Volume:
     source: dict[str, Node] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class DeviceRequest:
     """A Compose `deploy.resources.reservations.devices` entry."""
 
@@ -197,7 +199,7 @@ class DeviceRequest:
     capabilities: bool = False  # capabilities is set
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class PodSpec:
     containers: list[Container]
     span: Span
@@ -229,7 +231,7 @@ class PodSpec:
         return self.init_containers + self.containers
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ReplicaGroup:
     """Operator fields beside a role's pod template: a Kubeflow replica spec, a KubeRay head or worker group
     (for a kind with one template, the mapping that holds it: a Deployment's spec)."""
@@ -240,7 +242,7 @@ class ReplicaGroup:
     ray_start_params: dict[str, Value] = field(default_factory=dict)  # KubeRay: `ray start` options
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Workload:
     format: str  # kubernetes | compose
     kind: str  # Deployment, PyTorchJob, ..., or "service" for Compose
@@ -280,7 +282,7 @@ class Workload:
         return "/".join(parts)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Instruction:
     keyword: str  # upper case
     span: Span  # the whole instruction, continuation lines included
@@ -306,7 +308,7 @@ class Instruction:
         return line, col + (offset - base) + (1 if end else 0)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Stage:
     index: int
     base: ImageRef
@@ -316,7 +318,7 @@ class Stage:
     base_stage: int | None = None  # index of the stage this one builds FROM, if any
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ImageBuild:
     path: str
     stages: list[Stage]
@@ -328,7 +330,7 @@ class ImageBuild:
         return self.stages[-1] if self.stages else None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class QuotaSpec:
     """A ResourceQuota's spec."""
 
@@ -337,13 +339,13 @@ class QuotaSpec:
     scoped: bool = False  # scopes or scopeSelector: it applies to some pods only
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ServicePort:
     port: Value | None = None
     target_port: Value | None = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ServiceSpec:
     """A Service's spec: how it is exposed, what it selects, the ports it forwards."""
 
@@ -353,7 +355,7 @@ class ServiceSpec:
     source_ranges: list[str] = field(default_factory=list)  # loadBalancerSourceRanges
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Backend:
     """A Service an Ingress routes to (`service:` with `name` and `port`)."""
 
@@ -363,7 +365,7 @@ class Backend:
     port_name: str | None = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class RunLimits:
     """Where a batch kind keeps its retry limit and deadline: the first holder of its RetryPolicy that exists."""
 
@@ -371,7 +373,7 @@ class RunLimits:
     fields: dict[str, Value] | None = None  # the policy's fields set there (NodeReader.setting); None without a holder
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ProcessesSetting:
     """An operator field that sets the processes each pod starts (PROCESSES_PER_NODE)."""
 
@@ -379,7 +381,7 @@ class ProcessesSetting:
     value: Value | None = None  # whenever set (NodeReader.setting); None when unset
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class K8sObject:
     """Any Kubernetes object in the scan, workload or not (quotas, HPAs, Services, kustomizations)."""
 
@@ -406,7 +408,7 @@ class K8sObject:
     processes: ProcessesSetting | None = None  # kinds with a processes-per-node field (and a spec)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Diagnostic:
     """A problem a parser found in its input, reported through an ML0xx rule."""
 
@@ -417,7 +419,7 @@ class Diagnostic:
     severity: str = ""  # only where it differs from the rule's (a note for a file that is not its format)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class SourceFile:
     path: str  # relative POSIX path as reported
     kind: str  # dockerfile | compose | kubernetes | requirements | yaml
@@ -442,7 +444,7 @@ class SourceFile:
         return split[1]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Skipped:
     path: str
     reason: str
@@ -459,7 +461,7 @@ class Edit(NamedTuple):
     replacement: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Fix:
     """A mechanical fix of one finding: `safe` changes nothing the user meant; an unsafe one changes behaviour and
     is applied only when asked (`--unsafe-fixes`)."""
@@ -469,7 +471,7 @@ class Fix:
     edits: tuple[Edit, ...]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Finding:
     rule: str
     span: Span

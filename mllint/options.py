@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from mllint.cuda.targets import CudaConfig
 from mllint.gpus import GPU_RESOURCES
 from mllint.loader import MAX_BYTES
+from mllint.records import record
 
 if TYPE_CHECKING:
     from mllint.config import Config
@@ -18,7 +19,7 @@ class UsageError(Exception):
     """A mistake in how mllint was called or configured (exit code 2)."""
 
 
-@dataclass
+@record
 class Options:
     select: Sequence[str] = ()
     ignore: Sequence[str] = ()

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from mllint import lazy_re
 from mllint.model import Stage
+from mllint.records import record
 from mllint.runs import Command, run_commands
 from mllint.shell import Word
 
@@ -55,7 +56,7 @@ _WHEEL_OR_SDIST = lazy_re.compile(r"-\d+(?:\.\d+)+[^/]*\.(?:whl|tar\.gz|zip|tgz|
 _CONDA_SPEC = lazy_re.compile(r"^(?:[\w.-]+::)?([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*(.*)$")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Package:
     name: str  # canonical name ('' for a URL or VCS install without #egg=)
     word: Word  # the package as written, with its offsets
@@ -63,7 +64,7 @@ class Package:
     specifier: str = ""  # `>=2.0`, `==1.24.*`; the ref of a VCS install
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Install:
     """One install command."""
 

@@ -7,20 +7,20 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from mllint import cache
 from mllint import yamlsrc as y
 from mllint.model import ImageBuild, Span
 from mllint.packages import Package, constrained, judge_conda, judge_pip, stage_installs
+from mllint.records import record
 from mllint.shell import Word
 from mllint.stages import environment
 
 MAX_DEPTH = 5  # `-r` inside a requirements file may nest
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ListedPackage:
     package: Package
     span: Span

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +14,10 @@ from mllint.discover import discover
 from mllint.loader import read
 from mllint.model import SourceFile
 from mllint.project import FileFacts, ProjectFacts, file_facts
+from mllint.records import record
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Row:
     workload: str  # "PyTorchJob 'llama' Worker"
     where: str  # path:line of its GPU request

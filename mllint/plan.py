@@ -4,13 +4,14 @@ the rule table once, into a plan that worker processes receive."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property, lru_cache
 from typing import Any
 
 from mllint.cuda.targets import CudaConfig
 from mllint.options import Options, UsageError
 from mllint.project_index import ProjectIndex
+from mllint.records import record
 from mllint.registry import SEVERITIES, Params, Rule, names, table
 from mllint.roles import Settings
 from mllint.selectors import exact, resolve, unknown_message
@@ -26,7 +27,7 @@ def rules_for(rule_files: tuple[str, ...]) -> dict[str, Rule]:
     return table(policy.load_files(rule_files))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     """The selected rules with their effective severities and parameters; picklable for workers."""
 

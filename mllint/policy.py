@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -20,6 +19,7 @@ from typing import Any
 from mllint.configfile import ConfigError, load_yaml, schema_error
 from mllint.data import schema_path
 from mllint.model import Finding
+from mllint.records import record
 from mllint.registry import Rule, RuleMeta, builtin
 from mllint.schema_safety import local_registry, problems
 
@@ -32,7 +32,7 @@ def schema() -> dict[str, Any]:
     return json.loads(schema_path("policy.schema.json").read_text(encoding="utf-8"))
 
 
-@dataclass
+@record
 class PolicyCheck:
     """A custom rule's logic: validate the target's view; each error is a finding at the failing node."""
 

@@ -9,7 +9,7 @@ the exact key or value.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from mllint.capacity import Placement, placement
 from mllint.gpus import pod_gpus
 from mllint.model import SHARED_EMPTY, Quantity, SourceFile, Span, Value, Workload, role_name
 from mllint.quantity import is_templated
+from mllint.records import record
 from mllint.roles import served
 from mllint.serving import healthcheck, server_start
 from mllint.sources.keda import ScaledObjectFacts, is_scaled_object, read_scaled_object
@@ -34,7 +35,7 @@ KUEUE_QUEUE = "kueue.x-k8s.io/queue-name"  # Kueue admits the workload against i
 HPA_TARGET_RESOURCES = ("cpu", "memory")
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class WorkloadFacts:
     kind: str
     name: str
@@ -61,7 +62,7 @@ class WorkloadFacts:
         return role_name(self.role)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class QuotaFacts:
     name: str
     namespace: str | None
@@ -70,14 +71,14 @@ class QuotaFacts:
     scoped: bool  # scopes or scopeSelector: applies to some pods only
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class HpaMetric:
     resource: str
     span: Span  # the metric's resource name (or v1's targetCPUUtilizationPercentage key)
     container: str | None = None  # ContainerResource metrics name one container
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class HpaFacts:
     name: str
     namespace: str | None
@@ -89,7 +90,7 @@ class HpaFacts:
     utilization: list[HpaMetric]  # resource metrics whose target is a utilization of the request
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class PdbFacts:
     name: str
     namespace: str | None
@@ -97,7 +98,7 @@ class PdbFacts:
     has_expressions: bool
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class BuildFacts:
     """What the image a Dockerfile builds needs from the node (its final stage)."""
 
@@ -112,7 +113,7 @@ class BuildFacts:
     healthcheck: bool = False  # the final stage (or a stage it builds FROM) declares HEALTHCHECK
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ImageUse:
     """A workload container that runs the image a Dockerfile in the repository builds."""
 
@@ -122,7 +123,7 @@ class ImageUse:
     kubernetes: bool = False  # a Kubernetes workload (probes), not a Compose service
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class FileFacts:
     path: str
     objects: list[tuple[str, str, str | None]] = field(default_factory=list)  # (kind, name, namespace)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from mllint.discover import Candidate, is_kustomization
+from mllint.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ProjectIndex:
     """Facts that come from other files of the scan."""
 
@@ -22,7 +22,7 @@ class ProjectIndex:
     build_targets: frozenset[tuple[str, str]] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Kustomization:
     """What the index reads of one kustomization file: its image names, and its patch and resource paths as
     written (relative to its folder)."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 
-_QUANTITY = re.compile(
+from mllint import lazy_re
+
+_QUANTITY = lazy_re.compile(
     r"^(?P<num>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
     r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$"
 )
@@ -22,12 +23,12 @@ _DECIMAL = {
     "P": Decimal(10**15),
     "E": Decimal(10**18),
 }
-_TEMPLATE = re.compile(r"\{\{|\{%|\$\{|\$\(|^\$[A-Za-z_]|<[A-Za-z_ -]+>")
+_TEMPLATE = lazy_re.compile(r"\{\{|\{%|\$\{|\$\(|^\$[A-Za-z_]|<[A-Za-z_ -]+>")
 # A word that stands where a value belongs until a script or an operator writes the value in: capitals joined
 # by `_` or spaces (`PLACEHOLDER_NUM_GPU_PER_NODE`, `FILLED BY THE OPERATOR`), or a name between sed-style
 # markers (`__GPUS__`, `%GPUS%`, `@GPUS@`). No quantity, and no image Docker can pull, is written so.
-_CAPS_WORDS = re.compile(r"[A-Z][A-Z0-9]*(?:[_ ]+[A-Z0-9]+)+")
-_MARKED = re.compile(r"(__|%|@)[A-Za-z][A-Za-z0-9_]*\1")
+_CAPS_WORDS = lazy_re.compile(r"[A-Z][A-Z0-9]*(?:[_ ]+[A-Z0-9]+)+")
+_MARKED = lazy_re.compile(r"(__|%|@)[A-Za-z][A-Za-z0-9_]*\1")
 _PLACEHOLDER_WORDS = frozenset({"placeholder", "changeme", "change-me", "replaceme", "replace-me"})
 
 

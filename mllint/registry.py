@@ -9,13 +9,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
 from mllint import rule_index
 from mllint.data import rules_dir
+from mllint.records import record
 
 TARGETS = ("File", "Object", "ImageBuild", "Stage", "Workload", "PodSpec", "Container", "Project", "Host")
 SEVERITIES = ("note", "warning", "error")
@@ -54,7 +55,7 @@ class Params:
         raise AttributeError("rule parameters are read-only")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleMeta:
     id: str
     name: str
@@ -78,7 +79,7 @@ class RuleMeta:
         return {k: v.get("default") for k, v in self.parameters.items()}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     meta: RuleMeta
     func: RuleFunc

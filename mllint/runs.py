@@ -6,17 +6,17 @@ that read it."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
+from mllint import lazy_re
 from mllint.model import ImageBuild, Instruction, Span, Stage, is_digits
+from mllint.records import record
 from mllint.shell import Word, commands
 from mllint.stages import chain
 
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
-_PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
-_HEREDOC_WORD = re.compile(r"^<<-?[A-Za-z_][A-Za-z0-9_.-]*$")
+_PYTHON = lazy_re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
+_HEREDOC_WORD = lazy_re.compile(r"^<<-?[A-Za-z_][A-Za-z0-9_.-]*$")
 _WRAPPERS = frozenset(
     {
         "sudo",
@@ -37,10 +37,10 @@ _WRAPPERS = frozenset(
         "command",
     }
 )
-ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+ASSIGNMENT = lazy_re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Command:
     """One simple command: its words (offsets into `text`) and where they are in the Dockerfile."""
 
@@ -84,7 +84,7 @@ class Command:
         return "", len(names)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Mount:
     """One `RUN --mount=...` flag: its type (bind, the default, cache, tmpfs, secret, ssh) and target."""
 
@@ -93,7 +93,7 @@ class Mount:
     span: Span  # the whole flag
 
 
-_MOUNT = re.compile(r"--mount=(\"[^\"]*\"|'[^']*'|\S+)")
+_MOUNT = lazy_re.compile(r"--mount=(\"[^\"]*\"|'[^']*'|\S+)")
 
 
 def mounts(ins: Instruction) -> list[Mount]:
@@ -242,7 +242,7 @@ def _body_locator(body: str, span: Span) -> Callable[[int, int], Span]:
     return locate
 
 
-_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_JSON_STRING = lazy_re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 def _exec_words(text: str) -> list[Word] | None:

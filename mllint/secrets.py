@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
+from mllint import lazy_re
+
 
 class TokenFormat(NamedTuple):
     name: str  # how messages name it: "a Hugging Face access token"
@@ -38,7 +40,7 @@ def _not_example(token: str) -> bool:
     return "EXAMPLE" not in token  # AWS's documented example key id, AKIAIOSFODNN7EXAMPLE
 
 
-_PEM_BODY = re.compile(r"""(?:\s|\\n|\\r|["'|>+-])*([A-Za-z0-9+/=]+)""")
+_PEM_BODY = lazy_re.compile(r"""(?:\s|\\n|\\r|["'|>+-])*([A-Za-z0-9+/=]+)""")
 
 
 def _pem_body(text: str, end: int, least: int) -> bool:
@@ -108,7 +110,7 @@ _B64_PREFIXES = ("hf_", "ghp", "gho", "ghu", "ghs", "ghr", "github_pa", "sk-", "
 _B64_START = sorted(
     {base64.b64encode(p.encode()).decode()[: len(p) // 3 * 4] for p in (*_B64_PREFIXES, "-----BEGI")}, key=len
 )
-_B64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_B64_RUN = lazy_re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
 
@@ -160,7 +162,7 @@ def _decoded(run: str) -> str:
 # Any text that holds a token holds one of these: one search rules out a short text (a source line, a message)
 # that holds none; a long one is faster searched prefix by prefix (`_plain`, `_b64_runs`)
 _SHORT = 4096
-_ANY_START = re.compile(
+_ANY_START = lazy_re.compile(
     "|".join(re.escape(p) for p in sorted({*(p for f in FORMATS for p in f.prefixes), *_B64_START}))
 )
 
@@ -202,7 +204,7 @@ def token_format(value: str) -> TokenFormat | None:
 
 # What a message may quote of a token: its prefix and a few characters of it, where a parser shortened a
 # line (`--token hf_AbC…`) and the full formats above no longer match.
-_PARTIAL = re.compile(
+_PARTIAL = lazy_re.compile(
     r"(?<![A-Za-z0-9_])(hf_|gh[pousr]_|github_pat_|sk-(?:proj-|svcacct-|admin-)?|AKIA|ASIA|"
     r"xox[abprs]-|xapp-|glpat-)[A-Za-z0-9_-]{4,}(?=…|\.\.\.)"
 )

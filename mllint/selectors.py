@@ -14,7 +14,9 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 
-_PREFIX = re.compile(r"([A-Z]+)[0-9]*")
+from mllint import lazy_re
+
+_PREFIX = lazy_re.compile(r"([A-Z]+)[0-9]*")
 HINT = "give an id such as ML101, a name, or a prefix such as ML1"
 
 

@@ -3,14 +3,14 @@ FROM, the variables ENV and ARG set, and which stages end up in the final image.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from mllint import lazy_re
 from mllint.model import ImageBuild, Instruction, Stage
 from mllint.sources.dockerfile import substitute, unquote
 
-_ENV_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
-_ARG_ITEM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(=(?:\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*))?")
+_ENV_PAIR = lazy_re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
+_ARG_ITEM = lazy_re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(=(?:\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*))?")
 
 
 def env_pairs(ins: Instruction) -> Iterator[tuple[str, str, int, int]]:

@@ -10,23 +10,25 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from mllint import lazy_re
 from mllint.finish import finish
 from mllint.model import Finding, SourceFile, Span, source_lines
 from mllint.plan import Plan
+from mllint.records import record
 from mllint.selectors import expand, hint, matches, resolve
 
 ANNOTATION = "mllint.dev/ignore"
 UNUSED = "ML006"  # a comment that suppresses nothing
 UNKNOWN = "ML007"  # a comment or annotation that names no rule
-_COMMENT = re.compile(r"#[ \t]*mllint:[ \t]*(disable-file|disable)[ \t]*=")
-_ANNOTATION_LINE = re.compile(r"""(["']?)mllint\.dev/ignore\1\s*:\s*(["']?)([^"'#]*)""")
+_COMMENT = lazy_re.compile(r"#[ \t]*mllint:[ \t]*(disable-file|disable)[ \t]*=")
+_ANNOTATION_LINE = lazy_re.compile(r"""(["']?)mllint\.dev/ignore\1\s*:\s*(["']?)([^"'#]*)""")
 
 
-@dataclass
+@record
 class Directive:
     kind: str  # disable | disable-file
     selectors: list[str]

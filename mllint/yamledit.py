@@ -5,17 +5,17 @@ place with certainty give None: the caller then offers no fix."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from mllint import lazy_re
 from mllint.edits import line_end, line_ending, line_starts
 from mllint.model import Edit, SourceFile
+from mllint.records import record
 
-_KEY = re.compile(r"""^(?:-\s+)*(?:"[^"]*"|'[^']*'|[^\s#'"{\[][^:#]*?)\s*:(?:\s|$)""")
+_KEY = lazy_re.compile(r"""^(?:-\s+)*(?:"[^"]*"|'[^']*'|[^\s#'"{\[][^:#]*?)\s*:(?:\s|$)""")
 
 
-@dataclass
+@record
 class Block:
     """The lines of a file's text, read as block-style YAML."""
 

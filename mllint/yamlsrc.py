@@ -14,6 +14,7 @@ from functools import cache
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
+from mllint import lazy_re
 from mllint.model import Diagnostic, Span, source_lines
 
 if TYPE_CHECKING:
@@ -28,9 +29,9 @@ EXPANDED_NODES = 100_000
 EXPANSION_FACTOR = 20
 # A file stops being read at this many syntax errors (each one means parsing the rest of the file again)
 MAX_SYNTAX_ERRORS = 200
-_DOC_START = re.compile(r"^---", re.M)
-_FLOW_CHARS = re.compile(r"[^\[\]{}]+")
-_BRACKET_PAIR = re.compile(r"[\[{][\]}]")
+_DOC_START = lazy_re.compile(r"^---", re.M)
+_FLOW_CHARS = lazy_re.compile(r"[^\[\]{}]+")
+_BRACKET_PAIR = lazy_re.compile(r"[\[{][\]}]")
 
 _yaml: Any = None
 _pure_yaml: Any = None
@@ -369,7 +370,7 @@ class Document:
 
 # libyaml and ruamel also end a line at a lone CR, NEL, LS and PS; editors, Git and GitHub end lines only at LF
 # (and CRLF). Each of these is read as a space, one character for one, so every column stays where it is.
-_PARSER_ONLY_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+_PARSER_ONLY_BREAKS = lazy_re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 
 
 def _parser_only_breaks(src: str) -> bool:
@@ -451,8 +452,8 @@ def _unacceptable(src: str, problem: str) -> tuple[int, int] | None:
     return line, at - (src.rfind("\n", 0, at) + 1) + 1
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
+_SURROGATE = lazy_re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = lazy_re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
 
 
 def _whole_characters(root: Any) -> None:
@@ -504,7 +505,7 @@ def _compose_pass(rest: str, docs: list[Document], index: int) -> tuple[Exceptio
         return exc.with_traceback(None), index  # its frames would keep the parser and the text alive
 
 
-_DIRECTIVE = re.compile(r"^%", re.M)
+_DIRECTIVE = lazy_re.compile(r"^%", re.M)
 
 
 def _failed_document(rest: str, last: Document) -> str | None:
@@ -523,7 +524,7 @@ def _failed_document(rest: str, last: Document) -> str | None:
     return "\n" * rest.count("\n", 0, nxt.start()) + rest[nxt.start() :]
 
 
-_KEY_SPACE_VALUE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#][^:#]*?)\s*$")
+_KEY_SPACE_VALUE = lazy_re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#][^:#]*?)\s*$")
 
 
 def _missing_colon_hint(src: str, line: int) -> str | None:
@@ -538,7 +539,7 @@ def _missing_colon_hint(src: str, line: int) -> str | None:
     return None
 
 
-_KEY_SPACE_VALUE_COMMENT = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#][^:#]*?)\s*(?:\s#.*)?$")
+_KEY_SPACE_VALUE_COMMENT = lazy_re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*) ([^\s:#][^:#]*?)\s*(?:\s#.*)?$")
 
 
 def _lost_colon(path: str, src: str, line: int, problem: str) -> Diagnostic | None:
@@ -568,7 +569,7 @@ def _lost_colon(path: str, src: str, line: int, problem: str) -> Diagnostic | No
     )
 
 
-_BRACED_VALUE = re.compile(r"(?:^|:\s+|-\s+)(\{[^{}\s,:]+\})(\S+)")
+_BRACED_VALUE = lazy_re.compile(r"(?:^|:\s+|-\s+)(\{[^{}\s,:]+\})(\S+)")
 
 
 def _braced_value(path: str, src: str, line: int, col: int) -> Diagnostic | None:

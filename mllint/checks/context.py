@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from mllint.cuda.targets import CudaConfig
 from mllint.gpus import gpu_names as gpu_names  # re-exported: rules take it with Ctx
 from mllint.model import Container, K8sObject, SourceFile, Span, Value, Workload
 from mllint.project_index import ProjectIndex
+from mllint.records import record
 from mllint.registry import Params
 from mllint.shell import Word, commands
 
 TRUE = frozenset({"1", "true", "yes", "on"})  # how environment variables say yes
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Ctx:
     params: Params
     file: SourceFile
@@ -29,7 +30,7 @@ class Ctx:
         return self.workload is not None and self.workload.format == "compose"
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ProjectCtx:
     """What a Project rule receives besides the project's facts."""
 
@@ -38,7 +39,7 @@ class ProjectCtx:
     cuda: CudaConfig = field(default_factory=CudaConfig)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class HostCtx:
     """What a Host rule (live mode) receives besides the host's facts."""
 

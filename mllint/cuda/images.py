@@ -5,15 +5,15 @@ floats, so the version cannot be known), or None (not a CUDA image, or not one m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from mllint import lazy_re
 from mllint.cuda.versions import parse, show
 from mllint.knowledge import table
+from mllint.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Cuda:
     version: tuple[int, ...]  # (12, 1, 1), (12, 1) or (12,) when only the major is known
     origin: str  # how it was found, for messages: "nvidia/cuda tag 12.1.1-devel-ubuntu22.04"
@@ -26,7 +26,7 @@ class Cuda:
         return show(self.version)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Unknown:
     reason: str
 

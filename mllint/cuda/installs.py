@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
 from mllint import lazy_re
 from mllint.cuda.images import Cuda, tensorflow_cuda
 from mllint.cuda.versions import parse
 from mllint.knowledge import table
+from mllint.records import record
 from mllint.shell import Word, commands
 from mllint.sources.dockerfile import substitute
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Evidence:
     cuda: Cuda
     start: int  # offset of the word in the text searched

@@ -4,20 +4,24 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from mllint import lazy_re
 from mllint.cuda import images, installs, targets, versions
 from mllint.cuda.images import Cuda, Unknown
 from mllint.cuda.targets import CudaConfig
 from mllint.model import ImageBuild, Instruction, Span, Stage, is_digits
+from mllint.records import record
 from mllint.stages import chain, env_pairs, scoped
 
 ARCH_LIST_NAMES = ("TORCH_CUDA_ARCH_LIST", "CUDA_ARCH_LIST")
 # What a COPY --from brings that runs on the CUDA of its stage: the toolkit, its cuda-compat libraries, CUDA libraries
-_CUDA_FILES = re.compile(r"/usr/local/cuda|cuda[-_]compat|/compat\b|libcuda|libcudart|libcublas|libcudnn|libnccl", re.I)
+_CUDA_FILES = lazy_re.compile(
+    r"/usr/local/cuda|cuda[-_]compat|/compat\b|libcuda|libcudart|libcublas|libcudnn|libnccl", re.I
+)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Need:
     """A CUDA an image needs, and where the file says so."""
 

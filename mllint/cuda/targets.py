@@ -6,16 +6,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import Any
 
 from mllint.cuda.versions import parse, show
 from mllint.knowledge import table
 from mllint.model import PodSpec, is_digits
+from mllint.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Gpu:
     model: str
     cc: tuple[int, int]
@@ -24,7 +25,7 @@ class Gpu:
     verified: bool = True  # False when NVIDIA's compute-capability page does not list the model (H20)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     """Nodes a workload may land on: a profile pool, the nodes a selector picks, or `--driver-version`."""
 
@@ -50,7 +51,7 @@ class Target:
         return f"a {self.driver_low[0]}-series driver"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CudaConfig:
     """The configured cluster profile and image → CUDA mappings (picklable: it travels to workers)."""
 

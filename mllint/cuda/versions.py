@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from functools import lru_cache
 
+from mllint import lazy_re
 from mllint.knowledge import table
+from mllint.records import record
 
-_VERSION = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+_VERSION = lazy_re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
 
 def parse(text: str) -> tuple[int, ...] | None:
@@ -23,7 +23,7 @@ def show(version: tuple[int, ...]) -> str:
     return ".".join(map(str, version))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Requirement:
     cuda: str  # the release the row is for
     toolkit_text: str  # the driver as NVIDIA writes it (545.23.08)
@@ -93,7 +93,7 @@ def native_cuda(driver: tuple[int, ...]) -> tuple[int, ...] | None:
     return best[:2] if best else None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ForwardCompat:
     """The driver branches on which a data-center GPU may run an image's newer CUDA through its cuda-compat
     package, as the image's release notes (or NVIDIA's forward-compatibility guide) list them."""

@@ -12,11 +12,11 @@ that it has fallen off the bus; `error` makes nvmlInit fail with that NVML_ERROR
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mllint.live import nvml
+from mllint.records import record
 
 
 class FakeNvmlError(Exception):
@@ -27,7 +27,7 @@ class FakeNvmlError(Exception):
         self.value = value
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Memory:
     total: int
     free: int

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from pathlib import Path
 from typing import Any
+
+from mllint.records import record
 
 PROFILE_VERSION = 1
 
@@ -15,7 +17,7 @@ class ProfileError(Exception):
     """A host profile that cannot be read; the message names the file and the problem."""
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class HostGpu:
     index: int
     name: str = ""
@@ -29,7 +31,7 @@ class HostGpu:
     lost: str | None = None  # why NVML cannot reach the GPU ("GPU is lost"), or None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Host:
     hostname: str
     driver: str

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from mllint.lsp.positions import UTF16, TextIndex, apply_change
+from mllint.records import record
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -26,7 +27,7 @@ def path_to_uri(path: Path) -> str:
     return path.absolute().as_uri()
 
 
-@dataclass
+@record
 class Document:
     uri: str
     text: str

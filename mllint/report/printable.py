@@ -4,10 +4,10 @@ the terminal, and a line of any length is shown as a window around the finding."
 
 from __future__ import annotations
 
-import re
+from mllint import lazy_re
 
 # C0 and C1 controls (tab aside), DEL, and the bidirectional marks and overrides that reorder what is shown
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL = lazy_re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 FRAME_WIDTH = 160  # columns of a code frame around the finding
 
 

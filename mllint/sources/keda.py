@@ -3,10 +3,9 @@ and triggers, with the spans rules point at (small and picklable, for the projec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mllint import yamlsrc as y
 from mllint.model import K8sObject, Span, natural
+from mllint.records import record
 from mllint.sources.podspec import NodeReader
 
 KEDA_GROUP = "keda.sh"
@@ -15,7 +14,7 @@ DEFAULT_MIN_REPLICAS = (
 )
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ScaledObjectFacts:
     name: str
     namespace: str | None

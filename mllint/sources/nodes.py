@@ -15,20 +15,21 @@ Where each kind keeps each field:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
 from mllint import yamlsrc as y
 from mllint.model import K8sObject, Span
 from mllint.quantity import parse_quantity
+from mllint.records import record
 from mllint.sources.podspec import NodeReader
 
 KARPENTER_GROUP = "karpenter.sh"
 POOL_KINDS = frozenset({"NodePool", "Provisioner"})
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Requirement:
     """A Karpenter requirement (a node selector requirement): `key operator values`."""
 
@@ -39,7 +40,7 @@ class Requirement:
     value_spans: tuple[Span, ...] = ()  # each of `values`, in order
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Taint:
     key: str
     value: str
@@ -47,7 +48,7 @@ class Taint:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Amount:
     """A resource quantity as written: the key, its value, and the amount (None when not a number)."""
 
@@ -58,7 +59,7 @@ class Amount:
     span: Span
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class NodeFacts:
     """A `Node` object."""
 
@@ -73,7 +74,7 @@ class NodeFacts:
     source: str = ""  # where the resources were read: "status.allocatable", ...
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class PoolFacts:
     """A Karpenter NodePool or Provisioner."""
 

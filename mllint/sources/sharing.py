@@ -14,16 +14,17 @@ MPS. Small and picklable, for the project index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from mllint import yamlsrc as y
 from mllint.model import Container, K8sObject, PodSpec, Span
+from mllint.records import record
 
 MPS_ENV = ("CUDA_MPS_PIPE_DIRECTORY", "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE", "CUDA_MPS_PINNED_DEVICE_MEM_LIMIT")
 DEFAULT_PIPE_DIRECTORY = "/tmp/nvidia-mps"  # CUDA MPS's default pipe directory
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class SharingFacts:
     """One node config of the device plugin that shares GPUs (time-slicing or MPS)."""
 
@@ -83,7 +84,7 @@ def _facts(configmap: str, key: str, path: str, span: Span, mode: str, body: obj
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class MpsUse:
     """A container that sets CUDA MPS client settings, and whether its pod can reach an MPS daemon."""
 

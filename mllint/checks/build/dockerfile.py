@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 
+from mllint import lazy_re
 from mllint.checks.build.fixes import append_to_run, compiles, flag_after, runtime_base
 from mllint.checks.context import TRUE, Ctx, ProjectCtx
 from mllint.model import Finding, Fix, ImageBuild, Instruction, Span, Stage, is_digits
@@ -35,7 +36,7 @@ def _mounted_over(ins: Instruction, matches: Callable[[str], bool]) -> bool:
 # -- ML401 ----------------------------------------------------------------------------------------------------------
 
 
-_DEV_NAME = re.compile(r"(?:^|[._-])dev(?:[._-]|$)", re.I)  # Dockerfile.dev, Dockerfile_dev, dev.Dockerfile
+_DEV_NAME = lazy_re.compile(r"(?:^|[._-])dev(?:[._-]|$)", re.I)  # Dockerfile.dev, Dockerfile_dev, dev.Dockerfile
 
 
 def _compiles_at_run_time(build: ImageBuild, stage: Stage) -> bool:
@@ -96,7 +97,7 @@ def devel_image_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
 
 # -- ML402 ----------------------------------------------------------------------------------------------------------
 
-_BUILD_TOOLS = re.compile(
+_BUILD_TOOLS = lazy_re.compile(
     r"^(?:build-essential|gcc(?:-\d+)?|g\+\+(?:-\d+)?|clang(?:-\d+)?|gfortran|cmake|ninja-build|"
     r"make|autoconf|automake|libtool|cuda-nvcc(?:-[\d-]+)?|cuda-toolkit(?:-[\d-]+)?|"
     r"[a-z0-9.+-]+-dev(?:el)?|alpine-sdk|build-base|gcc-c\+\+|@development-tools|"
@@ -127,8 +128,8 @@ def build_tools_in_final_stage(stage: Stage, ctx: Ctx) -> Iterator[Finding]:
 
 # Frameworks that compile kernels when the model runs (Triton's launcher and torch.compile build C against the
 # Python headers with the system compiler; DeepSpeed builds its ops on first use): their images need the tools.
-_JIT_PACKAGES = re.compile(r"^(?:torch|triton|pytorch-triton|vllm|sglang|deepspeed|xformers|jax|jaxlib)$", re.I)
-_JIT_BASE = re.compile(r"(?:^|/)(?:pytorch|vllm[\w-]*|sglang|deepspeed[\w-]*|jax[\w-]*|tritonserver)$", re.I)
+_JIT_PACKAGES = lazy_re.compile(r"^(?:torch|triton|pytorch-triton|vllm|sglang|deepspeed|xformers|jax|jaxlib)$", re.I)
+_JIT_BASE = lazy_re.compile(r"(?:^|/)(?:pytorch|vllm[\w-]*|sglang|deepspeed[\w-]*|jax[\w-]*|tritonserver)$", re.I)
 
 
 def _jit_framework(stage: Stage) -> bool:
@@ -160,7 +161,7 @@ def _purged(stage: Stage) -> set[str]:
 
 
 _SELF_UPGRADE = frozenset({"pip", "setuptools", "wheel", "uv"})
-_HEAVY = re.compile(
+_HEAVY = lazy_re.compile(
     r"^(?:torch|torchvision|torchaudio|tensorflow(?:-gpu|-cpu)?|tf-nightly|jax|jaxlib|vllm|sglang|xformers|"
     r"flash-attn|tensorrt(?:-[\w-]+)?|nvidia-[\w-]+-cu\d+|cupy-cuda\w+|onnxruntime-gpu|paddlepaddle-gpu|"
     r"mxnet-cu\w+|triton|bitsandbytes)$"

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from mllint import lazy_re
 from mllint.checks.context import TRUE, Ctx, ProjectCtx, who
 from mllint.cuda import targets, versions
 from mllint.cuda.images import Cuda, Unknown
@@ -181,7 +182,7 @@ def _ptx_covers(value: str | None, cc: tuple[int, int]) -> bool:
     return bool(value) and any(m[3] and (int(m[1]), int(m[2])) <= cc for m in _ARCH_ENTRY.finditer(value or ""))
 
 
-_ARCH_ENTRY = re.compile(r"(\d+)\.(\d+)(\+PTX)?", re.I)
+_ARCH_ENTRY = lazy_re.compile(r"(\d+)\.(\d+)(\+PTX)?", re.I)
 
 
 def arch_list_covers(value: str, cc: tuple[int, int]) -> bool:

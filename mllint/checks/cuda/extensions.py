@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 
 from mllint.checks.context import TRUE, Ctx
@@ -14,6 +13,7 @@ from mllint.cuda.images import Cuda
 from mllint.cuda.needs import ARCH_LIST_NAMES, image_cuda
 from mllint.knowledge import table
 from mllint.model import Finding, Instruction, Span, Stage
+from mllint.records import record
 from mllint.registry import rule
 from mllint.shell import Word, commands
 from mllint.stages import chain, env_pairs, scoped
@@ -27,7 +27,7 @@ _CONDA_TORCH = re.compile(r"^pytorch-cuda[=<>]+=?(\d+)\.(\d+)")
 _SETUP = frozenset({"install", "develop", "build_ext", "bdist_wheel", "build"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Cuda:
     version: tuple[int, ...]
     origin: str

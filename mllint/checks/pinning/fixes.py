@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from mllint import lazy_re
 from mllint.cache import read_input
 from mllint.edits import span_offsets
 from mllint.model import Edit, Fix, SourceFile
 from mllint.packages import BARE, Package, canonicalize_name
 from mllint.runs import Command
 
-_PIN = re.compile(
+_PIN = lazy_re.compile(
     r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*===?\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*(?:[;#\\].*)?$"
 )
 

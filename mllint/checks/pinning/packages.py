@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 
+from mllint import lazy_re
 from mllint.checks.context import Ctx, ProjectCtx
 from mllint.checks.pinning.fixes import pin_from
 from mllint.model import Finding, ImageBuild, Span, Stage
@@ -31,7 +32,7 @@ from mllint.stages import chain, environment
 _LOOSE = {RANGE: "a range", WILDCARD: "a wildcard pin"}
 
 
-_CAP = re.compile(r"^[^<>=!~]*(?:\s*,?\s*<=?\s*[\w.*+!-]+)+\s*$")  # only upper bounds: `cmake<3.25`, `x<=2,<3`
+_CAP = lazy_re.compile(r"^[^<>=!~]*(?:\s*,?\s*<=?\s*[\w.*+!-]+)+\s*$")  # only upper bounds: `cmake<3.25`, `x<=2,<3`
 
 
 def _moves(written: str) -> str:
