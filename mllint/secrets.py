@@ -53,54 +53,54 @@ FORMATS: tuple[TokenFormat, ...] = (
     TokenFormat(
         "a Hugging Face access token",
         ("hf_",),
-        re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{34,}(?![A-Za-z0-9_])"),
+        lazy_re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{34,}(?![A-Za-z0-9_])"),
         "https://huggingface.co/docs/hub/security-tokens",
     ),
     TokenFormat(
         "a GitHub token",
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
-        re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9_]{36,251}(?![A-Za-z0-9_])"),
+        lazy_re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9_]{36,251}(?![A-Za-z0-9_])"),
         "https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/"
         "about-authentication-to-github#githubs-token-formats",
     ),
     TokenFormat(
         "a GitHub fine-grained personal access token",
         ("github_pat_",),
-        re.compile(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{40,}(?![A-Za-z0-9_])"),
+        lazy_re.compile(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{40,}(?![A-Za-z0-9_])"),
         "https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/"
         "about-authentication-to-github#githubs-token-formats",
     ),
     TokenFormat(
         "an OpenAI API key",
         ("sk-",),
-        re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])"),
+        lazy_re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])"),
         "https://platform.openai.com/docs/api-reference/admin-api-keys",
         _mixed,
     ),
     TokenFormat(
         "an AWS access key id",
         ("AKIA", "ASIA"),
-        re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+        lazy_re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids",
         _not_example,
     ),
     TokenFormat(
         "a Slack token",
         ("xox", "xapp-"),
-        re.compile(r"(?<![A-Za-z0-9])(?:xox[abprs]|xapp)-[0-9]+-[0-9A-Za-z-]{10,}(?![A-Za-z0-9-])"),
+        lazy_re.compile(r"(?<![A-Za-z0-9])(?:xox[abprs]|xapp)-[0-9]+-[0-9A-Za-z-]{10,}(?![A-Za-z0-9-])"),
         "https://docs.slack.dev/authentication/tokens",
         _has_digit,
     ),
     TokenFormat(
         "a GitLab personal access token",
         ("glpat-",),
-        re.compile(r"(?<![A-Za-z0-9])glpat-[A-Za-z0-9_.-]{20,}(?![A-Za-z0-9_.-])"),
+        lazy_re.compile(r"(?<![A-Za-z0-9])glpat-[A-Za-z0-9_.-]{20,}(?![A-Za-z0-9_.-])"),
         "https://docs.gitlab.com/ee/security/tokens/#token-prefixes",
     ),
     TokenFormat(
         "a private key",
         ("-----BEGIN",),
-        re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
+        lazy_re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
         "https://www.rfc-editor.org/rfc/rfc7468#section-10",
     ),
 )

@@ -20,15 +20,16 @@ def test_a_lazy_pattern_answers_as_the_compiled_one() -> None:
     assert lazy.match("z=9") and not lazy.fullmatch("z=9 ")
 
 
-def test_importing_the_role_and_redaction_modules_compiles_none_of_their_patterns() -> None:
+def test_importing_what_a_scan_imports_compiles_none_of_mllints_patterns() -> None:
     code = (
         "import re, sys\n"
         "compiled = []\n"
         "real = re._compile\n"
         "re._compile = lambda p, f: compiled.append(sys._getframe(2).f_globals.get('__name__')) or real(p, f)\n"
-        "import mllint.roles, mllint.redaction, mllint.packages, mllint.cuda.installs, mllint.cuda.images\n"
-        "mine = {'mllint.roles', 'mllint.redaction', 'mllint.packages', 'mllint.cuda.installs', 'mllint.cuda.images'}\n"
-        "print(sorted(set(compiled) & mine))\n"
+        "import mllint.cli, mllint.engine, mllint.baseline, mllint.roles, mllint.redaction, mllint.packages\n"
+        "import mllint.cuda.installs, mllint.cuda.images, mllint.checks.build.dockerfile, mllint.checks.cuda.compat\n"
+        "import mllint.checks.pinning.packages, mllint.checks.tenancy.quotas, mllint.report.text_report\n"
+        "print(sorted({m for m in compiled if m and m.startswith('mllint')}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
