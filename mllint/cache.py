@@ -22,7 +22,6 @@ pack cannot run code.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import os
 import pickle
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from mllint import __version__
+from mllint.digests import blake2b
 
 DEFAULT_DIR = ".mllint_cache"  # at the project root
 MAGIC = b"mllint-cache 1\n"
@@ -46,7 +46,7 @@ _FOREIGN_OK = {("decimal", "Decimal")}
 
 
 def digest_bytes(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 class Stat(NamedTuple):
@@ -144,7 +144,7 @@ def _code_stamp(h: Any) -> None:
 def part_key(name: str) -> str:
     """The key of a pack that holds what one step of mllint's code makes of files (`name`), whatever the scan's
     settings."""
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     h.update(f"{__version__}\0{name}\0".encode())
     _code_stamp(h)
     return h.hexdigest()
@@ -154,7 +154,7 @@ def part_key(name: str) -> str:
 def _code_digest() -> bytes:
     from mllint.data import data_root
 
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     for top in (PACKAGE, data_root() / "rules", data_root() / "schemas"):
         for folder, dirs, files in os.walk(top):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
@@ -168,7 +168,7 @@ def _code_digest() -> bytes:
 
 
 def settings_key(plan: Any, max_bytes: int) -> str:
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     h.update(f"{__version__}\0{max_bytes}\0".encode())
     _code_stamp(h)
     h.update(repr(_canonical(plan)).encode())

@@ -416,6 +416,8 @@ def _check_project(results: list[Outcome], plan: Plan, texts: SourceTexts) -> li
     project = ProjectFacts([o.facts for o in results if o.facts is not None])
     findings: list[Finding] = []
     for rule in (plan.rules[rid] for rid in plan.project_rule_ids):
+        if rule.meta.project_reads and not any(getattr(project, name) for name in rule.meta.project_reads):
+            continue  # nothing it reads: no findings, and its module need not be imported
         ctx = ProjectCtx(plan.params_of(rule.meta.id), plan.gpu_resources, plan.cuda)
         try:
             findings += [finish(f, rule.meta.id, plan, project) for f in rule.func(project, ctx)]

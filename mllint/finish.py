@@ -3,12 +3,11 @@ the finding that stands for a crash inside mllint."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mllint.digests import sha256
 from mllint.model import Finding, Span
 from mllint.plan import Plan
 from mllint.secrets import redact
@@ -28,6 +27,8 @@ def finish(finding: Finding, rule_id: str, plan: Plan, target: Any = None, workl
 
 
 def crash_message(where: str, exc: BaseException) -> str:
+    import traceback
+
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {os.path.basename(frame.filename)}:{frame.lineno}" if frame else ""
     return f"internal error in {where}: {type(exc).__name__}: {exc}{at}; please report it with this file"
@@ -53,16 +54,14 @@ def fingerprint(findings: Iterable[Finding], line_of: Callable[[int], str | None
         if f.sensitive:
             base = f"{f.rule}|{f.span.path}|{f.logical or ''}|secret:{f.secret_name}"
             counts[base] = counts.get(base, 0) + 1
-            f.fingerprint_key = hashlib.sha256(f"{base}|{counts[base]}".encode("utf-8", "surrogatepass")).hexdigest()[
-                :32
-            ]
+            f.fingerprint_key = sha256(f"{base}|{counts[base]}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
             continue
         line = _masked(line_of(f.span.line) or "", f.span.path, f.span.line, secrets)
         end = f.span.end_column - 1 if f.span.end_line == f.span.line else len(line)
         snippet = redact(" ".join(line[f.span.column - 1 : end].split()) or " ".join(line.split()))
         base = f"{f.rule}|{f.span.path}|{f.logical or ''}|{snippet}"
         counts[base] = counts.get(base, 0) + 1
-        f.fingerprint_key = hashlib.sha256(f"{base}|{counts[base]}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        f.fingerprint_key = sha256(f"{base}|{counts[base]}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _secret_spans(findings: list[Finding]) -> list[Span]:

@@ -7,7 +7,6 @@ or a target the engine does not know is a bug that stops mllint before any scan.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import field
 from functools import lru_cache
@@ -74,6 +73,7 @@ class RuleMeta:
     raw: Mapping[str, Any] = field(repr=False)
     preview: bool = False  # `status: preview`: runs only with --preview
     fix: str | None = None  # `fix: safe | unsafe`: its findings carry a mechanical fix (`mllint.fixing`)
+    project_reads: tuple[str, ...] = ()  # the only facts its Project part reads (`ProjectFacts` lists)
 
     def defaults(self) -> dict[str, Any]:
         return {k: v.get("default") for k, v in self.parameters.items()}
@@ -120,6 +120,7 @@ def _meta(data: dict[str, Any]) -> RuleMeta:
         raw=MappingProxyType(data),
         preview=data.get("status") == "preview",
         fix=data.get("fix"),
+        project_reads=tuple(data.get("project_reads", ())),
     )
 
 
@@ -201,6 +202,8 @@ def from_yaml() -> dict[str, Rule]:
 
 def _import_family(family: str) -> None:
     """Import every module of `mllint.checks.<family>`, binding the `@rule` functions it holds."""
+    import pkgutil
+
     package = importlib.import_module(f"mllint.checks.{family}")
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{package.__name__}.{module.name}")

@@ -11,10 +11,11 @@ Regenerate after changing a rule's metadata or moving its function: `python -m m
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
+
+from mllint.digests import blake2b
 
 INDEX_PATH = Path(__file__).with_name("rule_index.json")
 FORMAT = 1
@@ -26,7 +27,7 @@ def rule_files(root: Path) -> list[Path]:
 
 def digest(root: Path) -> str:
     """What the metadata was compiled from: every rule file's place and bytes."""
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     for path in rule_files(root):
         data = path.read_bytes()
         h.update(f"{path.parent.name}/{path.name}\0{len(data)}\0".encode())

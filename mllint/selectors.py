@@ -10,7 +10,6 @@ A selector is
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -61,7 +60,7 @@ def suggestion(selector: str, names: Mapping[str, str]) -> str | None:
         close = [rid for rid in names if _one_edit(sel.upper(), rid)]
     else:
         close = [name for name in names.values() if _one_edit(sel.lower(), name)]
-        close = close or difflib.get_close_matches(sel.lower(), list(names.values()), n=1, cutoff=0.85)
+        close = close or _close_matches(sel.lower(), list(names.values()))
     return sorted(close)[0] if close else None
 
 
@@ -92,3 +91,9 @@ def unknown_message(selector: str, names: Mapping[str, str]) -> str:
 def expand(selectors: Iterable[str], names: Mapping[str, str]) -> set[str]:
     """Every id the selectors name together (selectors that name nothing add nothing)."""
     return {rid for sel in selectors for rid in resolve(sel, names)}
+
+
+def _close_matches(word: str, candidates: list[str]) -> list[str]:
+    import difflib  # only for a selector that names nothing: not worth its import on every run
+
+    return difflib.get_close_matches(word, candidates, n=1, cutoff=0.85)

@@ -5,7 +5,6 @@ lost, as a finding; a file that takes longer than its time budget is stopped, as
 from __future__ import annotations
 
 import os
-import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +26,8 @@ class Overrun(BaseException):
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise Overrun in this thread after `seconds` of wall time, where the platform has interval timers and
     this is the main thread (elsewhere, no limit)."""
+    import signal  # a cached scan bounds no file's time
+
     usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
