@@ -1,22 +1,36 @@
-"""`record`: a dataclass whose `__init__`, `__repr__`, `__eq__` and `__hash__` are generated on first use.
+"""`record`: a dataclass made on first use.
 
-`dataclasses.dataclass` compiles those methods for every class when its module is imported, about 0.25 ms a class:
-a one-file scan imports some 80 such classes and constructs few of them (a cached result is unpickled, which calls
-no `__init__`). A record is a real dataclass, made with `init`, `repr` and `eq` off, so `fields`, `replace`, pickling
-and frozen assignment behave as before; the first call of one of those four methods on a class has `dataclass`
-generate them for a class of the same fields and options, and installs them on the record. They are the very
-functions `@dataclass` would have installed (tests compare both on every record of the model).
+`dataclasses.dataclass` reads every field and compiles `__init__`, `__repr__` and `__eq__` for each class when its
+module is imported, about 0.3 ms a class: a one-file scan imports some 80 such classes and constructs a dozen (a
+cached result is unpickled, which calls no `__init__`). A record is that class with only its slots and frozen
+assignment in place at import; the first use of anything `dataclass` makes (constructing one, comparing, hashing,
+printing, or `dataclasses.fields`, `replace`, `asdict` reading `__dataclass_fields__`) has `dataclass` process a
+class of the same fields and options and installs what it made on the record. The methods are the very functions
+`@dataclass` would have installed (tests compare both, and every record of mllint).
+
+Records hold fields only: no `ClassVar`, `InitVar` or `KW_ONLY` annotation, and no base class.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, TypeVar, cast, dataclass_transform, overload
+from dataclasses import MISSING, Field, FrozenInstanceError
+from typing import Any, NamedTuple, TypeVar, cast, dataclass_transform, overload
 
 T = TypeVar("T", bound=type)
 
-_LAZY = ("__init__", "__repr__", "__eq__")
+SPEC = "__mllint_record__"  # the class attribute that holds a record's `Spec`
+_METHODS = ("__init__", "__repr__", "__eq__")
+_MADE = ("__dataclass_fields__", "__dataclass_params__", "__match_args__")
+_NOT_FIELDS = ("ClassVar", "typing.ClassVar", "InitVar", "dataclasses.InitVar", "KW_ONLY", "dataclasses.KW_ONLY")
+
+
+class Spec(NamedTuple):
+    annotations: dict[str, Any]
+    defaults: dict[str, Any]  # the class body's values of its fields: defaults and `field()` specifiers
+    frozen: bool
+    slots: bool
 
 
 @overload
@@ -32,16 +46,59 @@ def record(cls: T | None = None, /, *, frozen: bool = False, slots: bool = False
     """Like `@dataclass` (with its default `init`, `repr` and `eq`), `frozen` and `slots` as there."""
 
     def wrap(cls: T) -> T:
-        if not cls.__doc__:  # else `dataclass` builds one from the signature, with `inspect`: 0.2 ms a class
-            cls.__doc__ = cls.__name__
-        made: Any = dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=frozen, slots=slots)
-        for name in _LAZY:
-            setattr(made, name, _on_first_use(made, name))
-        # as `@dataclass(eq=True)` leaves it: unhashable unless frozen, then hashed by its fields
-        made.__hash__ = _on_first_use(made, "__hash__") if frozen else None
-        return cast(T, made)
+        return cast(T, _made(cls, frozen, slots))
 
     return wrap if cls is None else wrap(cls)
+
+
+def _made(cls: type, frozen: bool, slots: bool) -> type:
+    if cls.__bases__ != (object,):
+        raise TypeError(f"record {cls.__qualname__}: a record has no base class")
+    annotations = dict(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063 (`inspect` is 10 ms to import)
+    for name, kind in annotations.items():
+        if (isinstance(kind, str) and kind.startswith(_NOT_FIELDS)) or kind is dataclasses.KW_ONLY:
+            raise TypeError(f"record {cls.__qualname__}: {name} is not a field ({kind})")
+    defaults = {name: cls.__dict__[name] for name in annotations if name in cls.__dict__}
+    if slots:  # as `dataclass(slots=True)` makes it: the class again, with slots and without the defaults
+        body = {k: v for k, v in cls.__dict__.items() if k not in defaults and k not in ("__dict__", "__weakref__")}
+        body["__slots__"] = tuple(annotations)
+        qualname = cls.__qualname__
+        cls = type(cls)(cls.__name__, cls.__bases__, body)
+        cls.__qualname__ = qualname
+    else:  # as `dataclass` leaves them: a plain default stays a class attribute, a factory's field has none
+        for name, value in defaults.items():
+            if isinstance(value, Field):
+                if value.default is MISSING:
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, value.default)
+    setattr(cls, SPEC, Spec(annotations, defaults, frozen, slots))
+    for name in _METHODS:
+        setattr(cls, name, _on_first_use(cls, name))
+    # as `@dataclass(eq=True)` leaves it: unhashable unless frozen, then hashed by its fields
+    setattr(cls, "__hash__", _on_first_use(cls, "__hash__") if frozen else None)  # noqa: B010
+    for name in _MADE:
+        setattr(cls, name, _Made(name))
+    if frozen:
+        frozen_methods: dict[str, Callable[..., Any]] = {"__setattr__": _frozen_setattr, "__delattr__": _frozen_delattr}
+        if slots:  # pickled as `dataclass` pickles a frozen slotted class: the fields' values in order
+            frozen_methods.update(__getstate__=_getstate, __setstate__=_setstate)
+        for name, method in frozen_methods.items():
+            setattr(cls, name, method)
+    return cls
+
+
+class _Made:
+    """`__dataclass_fields__` and the like before they are made: asking for one makes them all."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        generate(owner)
+        return owner.__dict__[self.name]
 
 
 def _on_first_use(cls: type, name: str) -> Callable[..., Any]:
@@ -54,34 +111,53 @@ def _on_first_use(cls: type, name: str) -> Callable[..., Any]:
     return first_use
 
 
+def _frozen_setattr(self: Any, name: str, value: Any) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _frozen_delattr(self: Any, name: str) -> None:
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def _getstate(self: Any) -> list[Any]:
+    return [getattr(self, name) for name in type(self).__slots__]
+
+
+def _setstate(self: Any, state: list[Any]) -> None:
+    for name, value in zip(type(self).__slots__, state, strict=True):
+        object.__setattr__(self, name, value)
+
+
 def generate(cls: type) -> None:
-    """Install the methods `@dataclass` generates for `cls`'s fields and options (done once per class)."""
+    """Have `dataclass` make `cls` (once): its fields, parameters and methods, installed on the record."""
     if "__dataclass_generated__" in cls.__dict__:
         return
-    params = cls.__dataclass_params__  # type: ignore[attr-defined]
-    annotations: dict[str, Any] = {}
+    spec: Spec = cls.__dict__[SPEC]
     namespace: dict[str, Any] = {
         "__module__": cls.__module__,
         "__qualname__": cls.__qualname__,
-        "__annotations__": annotations,
+        "__annotations__": dict(spec.annotations),
+        "__doc__": cls.__doc__ or cls.__name__,  # else `dataclass` builds one from the signature
     }
-    for f in dataclasses.fields(cls):
-        annotations[f.name] = f.type
-        namespace[f.name] = dataclasses.field(
-            default=f.default,
-            default_factory=f.default_factory,
-            init=f.init,
-            repr=f.repr,
-            hash=f.hash,
-            compare=f.compare,
-            metadata=f.metadata,
-            kw_only=f.kw_only,
+    for name, value in spec.defaults.items():  # a fresh specifier: `dataclass` writes into the one it reads
+        namespace[name] = (
+            dataclasses.field(
+                default=value.default,
+                default_factory=value.default_factory,
+                init=value.init,
+                repr=value.repr,
+                hash=value.hash,
+                compare=value.compare,
+                metadata=value.metadata,
+                kw_only=value.kw_only,
+            )
+            if isinstance(value, Field)
+            else value
         )
-    if hasattr(cls, "__post_init__"):
-        namespace["__post_init__"] = cls.__post_init__
-    # a slotted class has no class attribute to fall back on: its `__init__` also sets the non-init defaults
-    slots = "__slots__" in cls.__dict__
-    model: Any = dataclasses.dataclass(type(cls.__name__, (), namespace), frozen=params.frozen, slots=slots)
-    for name in (*_LAZY, "__hash__") if params.frozen else _LAZY:
-        setattr(cls, name, model.__dict__[name])
+    if "__post_init__" in cls.__dict__:
+        namespace["__post_init__"] = cls.__dict__["__post_init__"]
+    # slotted, a class has no attribute to fall back on: its `__init__` also sets the defaults of non-init fields
+    model: Any = dataclasses.dataclass(type(cls.__name__, (), namespace), frozen=spec.frozen, slots=spec.slots)
+    for name in (*_METHODS, *_MADE, "__hash__") if spec.frozen else (*_METHODS, *_MADE):
+        type.__setattr__(cls, name, model.__dict__[name])
     type.__setattr__(cls, "__dataclass_generated__", True)

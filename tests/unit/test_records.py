@@ -52,6 +52,15 @@ def _pair(frozen: bool, slots: bool) -> tuple[type, type]:
 @pytest.mark.parametrize("slots", [False, True])
 def test_a_record_answers_as_its_dataclass(frozen: bool, slots: bool) -> None:
     made, real = _pair(frozen, slots)
+    assert "__dataclass_generated__" not in made.__dict__
+    if not slots:  # a plain default stays a class attribute, a factory's field has none
+        assert made.__dict__["count"] == real.__dict__["count"] == 1
+        assert "tags" not in made.__dict__ and "tags" not in real.__dict__
+    assert dataclasses.is_dataclass(made) and "__dataclass_generated__" in made.__dict__  # asking made it
+    assert (
+        repr(made.__dataclass_params__) == repr(real.__dataclass_params__)
+        and made.__match_args__ == real.__match_args__
+    )
     a, b = made("x", 3, ("t",), note="n"), real("x", 3, ("t",), note="n")
     assert repr(a) == repr(b) and str(a) == str(b)
     assert a == made("x", 3, ("t",), note="other") and a != made("y")
@@ -62,6 +71,8 @@ def test_a_record_answers_as_its_dataclass(frozen: bool, slots: bool) -> None:
         assert hash(a) == hash(made("x", 3, ("t",), note="n"))
         with pytest.raises(dataclasses.FrozenInstanceError):
             a.name = "z"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            del a.name
     else:
         assert a.total == b.total == 6
     assert a.hidden == b.hidden == 7 and made("x").tags == b.__class__("x").tags == ("d",)  # the factory runs
@@ -75,6 +86,12 @@ class Pickled:
     count: int = 0
 
 
+@record(slots=True)
+class PickledMutable:
+    name: str
+    tags: list[str] = field(default_factory=list)
+
+
 def test_a_record_met_first_through_pickle_compares_hashes_and_prints() -> None:
     assert "__dataclass_generated__" not in Pickled.__dict__  # only this test uses the class
     instance = object.__new__(Pickled)
@@ -83,6 +100,11 @@ def test_a_record_met_first_through_pickle_compares_hashes_and_prints() -> None:
     back = pickle.loads(pickle.dumps(instance, protocol=pickle.HIGHEST_PROTOCOL))  # no __init__ on either side
     assert "__dataclass_generated__" not in Pickled.__dict__
     assert back == instance and hash(back) == hash(Pickled("a", 2)) and repr(back) == "Pickled(name='a', count=2)"
+    mutable = object.__new__(PickledMutable)
+    mutable.name, mutable.tags = "b", ["t"]
+    again = pickle.loads(pickle.dumps(mutable))
+    assert "__dataclass_generated__" not in PickledMutable.__dict__
+    assert again == PickledMutable("b", ["t"]) and again.tags == ["t"]
 
 
 def _mllint_records() -> list[type]:
@@ -101,7 +123,7 @@ def test_every_dataclass_of_mllint_is_a_record_whose_generated_init_takes_its_fi
     found = _mllint_records()
     assert len(found) > 60
     for cls in found:
-        assert not cls.__dataclass_params__.init, cls  # type: ignore[attr-defined]  # made by `record`
+        assert records.SPEC in cls.__dict__, cls  # made by `record`
         records.generate(cls)
         params = list(inspect.signature(cls).parameters.values())
         assert [p.name for p in params] == [f.name for f in dataclasses.fields(cls) if f.init], cls
