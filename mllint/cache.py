@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 from mllint import __version__
 from mllint.digests import blake2b
+from mllint.records import SPEC
 
 DEFAULT_DIR = ".mllint_cache"  # at the project root
 MAGIC = b"mllint-cache 1\n"
@@ -156,15 +157,21 @@ def _code_digest() -> bytes:
 
     h = blake2b(digest_size=16)
     for top in (PACKAGE, data_root() / "rules", data_root() / "schemas"):
-        for folder, dirs, files in os.walk(top):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(files):
-                if name.endswith((".py", ".json", ".yaml")):
-                    st = os.stat(os.path.join(folder, name))
-                    h.update(
-                        f"{os.path.relpath(os.path.join(folder, name), top)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode()
-                    )
+        _stamp_folder(h, str(top), "")
     return h.digest()
+
+
+def _stamp_folder(h: Any, folder: str, prefix: str) -> None:
+    """Each code, knowledge and rule file under `folder`: relative path, size and mtime, in name order."""
+    with os.scandir(folder) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name != "__pycache__":
+                _stamp_folder(h, entry.path, f"{prefix}{entry.name}/")
+        elif entry.name.endswith((".py", ".json", ".yaml")):
+            st = entry.stat()
+            h.update(f"{prefix}{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
 
 
 def settings_key(plan: Any, max_bytes: int) -> str:
@@ -184,14 +191,15 @@ def settings_key(plan: Any, max_bytes: int) -> str:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Only mllint's record types: a dataclass or named tuple defined in an `mllint.` module."""
+    """Only mllint's record types: a record or named tuple defined in an `mllint.` module."""
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _FOREIGN_OK:
             return super().find_class(module, name)
         if module == "mllint" or module.startswith("mllint."):
             cls = super().find_class(module, name)
-            if isinstance(cls, type) and (dataclasses.is_dataclass(cls) or hasattr(cls, "_fields")):
+            # asked as `in __dict__`: `dataclasses.is_dataclass` would make the record (`mllint.records`)
+            if isinstance(cls, type) and (SPEC in cls.__dict__ or hasattr(cls, "_fields")):
                 return cls
         raise pickle.UnpicklingError(f"{module}.{name} is not an mllint record")
 
