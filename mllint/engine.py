@@ -244,9 +244,9 @@ def _map(
 
 
 def _large_first(candidates: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
-    """The large files, largest first, and the others in order: the large ones go out one at a time at the start,
-    so that no worker is left with a large file at the end, and their memory peaks come while the main process
-    holds few results."""
+    """The large files, largest first, and the others in order: the large ones go out at the start, to one worker
+    after the other, so that no worker is left with a large file at the end, no two workers compose one at once,
+    and their memory peaks come while the main process holds few results."""
     sizes = {}
     for cand in candidates:
         try:

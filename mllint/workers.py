@@ -102,7 +102,8 @@ def parallel(
     singles: int = 0,
 ) -> Iterator[R]:
     """`work(item)` for each item in worker processes, in order (in `started` first, where given); the first
-    `singles` items are sent one at a time, the rest `chunk` at a time. When a worker dies,
+    `singles` items go to one worker as one task, a lane of their own beside the others (two large files never
+    peak in two workers at once), the rest `chunk` at a time. When a worker dies,
     the items it may have held run again one process each; an item whose process dies again yields `died(item)`."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -117,7 +118,8 @@ def parallel(
             with pool:
                 one_by_one, chunked = pending[:singles], pending[singles:]
                 singles = 0  # a retry after a crash sends the rest in chunks
-                results = chain(pool.map(work, one_by_one), pool.map(work, chunked, chunksize=chunk))
+                lane = pool.map(work, one_by_one, chunksize=max(1, len(one_by_one)))
+                results = chain(lane, pool.map(work, chunked, chunksize=chunk))
                 for result in results:
                     yield result
                     done += 1

@@ -261,7 +261,7 @@ def test_a_worker_that_dies_costs_one_file_not_the_scan(tmp_path: Path, monkeypa
 def test_a_worker_that_dies_on_a_large_file_costs_that_file_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Large files go out one at a time before the rest: a crash among them still costs only the file."""
+    """Large files go out to one worker before the rest: a crash among them still costs only the file."""
     paths = _project_of(tmp_path, 60)
     padding = "\n".join(f"# {'x' * 70}" for _ in range(4000))  # past workers.LARGE_FILE
     for name in ("pod03.yaml", "pod40.yaml", "pod41.yaml"):
