@@ -183,14 +183,31 @@ def _outcomes(
 def _storable(outcome: Outcome) -> Outcome | None:
     """What the cache may keep of a result: one that is a property of the file's bytes (not a time-out or a crash),
     without the credentials the file holds (read again from the file on a hit), and none at all when a credential
-    would still be written in it (a message or a fact that quotes one)."""
+    would still be written in it (a message or a fact that quotes one). A weak password that is also a word of the
+    file's path (`password: katib` in `katib/values.yaml`) is written only where the path is: that is stored."""
     if not outcome.digest or any(f.rule == INTERNAL_ERROR for f in outcome.findings):
         return None
     if not outcome.secrets:
         return outcome
     kept = replace(outcome, secrets=set())
     blob = pickle.dumps(kept, protocol=5)
-    return None if any(secret.encode() in blob for secret in outcome.secrets) else kept
+    path = outcome.file.path.encode()
+    return None if any(not _only_within(blob, secret.encode(), path) for secret in outcome.secrets) else kept
+
+
+def _only_within(blob: bytes, secret: bytes, public: bytes) -> bool:
+    """Every occurrence of `secret` in `blob` lies inside an occurrence of `public`."""
+    inside = []
+    at = blob.find(public)
+    while at >= 0:
+        inside.append((at, at + len(public)))
+        at = blob.find(public, at + 1)
+    at = blob.find(secret)
+    while at >= 0:
+        if not any(start <= at and at + len(secret) <= end for start, end in inside):
+            return False
+        at = blob.find(secret, at + 1)
+    return True
 
 
 def _reveal(outcome: Outcome, cand: Candidate) -> bool:

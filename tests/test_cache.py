@@ -230,6 +230,20 @@ def test_a_result_that_quotes_a_credential_is_not_stored():
     assert kept is not None and kept.secrets == set() and outcome.secrets == {token}
 
 
+def test_a_weak_password_that_is_a_word_of_the_path_is_stored_unless_written_elsewhere():
+    from mllint.model import Finding, SourceFile, Span
+
+    path = "installs/katib-postgres/db.yaml"
+    at = Finding("ML999", Span(path, 1, 1, 1, 2), "a finding in the file")
+    outcome = engine.Outcome(SourceFile(path, "kubernetes"), [at], digest="d", secrets={"katib"})
+    assert engine._storable(outcome) is not None  # "katib" is written only inside the path
+    at.message = "the password is katib"
+    assert engine._storable(outcome) is None
+    at.message = f"{path}katib"  # right after the path, outside it
+    assert engine._storable(outcome) is None
+    assert not engine._only_within(b"xaaa", b"aa", b"xa") and engine._only_within(b"xaa-xaa", b"aa", b"xaa")
+
+
 def test_a_skipped_template_is_stored(tmp_path, monkeypatch):
     root = _project(tmp_path)
     (root / "k8s" / "chart.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }\n")
