@@ -286,13 +286,19 @@ def canonicalize_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+_NAMED_VARIABLE = lazy_re.compile(
+    r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]$]*\])?\s*(?:===|==|~=|!=|<=|>=|<|>)\s*[$\w{]"
+)
+
+
 def judge_pip(word: Word) -> Package:
     """How firmly one pip argument (`torch==2.3.1`, `git+https://...@v1`, `./pkg`) is pinned."""
     from packaging.requirements import InvalidRequirement, Requirement  # only for files with pip installs
 
     text = word[0].strip()
     if "$" in re.sub(r"://[^/@\s]+@", "://", text) or "{{" in text:  # a variable outside the URL's credentials
-        return Package("", word, VARIABLE)
+        named = _NAMED_VARIABLE.match(text)  # `torch==${TORCH_VERSION}`: the version varies, the package is known
+        return Package(canonicalize_name(named[1]) if named else "", word, VARIABLE)
     if _is_local(text):
         return Package("", word, LOCAL)
     vcs = re.match(r"^(?:([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*@\s*)?(git|hg|svn|bzr)\+", text)

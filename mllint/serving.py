@@ -8,6 +8,11 @@ from mllint.roles import SERVER_COMMAND
 from mllint.runs import start_commands
 from mllint.stages import chain
 
+# Programs that take a path or a word as their argument and never run it
+_RUNS_NOTHING = frozenset(
+    {"ldconfig", "echo", "printf", "cat", "ls", "test", "[", "chmod", "chown", "mkdir", "touch", "which", "stat"}
+)
+
 
 def server_start(build: ImageBuild, stage: Stage) -> tuple[str, Span] | None:
     """The model server the stage starts (its CMD or ENTRYPOINT, or the nearest stage's it builds FROM): a known
@@ -20,6 +25,8 @@ def server_start(build: ImageBuild, stage: Stage) -> tuple[str, Span] | None:
         # one line of text, ENTRYPOINT's words then CMD's, so that `vllm serve` and `ollama` + `serve` match
         text, starts = "", []
         for command in started:
+            if command.program()[0].rsplit("/", 1)[-1] in _RUNS_NOTHING:
+                continue  # `CMD ["ldconfig", "/app/bin/text-generation-launcher"]` names a server, runs none
             for word in command.words:
                 starts.append((len(text), command, word))
                 text += word[0] + " "

@@ -42,6 +42,22 @@ def test_pip_pins(spec: str, pin: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("spec", "name"),
+    [
+        ("torch==${PYTORCH_VERSION}", "torch"),
+        ("Flash_Attn>=$FA", "flash-attn"),
+        ("transformers[torch]==${V}", "transformers"),
+        ("${PKG}==1.0", ""),
+        ("torch${SUFFIX}", ""),
+        ("$PACKAGES", ""),
+    ],
+)
+def test_a_variable_version_keeps_the_package_name(spec: str, name: str) -> None:
+    package = judge_pip((spec, 0, len(spec)))
+    assert (package.pin, package.name) == ("variable", name)
+
+
+@pytest.mark.parametrize(
     ("spec", "pin"),
     [
         ("numpy", "bare"),

@@ -118,8 +118,14 @@ def _kubernetes_main(container: Container, ctx: Ctx) -> bool:
         workload is not None
         and workload.format == "kubernetes"
         and not container.init
-        and not (workload.kind == "InferenceService" and container.path.rsplit(".", 1)[-1] in KSERVE_FRAMEWORKS)
+        and not _in_runtime_pod(workload, container)
     )
+
+
+def _in_runtime_pod(workload: Workload, container: Container) -> bool:
+    """A KServe model (`predictor.model`, or a framework key such as `pytorch`): KServe builds its container and
+    pod from the ServingRuntime it names or selects by model format, merged with what the model sets."""
+    return workload.kind == "InferenceService" and container.path.rsplit(".", 1)[-1] in KSERVE_FRAMEWORKS
 
 
 # What a GPU container without CPU or memory bounds starves or leaks, by what it is.
@@ -227,6 +233,8 @@ def gpu_pod_without_shm(pod: PodSpec, ctx: Ctx) -> Iterator[Finding]:
     for container in pod.containers:
         if not gpu_names(container, ctx.gpu_resources) or _has_shm(pod, container):
             continue
+        if _in_runtime_pod(workload, container):
+            continue  # its /dev/shm is the ServingRuntime's volumes, in another object (often another repository)
         server = role(workload, container)
         if _training(workload, container):
             severity = ""
